@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` (set up, then run the reference review) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CORES  ?= 4
+
+.PHONY: run test lint format bench clean-venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: install into .venv and run the workflow on config/config.yaml (offline-capable)
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+## test: install into .venv and run the test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## lint: ruff, snakefmt and snakemake --lint
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/snakefmt Snakefile workflow/rules
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/pooling.py
+
+clean-venv:
+	rm -rf $(VENV)

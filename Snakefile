@@ -1,0 +1,20 @@
+# livingmeta: keep living systematic reviews and meta-analyses up to date.
+# Run with `snakemake --cores 4` (or `make run`); config/README.md documents the config.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/pool.smk"
+include: "workflow/rules/plot.smk"
+include: "workflow/rules/summary.smk"
+
+
+rule all:
+    input:
+        get_final_outputs(),
+    default_target: True

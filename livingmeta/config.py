@@ -1,0 +1,138 @@
+"""Loading and validating the workflow config (``config/config.yaml``).
+
+The JSON schemas live in ``workflow/schemas/`` beside the rules (where Snakemake users
+look for them); this module validates against them with messages that name the key,
+and fills in the documented defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from livingmeta.outcomes import Outcome
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
+
+
+class ConfigError(ValueError):
+    """The config is invalid; the message names the offending key."""
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A schema from ``workflow/schemas/`` by file name."""
+    with open(SCHEMA_DIR / name, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _with_defaults(validator_class: type[jsonschema.protocols.Validator]) -> Any:
+    """A validator that also fills ``default`` values (as snakemake's ``validate`` does)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator: Any, properties: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if isinstance(instance, dict):
+            for prop, subschema in properties.items():
+                if "default" in subschema and prop not in instance:
+                    instance[prop] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def key_path(path: Any) -> str:
+    """``['reviews', 0, 'outcomes']`` -> ``reviews[0].outcomes``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def validate_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
+    """Validate ``config`` in place against ``config.schema.yaml``, filling defaults.
+
+    Raises
+    ------
+    ConfigError
+        Naming every invalid key, e.g. ``config/config.yaml: reviews[0].outcomes[1].measure:
+        'XX' is not one of ['OR', ...]``.
+    """
+    schema = load_schema("config.schema.yaml")
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"{source}: {key_path(e.absolute_path)}: {e.message}" for e in errors]
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    _check_semantics(config, source)
+    return config
+
+
+def _check_semantics(config: dict[str, Any], source: str) -> None:
+    """Rules a JSON schema cannot say: unique ids, valid option combinations."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, review in enumerate(config["reviews"]):
+        if review["id"] in seen:
+            problems.append(f"reviews[{i}].id: duplicate review id {review['id']!r}")
+        seen.add(review["id"])
+        names: set[str] = set()
+        for j, spec in enumerate(review["outcomes"]):
+            where = f"reviews[{i}].outcomes[{j}]"
+            if spec["name"] in names:
+                problems.append(f"{where}.name: duplicate outcome {spec['name']!r}")
+            names.add(spec["name"])
+            try:
+                Outcome.from_config(spec)
+            except ValueError as exc:
+                problems.append(f"{where}: {exc}")
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(f"{source}: {p}" for p in problems))
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read and validate a YAML config file."""
+    path = Path(path)
+    with open(path, encoding="utf-8") as handle:
+        config = yaml.safe_load(handle) or {}
+    return validate_config(config, str(path))
+
+
+@dataclass(frozen=True)
+class Review:
+    """One review of the portfolio, as declared in config (paths relative to the repo)."""
+
+    id: str
+    title: str
+    folder: Path
+    extraction: Path
+    outcomes: tuple[Outcome, ...]
+    spec: dict[str, Any]
+
+    def outcome(self, name: str) -> Outcome:
+        """The declared outcome called ``name``."""
+        for outcome in self.outcomes:
+            if outcome.name == name:
+                return outcome
+        raise KeyError(f"review {self.id} declares no outcome {name!r}")
+
+
+def reviews(config: dict[str, Any]) -> dict[str, Review]:
+    """The validated config's reviews by id."""
+    out = {}
+    for spec in config["reviews"]:
+        folder = Path(spec.get("folder") or f"reviews/{spec['id']}")
+        out[spec["id"]] = Review(
+            id=spec["id"],
+            title=spec.get("title", spec["id"]),
+            folder=folder,
+            extraction=Path(spec.get("extraction") or folder / "extraction.csv"),
+            outcomes=tuple(Outcome.from_config(o) for o in spec["outcomes"]),
+            spec=spec,
+        )
+    return out

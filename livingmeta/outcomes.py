@@ -1,0 +1,93 @@
+"""Outcome declarations: what each end point is and how it is analysed.
+
+Declared once per review in config (see ``config/README.md``); the extraction table refers
+to outcomes by ``name``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from livingmeta.stats.options import (
+    BINARY_MEASURES,
+    CONTINUOUS_MEASURES,
+    MEASURES,
+    check_choice,
+    check_options,
+)
+
+OUTCOME_TYPES = ("dichotomous", "continuous", "generic")
+DIRECTIONS = ("higher_is_better", "higher_is_worse")
+
+ARM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "dichotomous": ("events_treat", "total_treat", "events_ctrl", "total_ctrl"),
+    "continuous": ("mean_treat", "sd_treat", "n_treat", "mean_ctrl", "sd_ctrl", "n_ctrl"),
+    "generic": ("yi", "se"),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One declared outcome and its analysis options (RevMan's 'outcome' dialog)."""
+
+    name: str
+    label: str
+    type: str = "dichotomous"
+    measure: str = "OR"
+    method: str = "MH"
+    model: str = "random"
+    tau2_method: str = "DL"
+    hksj: bool = False
+    mh_exact: bool = False
+    direction: str = "higher_is_worse"
+    label_treat: str = "Treatment"
+    label_ctrl: str = "Control"
+
+    def __post_init__(self) -> None:
+        check_choice("type", self.type, OUTCOME_TYPES)
+        check_choice("direction", self.direction, DIRECTIONS)
+        check_choice("measure", self.measure, MEASURES)
+        if self.type == "dichotomous" and self.measure not in BINARY_MEASURES:
+            raise ValueError(f"outcome {self.name}: a dichotomous outcome needs OR, RR or RD")
+        if self.type == "continuous" and self.measure not in CONTINUOUS_MEASURES:
+            raise ValueError(f"outcome {self.name}: a continuous outcome needs MD or SMD")
+        check_options(self.measure, self.method, self.model, self.tau2_method)
+
+    @property
+    def arm_columns(self) -> tuple[str, ...]:
+        """Extraction columns this outcome's rows must fill."""
+        return ARM_COLUMNS[self.type]
+
+    def favours(self) -> tuple[str, str]:
+        """Axis labels (left, right) in RevMan's 'Favours [...]' form.
+
+        For a harmful outcome (``higher_is_worse``: death, bleeding) an effect below the
+        null favours the treatment; for a good outcome (recovery) the other way round.
+        """
+        treat, ctrl = f"Favours {self.label_treat}", f"Favours {self.label_ctrl}"
+        return (treat, ctrl) if self.direction == "higher_is_worse" else (ctrl, treat)
+
+    def pool_options(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`livingmeta.stats.pool`."""
+        return {
+            "measure": self.measure,
+            "method": self.method,
+            "model": self.model,
+            "tau2_method": self.tau2_method,
+            "hksj": self.hksj,
+            "mh_exact": self.mh_exact,
+        }
+
+    @classmethod
+    def from_config(cls, spec: dict[str, Any]) -> Outcome:
+        """Build from one entry of a review's ``outcomes`` list in config."""
+        known = {f.name for f in fields(cls)}
+        groups = spec.get("groups", {})
+        values = {k: v for k, v in spec.items() if k in known}
+        if "treat" in groups:
+            values["label_treat"] = groups["treat"]
+        if "ctrl" in groups:
+            values["label_ctrl"] = groups["ctrl"]
+        values.setdefault("label", spec["name"])
+        return cls(**values)

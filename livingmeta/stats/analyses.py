@@ -1,0 +1,73 @@
+"""Sensitivity and living-review analyses built on ``pool``: fixed vs random side by side,
+leave-one-out, cumulative (by year), and subgroups with the test for differences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from livingmeta.stats.data import StudyData
+from livingmeta.stats.heterogeneity import i_squared
+from livingmeta.stats.pooling import NotEstimableError, pool
+from livingmeta.stats.result import PooledResult, SubgroupResult
+
+
+def fixed_and_random(data: StudyData, **options: Any) -> dict[str, PooledResult]:
+    """The same analysis under both models (papers often report both)."""
+    return {model: pool(data, **{**options, "model": model}) for model in ("fixed", "random")}
+
+
+def leave_one_out(data: StudyData, **options: Any) -> list[tuple[str, PooledResult | None]]:
+    """Pooled result with each study omitted in turn (None where nothing is left to pool)."""
+    out: list[tuple[str, PooledResult | None]] = []
+    for i, name in enumerate(data.study):
+        rest = [j for j in range(data.k) if j != i]
+        out.append((name, _try_pool(lambda d: pool(d, **options), data.take(rest))))
+    return out
+
+
+def cumulative(data: StudyData, **options: Any) -> list[tuple[str, PooledResult | None]]:
+    """Pooled result as studies accumulate in order of year (stable for ties and for
+    studies without a year, which come last) — how the evidence grew."""
+    years = np.array([np.inf if y is None else y for y in data.year], dtype=float)
+    order = np.argsort(years, kind="stable")
+    return [
+        (data.study[order[i]], _try_pool(lambda d: pool(d, **options), data.take(order[: i + 1])))
+        for i in range(data.k)
+    ]
+
+
+def subgroups(data: StudyData, **options: Any) -> SubgroupResult:
+    """Pool within each subgroup and test for subgroup differences.
+
+    The test is RevMan's: Q between = sum over subgroups of w_g (theta_g - theta)^2 with
+    w_g = 1 / se_g^2 and theta their weighted mean, on (number of subgroups - 1) df.
+    """
+    labels = [s if s is not None else "" for s in data.subgroup]
+    groups: dict[str, PooledResult] = {}
+    for label in dict.fromkeys(labels):
+        idx = [i for i, s in enumerate(labels) if s == label]
+        result = _try_pool(lambda d: pool(d, **options), data.take(idx))
+        if result is not None:
+            groups[label] = result
+    overall = pool(data, **options)
+    est = np.array([g.estimate for g in groups.values()])
+    w = np.array([1 / g.se**2 for g in groups.values()])
+    df = len(groups) - 1
+    if df > 0:
+        centre = np.sum(w * est) / np.sum(w)
+        q = float(np.sum(w * (est - centre) ** 2))
+        p = float(stats.chi2.sf(q, df))
+    else:
+        q, p = 0.0, float("nan")
+    return SubgroupResult(groups, overall, q, df, p, float(i_squared(q, df)))
+
+
+def _try_pool(run: Callable[[StudyData], PooledResult], data: StudyData) -> PooledResult | None:
+    try:
+        return run(data)
+    except NotEstimableError:
+        return None

@@ -1,0 +1,168 @@
+"""Study-level effect sizes and variances, as metafor's ``escalc`` computes them.
+
+Zero-cell rule (RevMan 5 and metafor's default ``add=1/2, to="only0"``): 0.5 is added to
+all four cells of a study that has a zero cell. Double-zero rule: a study with no events
+(or only events) in both arms carries no information on a ratio scale and is *not
+estimable* for OR and RR (shown, not pooled); it is kept for RD, where zero is a real
+difference.
+
+Every function works element-wise on arrays of any shape, so the batch path (many
+meta-analyses at once) and the single-analysis path share one implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import gammaln
+
+from livingmeta.stats.data import BinaryData, ContinuousData, GenericData, StudyData
+from livingmeta.stats.options import BINARY_MEASURES, CONTINUOUS_MEASURES, check_choice
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+CONTINUITY = 0.5
+
+
+@dataclass(frozen=True)
+class EffectSizes:
+    """Effects on the analysis scale (log for OR/RR) with variances.
+
+    ``estimable`` is False where a study cannot be pooled (double zero for ratios); there
+    ``yi`` and ``vi`` are NaN. ``corrected`` marks studies that received the 0.5 correction.
+    """
+
+    measure: str
+    yi: FloatArray
+    vi: FloatArray
+    estimable: BoolArray
+    corrected: BoolArray
+
+    @property
+    def sei(self) -> FloatArray:
+        """Standard errors."""
+        return np.sqrt(self.vi)
+
+
+def corrected_cells(
+    a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray, add: float = CONTINUITY
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
+    """The 2x2 cells with ``add`` added to every cell of zero-cell studies.
+
+    Returns the four corrected cells and the mask of corrected studies.
+    """
+    has_zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    inc = np.where(has_zero, add, 0.0)
+    return a + inc, b + inc, c + inc, d + inc, has_zero
+
+
+def double_zero(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray) -> BoolArray:
+    """Studies with no events, or only events, in both arms."""
+    return ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+
+
+def binary_effects(
+    measure: str,
+    events_treat: FloatArray,
+    total_treat: FloatArray,
+    events_ctrl: FloatArray,
+    total_ctrl: FloatArray,
+    add: float = CONTINUITY,
+) -> EffectSizes:
+    """Log odds ratio, log risk ratio or risk difference per study (metafor ``escalc``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> es = binary_effects("OR", np.array([4.0]), np.array([123.0]),
+    ...                     np.array([11.0]), np.array([139.0]))
+    >>> round(float(np.exp(es.yi[0])), 4)
+    0.3911
+    """
+    check_choice("measure", measure, BINARY_MEASURES)
+    a = np.asarray(events_treat, dtype=np.float64)
+    c = np.asarray(events_ctrl, dtype=np.float64)
+    b = np.asarray(total_treat, dtype=np.float64) - a
+    d = np.asarray(total_ctrl, dtype=np.float64) - c
+    a1, b1, c1, d1, corrected = corrected_cells(a, b, c, d, add)
+    n1, n2 = a1 + b1, c1 + d1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "OR":
+            yi = np.log(a1 * d1 / (b1 * c1))
+            vi = 1 / a1 + 1 / b1 + 1 / c1 + 1 / d1
+        elif measure == "RR":
+            yi = np.log((a1 / n1) / (c1 / n2))
+            vi = 1 / a1 - 1 / n1 + 1 / c1 - 1 / n2
+        else:  # RD
+            p1, p2 = a1 / n1, c1 / n2
+            yi = p1 - p2
+            vi = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+    estimable = np.ones(a.shape, dtype=bool) if measure == "RD" else ~double_zero(a, b, c, d)
+    yi = np.where(estimable, yi, np.nan)
+    vi = np.where(estimable, vi, np.nan)
+    return EffectSizes(measure, yi, vi, estimable, corrected & estimable)
+
+
+def hedges_correction(df: FloatArray) -> FloatArray:
+    """Exact small-sample correction factor J(df) for Hedges' g (as metafor)."""
+    df = np.asarray(df, dtype=np.float64)
+    return np.exp(gammaln(df / 2) - 0.5 * np.log(df / 2) - gammaln((df - 1) / 2))
+
+
+def continuous_effects(
+    measure: str,
+    mean_treat: FloatArray,
+    sd_treat: FloatArray,
+    n_treat: FloatArray,
+    mean_ctrl: FloatArray,
+    sd_ctrl: FloatArray,
+    n_ctrl: FloatArray,
+) -> EffectSizes:
+    """Mean difference, or standardised mean difference as Hedges' g with metafor's
+    large-sample variance (``vtype="LS"``): ``1/n1 + 1/n2 + g^2 / (2 (n1 + n2))``."""
+    check_choice("measure", measure, CONTINUOUS_MEASURES)
+    m1, s1, n1 = (np.asarray(x, dtype=np.float64) for x in (mean_treat, sd_treat, n_treat))
+    m2, s2, n2 = (np.asarray(x, dtype=np.float64) for x in (mean_ctrl, sd_ctrl, n_ctrl))
+    if measure == "MD":
+        yi = m1 - m2
+        vi = s1**2 / n1 + s2**2 / n2
+    else:
+        pooled_sd = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
+        yi = hedges_correction(n1 + n2 - 2) * (m1 - m2) / pooled_sd
+        vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
+    ok = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
+    return EffectSizes(measure, yi, vi, ok, np.zeros(yi.shape, dtype=bool))
+
+
+def generic_effects(yi: FloatArray, se: FloatArray) -> EffectSizes:
+    """Effects given directly (generic inverse variance), ``vi = se^2``."""
+    yi = np.asarray(yi, dtype=np.float64)
+    vi = np.asarray(se, dtype=np.float64) ** 2
+    ok = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
+    return EffectSizes("GIV", yi, vi, ok, np.zeros(yi.shape, dtype=bool))
+
+
+def escalc(measure: str, data: StudyData, add: float = CONTINUITY) -> EffectSizes:
+    """Effect sizes for any study data container (dispatch on its type)."""
+    if isinstance(data, BinaryData):
+        return binary_effects(
+            measure, data.events_treat, data.total_treat, data.events_ctrl, data.total_ctrl, add
+        )
+    if isinstance(data, ContinuousData):
+        return continuous_effects(
+            measure,
+            data.mean_treat,
+            data.sd_treat,
+            data.n_treat,
+            data.mean_ctrl,
+            data.sd_ctrl,
+            data.n_ctrl,
+        )
+    if isinstance(data, GenericData):
+        if measure not in ("GIV", "MD", "SMD", "OR", "RR", "RD"):
+            raise ValueError(f"unknown measure {measure!r}")
+        return generic_effects(data.yi, data.se)
+    raise TypeError(f"unsupported data type {type(data).__name__}")

@@ -1,0 +1,178 @@
+"""Between-study variance (tau2) estimators and heterogeneity statistics.
+
+All functions reduce over the last axis, so ``yi`` of shape ``(k,)`` gives scalars and
+``(n, k)`` gives ``n`` results at once (the batch path). Studies that are not pooled are
+passed as ``w = 0`` (i.e. ``vi = inf``) with any finite ``yi``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize, stats
+
+FloatArray = npt.NDArray[np.float64]
+
+# metafor's defaults (rma.uni control): Fisher scoring stops when tau2 changes by less
+# than 1e-5; uniroot-based estimators stop at R's default tolerance eps^0.25.
+METAFOR_THRESHOLD = 1e-5
+UNIROOT_TOL = float(np.finfo(float).eps ** 0.25)
+REML_MAX_ITER = 100
+
+
+def weighted_mean(yi: FloatArray, w: FloatArray) -> FloatArray:
+    """Inverse-variance weighted mean over the last axis."""
+    return np.sum(w * yi, axis=-1) / np.sum(w, axis=-1)
+
+
+def cochran_q(yi: FloatArray, w: FloatArray, centre: FloatArray | None = None) -> FloatArray:
+    """Cochran's Q around ``centre`` (the weighted mean by default; RevMan's M-H
+    heterogeneity uses the M-H estimate instead)."""
+    if centre is None:
+        centre = weighted_mean(yi, w)
+    return np.sum(w * (yi - np.expand_dims(centre, -1)) ** 2, axis=-1)
+
+
+def i_squared(q: FloatArray, df: FloatArray) -> FloatArray:
+    """Higgins' I2 = max(0, (Q - df) / Q) in percent (0 when Q is 0)."""
+    q, df = np.asarray(q, dtype=np.float64), np.asarray(df, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(q > 0, (q - df) / q, 0.0)
+    return 100 * np.maximum(0.0, value)
+
+
+def i_squared_from_tau2(tau2: FloatArray, w: FloatArray, k: FloatArray) -> FloatArray:
+    """metafor's I2 = tau2 / (tau2 + s2) with the 'typical' within-study variance s2."""
+    sw, sw2 = np.sum(w, axis=-1), np.sum(w**2, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = (k - 1) * sw / (sw**2 - sw2)
+        value = np.where(tau2 > 0, tau2 / (tau2 + s2), 0.0)
+    return 100 * value
+
+
+def q_p_value(q: FloatArray, df: FloatArray) -> FloatArray:
+    """P value of Cochran's Q on ``df`` degrees of freedom (NaN when df is 0)."""
+    df = np.asarray(df, dtype=np.float64)
+    return np.where(df > 0, stats.chi2.sf(q, np.maximum(df, 1)), np.nan)
+
+
+def tau2_dl(yi: FloatArray, vi: FloatArray, q: FloatArray | None = None) -> FloatArray:
+    """DerSimonian-Laird: ``max(0, (Q - df) / (sum w - sum w^2 / sum w))``.
+
+    ``q`` may be given to use a Q computed around another centre (RevMan's M-H random
+    effects takes Q around the M-H estimate).
+    """
+    w = _weights(vi, 0.0)
+    k = np.sum(w > 0, axis=-1)
+    if q is None:
+        q = cochran_q(yi, w)
+    sw = np.sum(w, axis=-1)
+    denom = sw - np.sum(w**2, axis=-1) / sw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = np.where(denom > 0, (q - (k - 1)) / denom, 0.0)
+    return np.maximum(0.0, tau2)
+
+
+def tau2_he(yi: FloatArray, vi: FloatArray) -> FloatArray:
+    """Hedges' (method of moments, unweighted) estimator, floored at 0: metafor's
+    starting value for REML."""
+    w = _weights(vi, 0.0)
+    present = w > 0
+    k = np.sum(present, axis=-1)
+    mean = np.sum(np.where(present, yi, 0.0), axis=-1) / k
+    rss = np.sum(np.where(present, (yi - np.expand_dims(mean, -1)) ** 2, 0.0), axis=-1)
+    sum_v = np.sum(np.where(present, vi, 0.0), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = np.where(k > 1, (rss - sum_v * (k - 1) / k) / (k - 1), 0.0)
+    return np.maximum(0.0, tau2)
+
+
+def tau2_reml(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHOLD) -> FloatArray:
+    """Restricted maximum likelihood, as metafor's ``rma(method="REML")``.
+
+    Fisher scoring from the Hedges estimate, step-halving to stay non-negative, stopping
+    when tau2 changes by less than ``threshold`` (metafor's default 1e-5, so the results
+    agree with R digit for digit), then metafor's check that tau2 = 0 is not a better
+    maximum. Vectorised: all analyses iterate together until each has converged.
+    """
+    tau2 = np.array(tau2_he(yi, vi), dtype=np.float64)
+    active = np.ones(tau2.shape, dtype=bool)
+    for _ in range(REML_MAX_ITER):
+        w = _weights(vi, tau2)
+        sw = np.sum(w, axis=-1)
+        sw2 = np.sum(w**2, axis=-1)
+        resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
+        ypy = np.sum((w * resid) ** 2, axis=-1)
+        trace_p = sw - sw2 / sw
+        trace_pp = sw2 - 2 * np.sum(w**3, axis=-1) / sw + sw2**2 / sw**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(trace_pp > 0, (ypy - trace_p) / trace_pp, 0.0)
+        step = np.where(active & np.isfinite(step), step, 0.0)
+        while np.any(tau2 + step < 0):
+            step = np.where(tau2 + step < 0, step / 2, step)
+        new = tau2 + step
+        active &= np.abs(new - tau2) > threshold
+        tau2 = new
+        if not np.any(active):
+            break
+    stuck = (
+        _reml_loglik(yi, vi, np.zeros_like(tau2)) - _reml_loglik(yi, vi, tau2) > UNIROOT_TOL
+    ) & (tau2 > threshold)
+    return np.where(stuck, 0.0, tau2)
+
+
+def _reml_loglik(yi: FloatArray, vi: FloatArray, tau2: FloatArray) -> FloatArray:
+    """Restricted log-likelihood up to a constant (for metafor's local-maximum check)."""
+    w = _weights(vi, tau2)
+    present = w > 0
+    sw = np.sum(w, axis=-1)
+    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
+    rss = np.sum(w * resid**2, axis=-1)
+    log_v = np.sum(np.log(np.where(present, w, 1.0)), axis=-1) * -1.0
+    return -0.5 * log_v - 0.5 * np.log(sw) - 0.5 * rss
+
+
+def generalised_q(yi: FloatArray, vi: FloatArray, tau2: FloatArray | float) -> FloatArray:
+    """Q with weights 1/(vi + tau2): Paule-Mandel solves generalised Q = k - 1."""
+    return cochran_q(yi, _weights(vi, tau2))
+
+
+def tau2_pm(yi: FloatArray, vi: FloatArray, tol: float = UNIROOT_TOL) -> FloatArray:
+    """Paule-Mandel: the tau2 at which the generalised Q equals its expectation k - 1
+    (0 when Q at tau2 = 0 is already below it).
+
+    Solved as metafor does, with Brent's method on [0, max(100, 10 MAD(yi)^2)] to
+    ``tol`` (R's ``uniroot`` default, eps^0.25), so the results agree with R; pass a
+    smaller ``tol`` for more digits. Analyses in a batch are solved one by one.
+    """
+    yi, vi = np.asarray(yi, dtype=np.float64), np.asarray(vi, dtype=np.float64)
+    if yi.ndim > 1:
+        flat = [
+            tau2_pm(y, v, tol)
+            for y, v in zip(yi.reshape(-1, yi.shape[-1]), vi.reshape(-1, vi.shape[-1]), strict=True)
+        ]
+        return np.array(flat).reshape(yi.shape[:-1])
+    present = np.isfinite(vi)
+    target = present.sum() - 1.0
+    if target <= 0 or generalised_q(yi, vi, 0.0) < target:
+        return np.float64(0.0)
+    y = yi[present]
+    mad = 1.4826 * np.median(np.abs(y - np.median(y)))
+    upper = max(100.0, 10 * mad**2)
+    if generalised_q(yi, vi, upper) > target:
+        raise ValueError(f"Paule-Mandel: no root below tau2 = {upper:g}; use DL or REML")
+    root = optimize.brentq(lambda t: float(generalised_q(yi, vi, t)) - target, 0.0, upper, xtol=tol)
+    return np.float64(root)
+
+
+def estimate_tau2(method: str, yi: FloatArray, vi: FloatArray) -> FloatArray:
+    """Dispatch on the tau2 method name (``DL``, ``REML``, ``PM``)."""
+    estimators = {"DL": tau2_dl, "REML": tau2_reml, "PM": tau2_pm}
+    if method not in estimators:
+        raise ValueError(f"tau2 method must be one of {', '.join(estimators)}; got {method!r}")
+    return estimators[method](yi, vi)
+
+
+def _weights(vi: FloatArray, tau2: FloatArray | float) -> FloatArray:
+    """Weights 1/(vi + tau2), 0 for studies left out (vi = inf)."""
+    return 1.0 / (vi + np.expand_dims(np.asarray(tau2, dtype=np.float64), -1))

@@ -1,0 +1,34 @@
+"""Allowed analysis options in one declarative place, so every entry point (CLI, config,
+Python) rejects the same bad values with the same message."""
+
+from __future__ import annotations
+
+BINARY_MEASURES = ("OR", "RR", "RD")
+CONTINUOUS_MEASURES = ("MD", "SMD")
+GENERIC_MEASURES = ("GIV",)
+RATIO_MEASURES = ("OR", "RR")
+MEASURES = BINARY_MEASURES + CONTINUOUS_MEASURES + GENERIC_MEASURES
+METHODS = ("MH", "IV", "Peto")
+MODELS = ("fixed", "random")
+TAU2_METHODS = ("DL", "REML", "PM")
+
+
+def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    """Return ``value`` if allowed, else raise ``ValueError`` listing the allowed values."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def check_options(measure: str, method: str, model: str, tau2_method: str) -> None:
+    """Reject combinations that no standard software offers (e.g. Peto risk ratio)."""
+    check_choice("measure", measure, MEASURES)
+    check_choice("method", method, METHODS)
+    check_choice("model", model, MODELS)
+    check_choice("tau2_method", tau2_method, TAU2_METHODS)
+    if method == "MH" and measure not in BINARY_MEASURES:
+        raise ValueError(f"method MH needs a dichotomous measure (OR, RR, RD); got {measure}")
+    if method == "Peto" and measure != "OR":
+        raise ValueError(f"method Peto gives odds ratios only; got measure {measure}")
+    if method == "Peto" and model == "random":
+        raise ValueError("method Peto is a fixed-effect method; use IV or MH for random effects")

@@ -1,0 +1,21 @@
+"""Glue for rule plot_outcome: forest, cumulative and leave-one-out plots of one outcome."""
+
+from pathlib import Path
+
+from livingmeta.config import reviews
+from livingmeta.pipeline import write_plots
+from livingmeta.rulelog import run_rule
+
+review = reviews(snakemake.config)[snakemake.wildcards.review]
+outcome = review.outcome(snakemake.wildcards.outcome)
+settings = snakemake.params.settings
+run_rule(
+    snakemake.log[0],
+    "plot_outcome",
+    write_plots,
+    review,
+    outcome,
+    Path(snakemake.output[0]).parent,
+    formats=settings["formats"],
+    dpi=settings["dpi"],
+)

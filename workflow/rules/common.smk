@@ -1,0 +1,62 @@
+# Shared helpers: config validation at load, the portfolio of reviews, and the named
+# get_* functions every rule takes its inputs and params from.
+import livingmeta.config as lm_config
+from livingmeta.pipeline import outcome_digest
+
+
+try:
+    lm_config.validate_config(config, "config/config.yaml")
+except lm_config.ConfigError as error:
+    raise WorkflowError(str(error))
+
+REVIEWS = lm_config.reviews(config)
+PLOT_FORMATS = config["plots"]["formats"]
+PLOT_KINDS = ("forest", "cumulative", "leave_one_out")
+
+
+wildcard_constraints:
+    review="|".join(REVIEWS),
+    outcome="[A-Za-z0-9][A-Za-z0-9_-]*",
+
+
+def get_review(wildcards):
+    return REVIEWS[wildcards.review]
+
+
+def get_extraction(wildcards):
+    """The review's extraction table; marked ancient so that only a change in an
+    outcome's own rows (its digest param) reruns that outcome's jobs."""
+    return ancient(str(get_review(wildcards).extraction))
+
+
+def get_outcome_digest(wildcards):
+    review = get_review(wildcards)
+    return outcome_digest(review.extraction, review.outcome(wildcards.outcome))
+
+
+def get_plot_settings(wildcards):
+    return {"formats": PLOT_FORMATS, "dpi": config["plots"]["dpi"]}
+
+
+def get_review_pooled(wildcards):
+    review = get_review(wildcards)
+    return [
+        f"results/{review.id}/{outcome.name}/pooled.json" for outcome in review.outcomes
+    ]
+
+
+def get_final_outputs():
+    outputs = []
+    for review in REVIEWS.values():
+        outputs += [
+            f"results/{review.id}/summary.md",
+            f"results/{review.id}/summary.csv",
+            f"results/{review.id}/pooled.csv",
+        ]
+        for outcome in review.outcomes:
+            outputs += [
+                f"results/{review.id}/{outcome.name}/{kind}.{ext}"
+                for kind in PLOT_KINDS
+                for ext in PLOT_FORMATS
+            ]
+    return outputs
