@@ -1,8 +1,8 @@
 """What the pooling rules do, as plain functions (the Snakemake scripts only call these).
 
-Each function reads its inputs, validates the *whole* extraction table, and writes its
-outputs atomically only after everything succeeded, so invalid input never replaces a
-previous result.
+The first step validates the *whole* extraction table and writes one outcome's rows;
+later steps read only those validated rows. Every output is written atomically after the
+work succeeded, so invalid input never replaces a previous result.
 """
 
 from __future__ import annotations
@@ -49,17 +49,26 @@ def outcome_digest(extraction: str | Path, outcome: Outcome) -> str:
     return hasher.hexdigest()[:16]
 
 
-def load_outcome(review: Review, outcome: Outcome) -> StudyData:
-    """Validate the review's whole extraction table, then return one outcome's data."""
+def write_outcome_data(review: Review, outcome: Outcome, path: str | Path) -> None:
+    """Validate the review's *whole* extraction table, then write one outcome's rows.
+
+    The validated per-outcome file is what the pooling and plotting jobs read: a problem
+    anywhere in the table stops here, before any result or figure could be replaced.
+    """
     frame = load_extraction(review.extraction, {o.name: o for o in review.outcomes})
-    data = outcome_data(frame, outcome)
-    if data.k == 0:
-        raise InputError([_no_rows(review, outcome)])
-    return data
+    rows = read_table(review.extraction)
+    if "outcome" not in rows.columns:
+        rows["outcome"] = outcome.name
+    rows = rows[frame["outcome"].to_numpy() == outcome.name]
+    if rows.empty:
+        problem = Problem(str(review.extraction), None, "outcome", f"no rows for {outcome.name!r}")
+        raise InputError([problem])
+    write_text(path, rows.to_csv(index=False))
 
 
-def _no_rows(review: Review, outcome: Outcome) -> Problem:
-    return Problem(str(review.extraction), None, "outcome", f"no rows for outcome {outcome.name!r}")
+def read_outcome_data(path: str | Path, outcome: Outcome) -> StudyData:
+    """One outcome's validated rows (from :func:`write_outcome_data`) as study data."""
+    return outcome_data(load_extraction(path, {outcome.name: outcome}), outcome)
 
 
 def participants(data: StudyData, result: PooledResult) -> int | None:
@@ -81,9 +90,9 @@ def _brief(result: PooledResult) -> dict[str, Any]:
     return {key: full[key] for key in ("k", "estimate", "ci_low", "ci_high", "p", "i2", "tau2")}
 
 
-def analyse_outcome(review: Review, outcome: Outcome) -> dict[str, Any]:
+def analyse_outcome(review: Review, outcome: Outcome, data_path: str | Path) -> dict[str, Any]:
     """Everything the review reports for one outcome, as a JSON-ready dict."""
-    data = load_outcome(review, outcome)
+    data = read_outcome_data(data_path, outcome)
     options = outcome.pool_options()
     main = pool(data, **options)
     side_by_side = fixed_and_random(
@@ -108,18 +117,18 @@ def analyse_outcome(review: Review, outcome: Outcome) -> dict[str, Any]:
             "p_between": sub.p_between,
             "i2_between": sub.i2_between,
         },
-        "provenance": provenance(review.extraction),
+        "provenance": provenance(data_path),
     }
 
 
-def provenance(extraction: str | Path) -> dict[str, Any]:
+def provenance(data_path: str | Path) -> dict[str, Any]:
     """Where the numbers came from: input checksum and software versions."""
     import matplotlib
     import scipy
 
     return {
-        "extraction": str(extraction),
-        "extraction_sha256": hashlib.sha256(Path(extraction).read_bytes()).hexdigest(),
+        "data": str(data_path),
+        "data_sha256": hashlib.sha256(Path(data_path).read_bytes()).hexdigest(),
         "livingmeta": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -129,16 +138,18 @@ def provenance(extraction: str | Path) -> dict[str, Any]:
     }
 
 
-def write_pooled(review: Review, outcome: Outcome, path: str | Path) -> dict[str, Any]:
+def write_pooled(
+    review: Review, outcome: Outcome, data_path: str | Path, path: str | Path
+) -> dict[str, Any]:
     """Analyse one outcome and write ``pooled.json`` (atomically)."""
-    analysis = analyse_outcome(review, outcome)
+    analysis = analyse_outcome(review, outcome, data_path)
     write_json(path, analysis)
     return analysis
 
 
 def write_plots(
-    review: Review,
     outcome: Outcome,
+    data_path: str | Path,
     out_dir: str | Path,
     formats: Sequence[str] = ("png", "svg", "pdf"),
     dpi: int = 200,
@@ -146,7 +157,7 @@ def write_plots(
     """Forest, cumulative and leave-one-out plots of one outcome into ``out_dir``."""
     from livingmeta.plots import cumulative_plot, forest_plot, leave_one_out_plot, save_figure
 
-    data = load_outcome(review, outcome)
+    data = read_outcome_data(data_path, outcome)
     options = outcome.pool_options()
     result = pool(data, **options)
     has_subgroups = len({s for s in data.subgroup if s}) > 1
@@ -154,8 +165,12 @@ def write_plots(
     out = Path(out_dir)
     figures = {
         "forest": forest_plot(result, outcome, title=outcome.label, subgroups=sub),
-        "cumulative": cumulative_plot(cumulative(data, **options), outcome),
-        "leave_one_out": leave_one_out_plot(leave_one_out(data, **options), result, outcome),
+        "cumulative": cumulative_plot(
+            cumulative(data, **options), outcome, title=f"{outcome.label}: cumulative by year"
+        ),
+        "leave_one_out": leave_one_out_plot(
+            leave_one_out(data, **options), result, outcome, title=f"{outcome.label}: leave-one-out"
+        ),
     }
     for name, figure in figures.items():
         save_figure(figure, out / name, formats=formats, dpi=dpi)

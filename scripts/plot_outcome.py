@@ -7,14 +7,13 @@ from livingmeta.pipeline import write_plots
 from livingmeta.rulelog import run_rule
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
-outcome = review.outcome(snakemake.wildcards.outcome)
 settings = snakemake.params.settings
 run_rule(
     snakemake.log[0],
     "plot_outcome",
     write_plots,
-    review,
-    outcome,
+    review.outcome(snakemake.wildcards.outcome),
+    snakemake.input.data,
     Path(snakemake.output[0]).parent,
     formats=settings["formats"],
     dpi=settings["dpi"],

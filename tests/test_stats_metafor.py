@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import SHARED_DIR
-
 from livingmeta.stats import BinaryData, ContinuousData, pool
+from tests.conftest import SHARED_DIR
 
 REL_TOL = 1e-6  # issue #2 acceptance criterion
 ABS_TOL = 1e-12  # for reference values that are exactly 0 (tau2 of fixed models)

@@ -3,7 +3,6 @@
 import livingmeta.config as lm_config
 from livingmeta.pipeline import outcome_digest
 
-
 try:
     lm_config.validate_config(config, "config/config.yaml")
 except lm_config.ConfigError as error:

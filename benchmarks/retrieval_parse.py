@@ -1,0 +1,181 @@
+"""Benchmark: PubMed EFetch XML parsing, livingmeta's streaming parser vs ``Bio.Entrez.read``.
+
+Why: a backfill of a broad living-review query can mean hundreds of thousands of PubMed
+records; ``Entrez.read`` manages only a few hundred records per second and holds the whole
+response in memory. This script builds a large ``PubmedArticleSet`` from the real recorded
+EFetch responses in the shared corpus, times both parsers on it and reports their peak
+memory, so regressions are visible.
+
+Each parser runs in a fresh Python subprocess, so the peak resident memory it reports
+(``ru_maxrss``) belongs to that parser alone (libxml2 allocates outside ``tracemalloc``'s
+view). ``Entrez.read`` is timed on a smaller sample by default (``--entrez-n``) and its rate
+is extrapolated; the output says when that happened.
+
+Usage::
+
+    python benchmarks/retrieval_parse.py [--n 20000] [--corpus DIR] [--out FILE]
+                                         [--entrez-n 2000] [--repeat 1]
+
+The last two lines are ``parse_records_per_second=<n>`` and
+``entrez_read_records_per_second=<n>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from lxml import etree
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "fixtures" / "pubmed_corpus"
+HEADER = (
+    b'<?xml version="1.0" ?>\n'
+    b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+    b'"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'
+    b"<PubmedArticleSet>\n"
+)
+FOOTER = b"</PubmedArticleSet>\n"
+
+# Run in a child interpreter: parse FILE with the named parser, print JSON stats.
+# Imports happen before the clock starts: only parsing is timed.
+_CHILD = r"""
+import json, resource, sys, time
+kind, path = sys.argv[1], sys.argv[2]
+if kind == "livingmeta":
+    from livingmeta.retrieval.pubmed_xml import iter_pubmed_records
+    start = time.perf_counter()
+    count = sum(1 for _ in iter_pubmed_records(path))
+else:
+    from Bio import Entrez
+    start = time.perf_counter()
+    with open(path, "rb") as handle:
+        count = len(Entrez.read(handle)["PubmedArticle"])
+seconds = time.perf_counter() - start
+peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"count": count, "seconds": seconds, "peak_mib": peak_kib / 1024}))
+"""
+
+
+def load_articles(corpus: Path) -> list[bytes]:
+    """Serialised ``PubmedArticle`` elements of every corpus file, in file-name order.
+
+    Parsed with entity resolution and network access off, like the parser under test.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    articles: list[bytes] = []
+    for path in sorted(corpus.glob("*.xml")):
+        root = etree.parse(str(path), parser).getroot()
+        articles.extend(
+            etree.tostring(elem, encoding="utf-8", with_tail=False)
+            for elem in root.iterfind("PubmedArticle")
+        )
+    if not articles:
+        raise SystemExit(f"no PubmedArticle elements found under {corpus}")
+    return articles
+
+
+def build_file(articles: Sequence[bytes], n: int, out: Path) -> int:
+    """Write an ``n``-record PubmedArticleSet cycling through ``articles``; return its size."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as handle:
+        handle.write(HEADER)
+        for article in itertools.islice(itertools.cycle(articles), n):
+            handle.write(article)
+            handle.write(b"\n")
+        handle.write(FOOTER)
+    return out.stat().st_size
+
+
+def run_child(kind: str, path: Path) -> dict[str, float]:
+    """Parse ``path`` with ``kind`` in a fresh interpreter and return its stats."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD, kind, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def best_of(kind: str, path: Path, repeat: int) -> dict[str, float]:
+    """Fastest of ``repeat`` runs (the least disturbed by other load on the machine)."""
+    runs = [run_child(kind, path) for _ in range(max(1, repeat))]
+    return min(runs, key=lambda run: run["seconds"])
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=20_000, help="records in the test file")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--out", type=Path, default=None, help="keep the test file here")
+    parser.add_argument(
+        "--entrez-n",
+        type=int,
+        default=2_000,
+        help="records for the Entrez.read run (0 = same file as the parser)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per parser; best is kept")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
+    """Build the test file, time both parsers, print a report; return the key figures."""
+    args = _parse_args(argv)
+    articles = load_articles(args.corpus)
+    with tempfile.TemporaryDirectory(prefix="livingmeta-bench-") as tmp:
+        big = args.out or Path(tmp) / f"pubmed_{args.n}.xml"
+        size = build_file(articles, args.n, big)
+        print(f"corpus: {len(articles)} distinct PubmedArticle elements from {args.corpus}")
+        print(f"test file: {big} ({args.n} records, {size / 2**20:.1f} MiB)")
+
+        ours = best_of("livingmeta", big, args.repeat)
+        if ours["count"] != args.n:
+            raise SystemExit(f"livingmeta parsed {ours['count']} records, expected {args.n}")
+        ours_rate = ours["count"] / ours["seconds"]
+        print(
+            f"livingmeta iter_pubmed_records: {ours['count']} records in "
+            f"{ours['seconds']:.2f} s = {ours_rate:,.0f} records/s, "
+            f"{size / 2**20 / ours['seconds']:.0f} MiB/s, peak RSS {ours['peak_mib']:.0f} MiB"
+        )
+
+        entrez_n = args.n if args.entrez_n <= 0 else min(args.entrez_n, args.n)
+        sample = big
+        if entrez_n != args.n:
+            sample = Path(tmp) / f"pubmed_{entrez_n}.xml"
+            build_file(articles, entrez_n, sample)
+        theirs = best_of("entrez", sample, args.repeat)
+        theirs_rate = theirs["count"] / theirs["seconds"]
+        note = (
+            f" (timed on a {entrez_n}-record sample; extrapolated to {args.n} records: "
+            f"~{args.n / theirs_rate:.0f} s)"
+            if entrez_n != args.n
+            else ""
+        )
+        print(
+            f"Bio.Entrez.read: {theirs['count']} records in {theirs['seconds']:.2f} s = "
+            f"{theirs_rate:,.0f} records/s, peak RSS {theirs['peak_mib']:.0f} MiB{note}"
+        )
+        print(f"speed-up: {ours_rate / theirs_rate:.1f}x")
+        print(f"parse_records_per_second={ours_rate:.0f}")
+        print(f"entrez_read_records_per_second={theirs_rate:.0f}")
+    return {
+        "parse_records_per_second": ours_rate,
+        "entrez_read_records_per_second": theirs_rate,
+        "parse_peak_mib": ours["peak_mib"],
+        "entrez_peak_mib": theirs["peak_mib"],
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The screening hand-off: candidates from the registry as flat CSV or JSONL rows.
+
+Why a separate, flat export: reviewers screen in a spreadsheet or a screening tool, which
+want one row per candidate with the title and abstract to read, every id that helps them
+recognise the study, and why the records of the row were grouped together.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from livingmeta.atomic import write_text
+from livingmeta.retrieval.records import normalise_doi
+from livingmeta.retrieval.registry import Candidate, Registry
+
+#: Column order of the export (also the key order of JSONL rows).
+COLUMNS = (
+    "cluster_id",
+    "status",
+    "record_id",
+    "source",
+    "title",
+    "abstract",
+    "year",
+    "journal",
+    "authors",
+    "pmids",
+    "dois",
+    "nct_ids",
+    "other_ids",
+    "record_ids",
+    "sources",
+    "existing_record_ids",
+    "links",
+    "first_seen",
+    "retracted",
+)
+
+
+def candidate_rows(registry: Registry, candidates: Iterable[Candidate]) -> list[dict[str, Any]]:
+    """One row per candidate: the representative's text plus every member's ids.
+
+    Parameters
+    ----------
+    registry
+        The registry the candidates came from (deduplicated).
+    candidates
+        Usually ``registry.new_candidates()``.
+
+    Returns
+    -------
+    list[dict[str, Any]]
+        Rows keyed by :data:`COLUMNS`; list-valued fields are lists (joined with ``"; "``
+        in CSV). ``links`` lists ``"record_a ~ record_b (reason score)"`` for every link
+        touching the candidate's records.
+    """
+    by_record: dict[str, list[str]] = defaultdict(list)
+    for link in registry.links:
+        text = f"{link.record_a} ~ {link.record_b} ({link.reason} {link.score:.2f})"
+        by_record[link.record_a].append(text)
+        by_record[link.record_b].append(text)
+    rows = []
+    for candidate in candidates:
+        rep = registry.entry(candidate.representative)
+        members = [registry.entry(rid) for rid in candidate.record_ids]
+        every = members + [registry.entry(rid) for rid in candidate.existing_record_ids]
+        links = sorted({t for rid in candidate.record_ids for t in by_record.get(rid, [])})
+        rows.append(
+            {
+                "cluster_id": candidate.cluster_id,
+                "status": candidate.status,
+                "record_id": candidate.representative,
+                "source": rep.record.source,
+                "title": rep.record.title,
+                "abstract": rep.record.abstract,
+                "year": rep.record.year,
+                "journal": rep.record.journal,
+                "authors": list(rep.record.authors),
+                "pmids": _unique(e.record.pmid for e in every),
+                "dois": _unique(normalise_doi(e.record.doi) for e in every),
+                "nct_ids": _unique(n for e in every for n in e.record.nct_ids),
+                "other_ids": _unique(o for e in every for o in e.record.other_ids),
+                "record_ids": list(candidate.record_ids),
+                "sources": _unique(e.record.source for e in members),
+                "existing_record_ids": list(candidate.existing_record_ids),
+                "links": links,
+                "first_seen": min(e.first_seen for e in members),
+                "retracted": any(e.record.retracted for e in every),
+            }
+        )
+    return rows
+
+
+def write_candidates(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> None:
+    """Write rows atomically as ``.csv`` or ``.jsonl`` (chosen by the file suffix).
+
+    Raises
+    ------
+    ValueError
+        If the suffix is neither ``.csv`` nor ``.jsonl``.
+    """
+    target = Path(path)
+    if target.suffix == ".jsonl":
+        text = "".join(
+            json.dumps({k: row[k] for k in COLUMNS}, ensure_ascii=False) + "\n" for row in rows
+        )
+    elif target.suffix == ".csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow([_cell(row[k]) for k in COLUMNS])
+        text = buffer.getvalue()
+    else:
+        raise ValueError(f"candidate export must end in .csv or .jsonl, got {target.name!r}")
+    write_text(target, text)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _unique(values: Iterable[str | None]) -> list[str]:
+    return sorted({v for v in values if v})

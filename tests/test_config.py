@@ -1,0 +1,80 @@
+"""Config validation: defaults filled in, invalid keys named."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from livingmeta.config import REPO_ROOT, ConfigError, load_config, reviews, validate_config
+
+MINIMAL = {"reviews": [{"id": "r1", "outcomes": [{"name": "death"}]}]}
+
+
+def test_shipped_config_is_valid_and_names_the_reference_review():
+    config = load_config(REPO_ROOT / "config" / "config.yaml")
+    review = reviews(config)["rescue_stenting"]
+    assert [o.name for o in review.outcomes] == ["mrs0_2_90d", "mortality_90d", "sich"]
+    assert all(
+        o.method == "MH" and o.model == "random" and o.measure == "OR" for o in review.outcomes
+    )
+    assert review.extraction.as_posix() == "reviews/rescue_stenting/extraction.csv"
+
+
+def test_defaults_are_filled_in():
+    config = validate_config(copy.deepcopy(MINIMAL))
+    outcome = config["reviews"][0]["outcomes"][0]
+    assert outcome["measure"] == "OR" and outcome["method"] == "MH" and outcome["model"] == "random"
+    assert config["plots"]["formats"] == ["png", "svg", "pdf"]
+    review = reviews(config)["r1"]
+    assert review.folder.as_posix() == "reviews/r1"
+    assert review.outcomes[0].favours() == ("Favours Treatment", "Favours Control")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda c: c["reviews"][0]["outcomes"][0].update(measure="XX"),
+            "reviews[0].outcomes[0].measure: 'XX' is not one of",
+        ),
+        (
+            lambda c: c["reviews"][0].update(colour="red"),
+            "reviews[0]: Additional properties are not allowed ('colour'",
+        ),
+        (
+            lambda c: c["reviews"][0].pop("outcomes"),
+            "reviews[0]: 'outcomes' is a required property",
+        ),
+        (
+            lambda c: c["reviews"][0].update(id="has space"),
+            "reviews[0].id: 'has space' does not match",
+        ),
+        (lambda c: c.update(plots={"dpi": 10}), "plots.dpi: 10 is less than the minimum of 50"),
+        (
+            lambda c: c["reviews"][0]["outcomes"][0].update(method="Peto", measure="RR"),
+            "reviews[0].outcomes[0]: method Peto gives odds ratios only",
+        ),
+        (
+            lambda c: c["reviews"][0]["outcomes"][0].update(type="continuous"),
+            "reviews[0].outcomes[0]: outcome death: a continuous outcome needs MD or SMD",
+        ),
+        (
+            lambda c: c["reviews"].append(copy.deepcopy(c["reviews"][0])),
+            "reviews[1].id: duplicate review id 'r1'",
+        ),
+    ],
+)
+def test_invalid_config_names_the_key(change, expected):
+    config = copy.deepcopy(MINIMAL)
+    change(config)
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, "config/config.yaml")
+    assert f"config/config.yaml: {expected}" in str(info.value)
+
+
+def test_load_config_reads_yaml(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(MINIMAL))
+    assert load_config(path)["reviews"][0]["id"] == "r1"

@@ -1,0 +1,117 @@
+"""The extraction table's data contract: every problem reported at once, with file, row
+(spreadsheet numbering, header = row 1) and column."""
+
+from __future__ import annotations
+
+import pytest
+
+from livingmeta.extraction import load_extraction, outcome_data
+from livingmeta.outcomes import Outcome
+from livingmeta.stats.data import BinaryData, ContinuousData, GenericData
+from livingmeta.validation import InputError
+
+OUTCOMES = {
+    "death": Outcome("death", "Death"),
+    "pain": Outcome("pain", "Pain score", type="continuous", measure="MD", method="IV"),
+    "hr": Outcome("hr", "Hazard ratio", type="generic", measure="GIV", method="IV"),
+}
+HEADER = (
+    "study_id,study_label,year,outcome,events_treat,total_treat,events_ctrl,total_ctrl,"
+    "mean_treat,sd_treat,n_treat,mean_ctrl,sd_ctrl,n_ctrl,yi,se,subgroup,notes\n"
+)
+
+
+def write(tmp_path, body: str, header: str = HEADER):
+    path = tmp_path / "extraction.csv"
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def problems(tmp_path, body, header=HEADER):
+    path = write(tmp_path, body, header)
+    with pytest.raises(InputError) as info:
+        load_extraction(path, OUTCOMES)
+    return [(p.row, p.column, p.message) for p in info.value.problems], str(info.value), path
+
+
+def test_valid_table_gives_typed_data_per_outcome(tmp_path):
+    path = write(
+        tmp_path,
+        "a,Alpha 2001,2001,death,3,20,6,21,,,,,,,,,grp1,note\n"
+        "b,Beta 2003,2003,death,0,15,2,15,,,,,,,,,grp2,\n"
+        "a,Alpha 2001,2001,pain,,,,,5.5,1.2,20,6.1,1.3,21,,,,\n"
+        "a,Alpha 2001,2001,hr,,,,,,,,,,,-0.2,0.1,,\n",
+    )
+    frame = load_extraction(path, OUTCOMES)
+    death = outcome_data(frame, OUTCOMES["death"])
+    assert isinstance(death, BinaryData)
+    assert death.study == ("Alpha 2001", "Beta 2003")
+    assert death.year == (2001, 2003) and death.subgroup == ("grp1", "grp2")
+    assert death.events_treat.tolist() == [3, 0]
+    assert isinstance(outcome_data(frame, OUTCOMES["pain"]), ContinuousData)
+    assert isinstance(outcome_data(frame, OUTCOMES["hr"]), GenericData)
+
+
+def test_every_problem_is_reported_at_once_with_row_and_column(tmp_path):
+    found, message, path = problems(
+        tmp_path,
+        "a,A,2001,death,3.5,20,6,21,,,,,,,,,,\n"  # row 2: not whole
+        "b,B,2002,death,25,20,-1,0,,,,,,,,,,\n"  # row 3: events > total, negative, zero total
+        "c,C,20x1,death,x,20,1,20,,,,,,,,,,\n"  # row 4: year and number
+        "d,D,2004,pain,,,,,5,0,10,5,1,10,,,,\n"  # row 5: sd 0
+        "e,E,2005,hr,,,,,,,,,,,0.1,,,\n"  # row 6: se empty
+        "f,F,2006,survival,1,2,3,4,,,,,,,,,,\n"  # row 7: undeclared outcome
+        "a,A,2001,death,3,20,6,21,,,,,,,,,,\n",  # row 8: duplicate
+    )
+    assert (2, "events_treat", "'3.5' is not a whole number") in found
+    assert (3, "events_treat", "25 events exceed the total of 20") in found
+    assert (3, "events_ctrl", "must not be negative; got -1") in found
+    assert (3, "total_ctrl", "must be greater than 0; got 0") in found
+    assert (4, "year", "'20x1' is not a year") in found
+    assert (4, "events_treat", "'x' is not a number") in found
+    assert (5, "sd_treat", "must be greater than 0; got 0") in found
+    assert (6, "se", "empty") in found
+    assert any(
+        row == 7 and col == "outcome" and "unknown outcome 'survival'" in msg
+        for row, col, msg in found
+    )
+    assert any(
+        row == 8 and "duplicate study x outcome (a, death); first at row 2" in msg
+        for row, _, msg in found
+    )
+    assert message.startswith(f"{len(found)} problems found:")
+    assert f"{path}, row 3, column 'events_treat'" in message
+
+
+def test_missing_column_is_named(tmp_path):
+    header = "study_id,outcome,events_treat,total_treat,events_ctrl\n"
+    found, _, _ = problems(tmp_path, "a,death,1,10,2\n", header)
+    assert found == [(None, "total_ctrl", "column missing")]
+
+
+def test_unreadable_file_is_reported_not_raised_raw(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        load_extraction(tmp_path / "nope.csv", OUTCOMES)
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(InputError, match="not a readable CSV"):
+        load_extraction(path, OUTCOMES)
+
+
+def test_minimal_file_with_study_column_and_single_outcome(tmp_path):
+    path = write(
+        tmp_path,
+        "A,1,10,2,10\nB,3,12,1,11\n",
+        "study,events_treat,total_treat,events_ctrl,total_ctrl\n",
+    )
+    only = {"death": OUTCOMES["death"]}
+    data = outcome_data(load_extraction(path, only), only["death"])
+    assert data.study == ("A", "B")
+
+
+def test_several_outcomes_need_an_outcome_column(tmp_path):
+    path = write(
+        tmp_path, "A,1,10,2,10\n", "study,events_treat,total_treat,events_ctrl,total_ctrl\n"
+    )
+    with pytest.raises(InputError, match="column 'outcome': column missing"):
+        load_extraction(path, OUTCOMES)

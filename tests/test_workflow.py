@@ -1,0 +1,171 @@
+"""The Snakemake workflow end to end, offline, on a copy of the repository's workflow.
+
+Checks the issue's promises: the reference review is reproduced; a second run does
+nothing; editing one outcome's rows reruns only that outcome; invalid data or config stops
+with a report naming file, row and column (or key) and replaces no output; lint is clean.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from livingmeta.config import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
+OUTCOMES = ("mrs0_2_90d", "mortality_90d", "sich")
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def snapshot(results: Path) -> dict[str, bytes]:
+    """Every published output (the hidden .validated/ scratch folder is internal)."""
+    files = (p for p in sorted(results.rglob("*")) if p.is_file() and ".validated" not in p.parts)
+    return {str(p.relative_to(results)): p.read_bytes() for p in files}
+
+
+def mtimes(results: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(results)): p.stat().st_mtime_ns for p in results.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A copy of the workflow, run once to completion."""
+    root = tmp_path_factory.mktemp("workflow")
+    for name in WORKFLOW_FILES:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        else:
+            shutil.copy2(source, root / name)
+    proc = snakemake(root)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return root
+
+
+def test_reference_review_reproduced(workdir):
+    results = workdir / "results" / "rescue_stenting"
+    mortality = json.loads((results / "mortality_90d" / "pooled.json").read_text())["result"]
+    assert round(mortality["estimate"], 6) == 0.385331
+    assert (round(mortality["ci_low"], 6), round(mortality["ci_high"], 6)) == (0.158819, 0.934903)
+    assert round(mortality["i2"], 2) == 43.34
+    summary = (results / "summary.md").read_text()
+    assert "OR 2.87 [1.77, 4.66]" in summary and "OR 0.39 [0.16, 0.93]" in summary
+    assert "OR 0.68 [0.37, 1.27]" in summary
+    for outcome in OUTCOMES:
+        for kind in ("forest", "cumulative", "leave_one_out"):
+            for ext in ("png", "svg", "pdf"):
+                assert (results / outcome / f"{kind}.{ext}").stat().st_size > 1000
+    tidy = (results / "pooled.csv").read_text().splitlines()
+    assert len(tidy) == 1 + 2 * len(OUTCOMES)  # fixed and random per outcome
+
+
+def test_second_run_does_nothing(workdir):
+    proc = snakemake(workdir, "--dry-run")
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_editing_one_outcome_reruns_only_that_outcome(workdir):
+    results = workdir / "results" / "rescue_stenting"
+    table = workdir / "reviews" / "rescue_stenting" / "extraction.csv"
+    before = mtimes(results)
+    original = table.read_text()
+    try:
+        table.write_text(
+            original.replace(
+                "peng2019,Peng 2019,2019,sich,9,66", "peng2019,Peng 2019,2019,sich,10,66"
+            )
+        )
+        proc = snakemake(workdir)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        after = mtimes(results)
+        changed = {name for name in after if after[name] != before.get(name)}
+        assert "sich/pooled.json" in changed and "sich/forest.png" in changed
+        assert "summary.md" in changed
+        assert not any(name.startswith(("mortality_90d/", "mrs0_2_90d/")) for name in changed), (
+            changed
+        )
+    finally:
+        table.write_text(original)
+        assert snakemake(workdir).returncode == 0
+
+
+def test_invalid_data_stops_with_full_report_and_replaces_nothing(workdir):
+    results = workdir / "results" / "rescue_stenting"
+    table = workdir / "reviews" / "rescue_stenting" / "extraction.csv"
+    before = snapshot(results)
+    original = table.read_text()
+    try:
+        broken = original.replace(
+            "chang2018,Chang 2018,2018,mortality_90d,6,48",
+            "chang2018,Chang 2018,2018,mortality_90d,60,48",
+        )
+        broken = broken.replace(
+            "peng2019,Peng 2019,2019,sich,9,66", "peng2019,Peng 2019,2019,sich,nine,66"
+        )
+        table.write_text(broken)
+        proc = snakemake(workdir, "--keep-going")
+        assert proc.returncode != 0
+        output = proc.stdout + proc.stderr
+        assert (
+            "reviews/rescue_stenting/extraction.csv, row 7, column 'events_treat': 60 events exceed"
+            in output
+        )
+        assert "row 13, column 'events_treat': 'nine' is not a number" in output
+        assert snapshot(results) == before
+    finally:
+        table.write_text(original)
+
+
+def test_invalid_config_names_the_key(workdir, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    config = (
+        (workdir / "config" / "config.yaml").read_text().replace("measure: OR", "measure: HR", 1)
+    )
+    bad.write_text(config)
+    proc = snakemake(workdir, "--dry-run", "--configfile", str(bad))
+    assert proc.returncode != 0
+    assert "reviews[0].outcomes[0].measure: 'HR' is not one of" in proc.stdout + proc.stderr
+
+
+def test_lint_is_clean():
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Congratulations" in proc.stdout + proc.stderr
+
+
+def test_rules_are_snakefmt_formatted():
+    snakefmt = Path(sys.executable).with_name("snakefmt")
+    files = [
+        str(REPO_ROOT / "Snakefile"),
+        *map(str, sorted((REPO_ROOT / "workflow" / "rules").glob("*.smk"))),
+    ]
+    proc = subprocess.run(
+        [str(snakefmt), "--check", *files], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
