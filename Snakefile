@@ -9,9 +9,15 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/summary.smk"
+
+
+# Searches talk to the internet, which cluster nodes often cannot reach.
+localrules:
+    search_review,
 
 
 rule all:

@@ -29,6 +29,7 @@ from livingmeta.summary import result_table
 from livingmeta.validation import InputError
 
 EXIT_INVALID = 2
+IMPORT_FORMATS = ("ris", "nbib", "pubmed-xml", "ctgov-json")
 
 
 def _outcome_type(measure: str, columns: Sequence[str]) -> str:
@@ -84,6 +85,37 @@ def cmd_pool(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Add records exported from a database without an API (Embase, CENTRAL, WoS...)."""
+    from livingmeta.retrieval.importers import read_records
+
+    records = read_records(args.file, args.format, args.source)
+    if args.dry_run:
+        for record in records:
+            if args.json:
+                print(json.dumps(record.to_dict(), sort_keys=True, ensure_ascii=False))
+            else:
+                print(f"{record.record_id}\t{record.year or ''}\t{record.title[:80]}")
+        print(
+            f"{len(records)} records read from {args.file} (dry run: nothing changed)",
+            file=sys.stderr,
+        )
+        return 0
+    from livingmeta.config import load_config, reviews
+    from livingmeta.retrieval.imports import import_records
+
+    config = load_config(args.config)
+    portfolio = reviews(config)
+    review_id = args.review or (next(iter(portfolio)) if len(portfolio) == 1 else None)
+    if review_id not in portfolio:
+        raise ValueError(f"choose the review with --review ({', '.join(portfolio)})")
+    summary = import_records(
+        portfolio[review_id], config["retrieval"], records, args.source, str(args.file)
+    )
+    print(summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="livingmeta",
@@ -107,6 +139,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outcome", help="outcome to pool when the file has an 'outcome' column")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.set_defaults(handler=cmd_pool)
+
+    p = commands.add_parser(
+        "import",
+        help="add records exported from another database to a review",
+        description=(
+            "Add exported records (RIS, MEDLINE/nbib, PubMed XML, ClinicalTrials.gov JSON) to a "
+            "review's record registry, deduplicated against everything found so far; the next "
+            "workflow run hands the new ones to screening."
+        ),
+    )
+    p.add_argument("file", help="the exported file")
+    p.add_argument("--format", required=True, choices=IMPORT_FORMATS, help="file format")
+    p.add_argument("--source", required=True, help="database name, counted under it in PRISMA")
+    p.add_argument("--review", help="review id (default: the only review in the config)")
+    p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
+    p.add_argument("--dry-run", action="store_true", help="change nothing, print the records")
+    p.add_argument("--json", action="store_true", help="with --dry-run: one JSON object per line")
+    p.set_defaults(handler=cmd_import)
     return parser
 
 
@@ -115,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (InputError, NotEstimableError, ValueError) as exc:
+    except (InputError, NotEstimableError, ValueError, OSError) as exc:
         print(f"livingmeta {args.command}: {exc}", file=sys.stderr)
         return EXIT_INVALID
 

@@ -111,6 +111,7 @@ class Review:
     title: str
     folder: Path
     extraction: Path
+    state: Path
     outcomes: tuple[Outcome, ...]
     spec: dict[str, Any]
 
@@ -132,6 +133,7 @@ def reviews(config: dict[str, Any]) -> dict[str, Review]:
             title=spec.get("title", spec["id"]),
             folder=folder,
             extraction=Path(spec.get("extraction") or folder / "extraction.csv"),
+            state=Path(spec.get("state") or folder / "retrieval"),
             outcomes=tuple(Outcome.from_config(o) for o in spec["outcomes"]),
             spec=spec,
         )

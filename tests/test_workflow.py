@@ -7,20 +7,49 @@ with a report naming file, row and column (or key) and replaces no output; lint 
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from livingmeta.config import REPO_ROOT
+from tests.fakeserver import (
+    CtgovPages,
+    FakeServer,
+    PubmedCorpus,
+    Reply,
+    chain_pages,
+    minimal_study,
+    pubmed_article,
+)
 
 pytestmark = pytest.mark.slow
 
 WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
 OUTCOMES = ("mrs0_2_90d", "mortality_90d", "sich")
+
+
+@pytest.fixture(scope="module")
+def sources():
+    """Local fake PubMed and ClinicalTrials.gov: one new article and one trial."""
+    with FakeServer() as server:
+        corpus = PubmedCorpus(
+            {"31000001": date(2024, 5, 2)},
+            {"31000001": pubmed_article("31000001", "Rescue stenting after failed thrombectomy")},
+        )
+        corpus.install(server)
+        server.route("/studies", CtgovPages(chain_pages([[minimal_study("NCT09999999")]])))
+        server.route("/version", lambda r: Reply.json({"dataTimestamp": "2024-05-03T09:00:00"}))
+        yield server
+
+
+ENV: dict[str, str] = {}
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -31,6 +60,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
         timeout=600,
+        env={**os.environ, **ENV},
     )
 
 
@@ -47,13 +77,15 @@ def mtimes(results: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    """A copy of the workflow, run once to completion."""
+def workdir(tmp_path_factory, sources):
+    """A copy of the workflow (without local retrieval state), run once to completion
+    with the searches pointed at the local fake servers."""
+    ENV.update(LIVINGMETA_EUTILS_URL=sources.url, LIVINGMETA_CTGOV_URL=sources.url)
     root = tmp_path_factory.mktemp("workflow")
     for name in WORKFLOW_FILES:
         source = REPO_ROOT / name
         if source.is_dir():
-            shutil.copytree(source, root / name)
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("retrieval"))
         else:
             shutil.copy2(source, root / name)
     proc = snakemake(root)
@@ -76,6 +108,21 @@ def test_reference_review_reproduced(workdir):
                 assert (results / outcome / f"{kind}.{ext}").stat().st_size > 1000
     tidy = (results / "pooled.csv").read_text().splitlines()
     assert len(tidy) == 1 + 2 * len(OUTCOMES)  # fixed and random per outcome
+
+
+def test_searches_hand_new_records_to_screening(workdir, sources):
+    retrieval = workdir / "results" / "rescue_stenting" / "retrieval"
+    report = json.loads((retrieval / "report.json").read_text())
+    assert [s["status"] for s in report["searches"]] == ["ok", "ok"]
+    with open(retrieval / "candidates.csv", newline="") as handle:
+        ids = {row["record_id"] for row in csv.DictReader(handle)}
+    assert ids == {"pubmed:31000001", "ctgov:NCT09999999"}
+    assert sources.requests_to("/esearch.fcgi"), "the workflow did not use the configured URL"
+    state = workdir / "reviews" / "rescue_stenting" / "retrieval" / "state.json"
+    assert set(json.loads(state.read_text())["searches"]) == {
+        "pubmed_rescue_stenting",
+        "ctgov_rescue_stenting",
+    }
 
 
 def test_second_run_does_nothing(workdir):

@@ -1,5 +1,7 @@
 # Shared helpers: config validation at load, the portfolio of reviews, and the named
 # get_* functions every rule takes its inputs and params from.
+from datetime import date
+
 import livingmeta.config as lm_config
 from livingmeta.pipeline import outcome_digest
 
@@ -48,6 +50,7 @@ def get_final_outputs():
     outputs = []
     for review in REVIEWS.values():
         outputs += [
+            f"results/{review.id}/retrieval/report.json",
             f"results/{review.id}/summary.md",
             f"results/{review.id}/summary.csv",
             f"results/{review.id}/pooled.csv",
@@ -59,3 +62,23 @@ def get_final_outputs():
                 for ext in PLOT_FORMATS
             ]
     return outputs
+
+
+def get_run_date(wildcards):
+    """Today's date (UTC), or --config run_date=YYYY-MM-DD: the searches rerun once a day."""
+    return str(config.get("run_date") or date.today().isoformat())
+
+
+def get_searches(wildcards):
+    """The review's saved searches: editing one reruns the search job."""
+    return get_review(wildcards).spec.get("searches", [])
+
+
+def get_retrieval_settings(wildcards):
+    return config["retrieval"]
+
+
+def get_imports_log(wildcards):
+    """`livingmeta import` appends here, so the next run hands imported records over."""
+    log = get_review(wildcards).state / "imports.log"
+    return [str(log)] if log.exists() else []

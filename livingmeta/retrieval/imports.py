@@ -1,0 +1,50 @@
+"""Adding exported records to a review's registry (``livingmeta import``).
+
+Imported records go through the same registry and deduplication as searched ones and are
+counted under their ``source`` in PRISMA. They are not reported here: the next
+``search_review`` job hands every record not yet reported to screening, and the line this
+writes to ``imports.log`` makes Snakemake rerun that job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from livingmeta.config import Review
+from livingmeta.retrieval.records import Record
+from livingmeta.retrieval.registry import Registry
+
+IMPORTS_LOG = "imports.log"
+
+
+def import_records(
+    review: Review,
+    settings: Mapping[str, Any],
+    records: Sequence[Record],
+    source: str,
+    file: str,
+    now: datetime | None = None,
+) -> str:
+    """Upsert ``records`` into the review's registry and deduplicate; return a summary."""
+    moment = now or datetime.now(UTC)
+    run_id = f"import-{source}-{moment:%Y%m%dT%H%M%SZ}"
+    registry = Registry.load(review.state / "registry")
+    result = registry.upsert(records, run_id)
+    dedup = settings.get("dedup", {})
+    registry.deduplicate(dedup.get("threshold", 0.93), dedup.get("doubtful_threshold", 0.85))
+    registry.save(review.state / "registry")
+    line = (
+        f"{moment.isoformat()} {run_id} file={file} records={len(records)} "
+        f"new={len(result.new_record_ids)} updated={len(result.updated_record_ids)}\n"
+    )
+    log = review.state / IMPORTS_LOG
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(line)
+    return (
+        f"{len(records)} records from {file} imported into review {review.id} as {run_id}: "
+        f"{len(result.new_record_ids)} new, {len(result.updated_record_ids)} updated, "
+        f"{len(result.unchanged_record_ids)} already known. The next workflow run hands the "
+        "new ones to screening."
+    )

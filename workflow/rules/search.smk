@@ -1,0 +1,16 @@
+rule search_review:
+    input:
+        imports=get_imports_log,
+    output:
+        report="results/{review}/retrieval/report.json",
+        candidates="results/{review}/retrieval/candidates.csv",
+    log:
+        "logs/search_review/{review}.log",
+    conda:
+        "../envs/livingmeta.yaml"
+    params:
+        run_date=get_run_date,
+        searches=get_searches,
+        settings=get_retrieval_settings,
+    script:
+        "../../scripts/search_review.py"
