@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from livingmeta import __version__
+from livingmeta.config import ConfigError
 from livingmeta.extraction import outcome_data, read_table, validate_extraction
 from livingmeta.outcomes import ARM_COLUMNS, Outcome
 from livingmeta.stats import pool
@@ -116,6 +117,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate the config and every review's human-edited files; exit 2 on any problem."""
+    from livingmeta.config import load_config, reviews
+    from livingmeta.review_check import review_problems
+
+    portfolio = reviews(load_config(args.config))
+    problems = [p for review in portfolio.values() for p in review_problems(review)]
+    if problems:
+        raise InputError(problems)
+    print(f"{args.config}: valid; {len(portfolio)} review(s) checked: {', '.join(portfolio)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="livingmeta",
@@ -157,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="change nothing, print the records")
     p.add_argument("--json", action="store_true", help="with --dry-run: one JSON object per line")
     p.set_defaults(handler=cmd_import)
+
+    p = commands.add_parser(
+        "validate",
+        help="check the config and every review's files",
+        description="Check the config and all human-edited review files; report every problem.",
+    )
+    p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
+    p.set_defaults(handler=cmd_validate)
     return parser
 
 
@@ -165,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (InputError, NotEstimableError, ValueError, OSError) as exc:
+    except (InputError, ConfigError, NotEstimableError, ValueError, OSError) as exc:
         print(f"livingmeta {args.command}: {exc}", file=sys.stderr)
         return EXIT_INVALID
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from livingmeta import __version__
+from livingmeta.approval import approval_problems, excluded_studies, is_approved, require
 from livingmeta.atomic import write_json, write_text
 from livingmeta.config import Review
 from livingmeta.extraction import load_extraction, outcome_data, read_table
@@ -29,7 +30,7 @@ from livingmeta.summary import summary_frame, summary_markdown, summary_row
 from livingmeta.validation import InputError, Problem
 
 
-def outcome_digest(extraction: str | Path, outcome: Outcome) -> str:
+def outcome_digest(extraction: str | Path, outcome: Outcome, excluded: Iterable[str] = ()) -> str:
     """A fingerprint of one outcome's rows and options.
 
     Used as a Snakemake ``params`` value: editing one outcome's rows changes only that
@@ -38,6 +39,7 @@ def outcome_digest(extraction: str | Path, outcome: Outcome) -> str:
     """
     hasher = hashlib.sha256(json.dumps(outcome.pool_options(), sort_keys=True).encode())
     hasher.update(outcome.label.encode())
+    hasher.update(json.dumps(sorted(excluded)).encode())
     try:
         frame = read_table(extraction)
     except InputError as exc:
@@ -50,18 +52,25 @@ def outcome_digest(extraction: str | Path, outcome: Outcome) -> str:
 
 
 def write_outcome_data(review: Review, outcome: Outcome, path: str | Path) -> None:
-    """Validate the review's *whole* extraction table, then write one outcome's rows.
+    """Validate the review's *whole* extraction table, then write the outcome's rows that
+    pass the approval gate.
 
     The validated per-outcome file is what the pooling and plotting jobs read: a problem
-    anywhere in the table stops here, before any result or figure could be replaced.
+    anywhere in the table stops here, before any result or figure could be replaced. Rows
+    not yet approved, and studies excluded by a recorded decision, are left out.
     """
+    raw = read_table(review.extraction)
+    require(approval_problems(raw, str(review.extraction)))
     frame = load_extraction(review.extraction, {o.name: o for o in review.outcomes})
-    rows = read_table(review.extraction)
-    if "outcome" not in rows.columns:
-        rows["outcome"] = outcome.name
-    rows = rows[frame["outcome"].to_numpy() == outcome.name]
+    if "outcome" not in raw.columns:
+        raw["outcome"] = outcome.name
+    keep = (frame["outcome"].to_numpy() == outcome.name) & is_approved(raw).to_numpy()
+    keep &= ~raw["study_id"].isin(excluded_studies(review.folder / "studies.csv")).to_numpy()
+    rows = raw[keep]
     if rows.empty:
-        problem = Problem(str(review.extraction), None, "outcome", f"no rows for {outcome.name!r}")
+        problem = Problem(
+            str(review.extraction), None, "outcome", f"no approved rows for {outcome.name!r}"
+        )
         raise InputError([problem])
     write_text(path, rows.to_csv(index=False))
 

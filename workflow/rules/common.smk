@@ -3,6 +3,7 @@
 from datetime import date
 
 import livingmeta.config as lm_config
+from livingmeta.approval import excluded_studies
 from livingmeta.pipeline import outcome_digest
 
 try:
@@ -31,8 +32,12 @@ def get_extraction(wildcards):
 
 
 def get_outcome_digest(wildcards):
+    """Fingerprint of the outcome's rows and of the studies excluded by decision."""
     review = get_review(wildcards)
-    return outcome_digest(review.extraction, review.outcome(wildcards.outcome))
+    excluded = excluded_studies(review.folder / "studies.csv")
+    return outcome_digest(
+        review.extraction, review.outcome(wildcards.outcome), excluded
+    )
 
 
 def get_plot_settings(wildcards):

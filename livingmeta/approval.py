@@ -1,0 +1,131 @@
+"""The approval gate between extraction and pooling.
+
+Only rows that a named person approved on a date reach the analysis; studies excluded
+because of a retraction leave it only through a recorded decision (``exclude_retracted:
+yes`` in ``studies.csv``), never silently. Double extraction drafts are compared so that
+every disagreement is listed until an approved row settles it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from livingmeta.extraction import FIRST_DATA_ROW, read_table
+from livingmeta.outcomes import Outcome
+from livingmeta.validation import InputError, Problem
+
+APPROVAL_COLUMNS = ("approved_by", "approved_on")
+PROVENANCE_COLUMNS = ("source", "extractor", "second_extractor", *APPROVAL_COLUMNS)
+IDENTITY_COLUMNS = ("study_id", "study_label", "year", "outcome")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def approval_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
+    """Approval columns present, and filled consistently: a date needs a name and vice versa."""
+    missing = [c for c in APPROVAL_COLUMNS if c not in frame.columns]
+    if missing:
+        return [
+            Problem(file, None, c, "column missing (needed by the approval gate)") for c in missing
+        ]
+    problems = []
+    for pos, (who, when) in enumerate(zip(frame["approved_by"], frame["approved_on"], strict=True)):
+        row = pos + FIRST_DATA_ROW
+        if when and not _DATE.match(when):
+            problems.append(
+                Problem(file, row, "approved_on", f"{when!r} is not a date (YYYY-MM-DD)")
+            )
+        if when and not who:
+            problems.append(Problem(file, row, "approved_by", "empty, but approved_on is set"))
+        if who and not when:
+            problems.append(Problem(file, row, "approved_on", "empty, but approved_by is set"))
+    return problems
+
+
+def is_approved(frame: pd.DataFrame) -> pd.Series:
+    """Rows approved by someone on some date."""
+    return (frame["approved_by"] != "") & (frame["approved_on"] != "")
+
+
+def excluded_studies(studies_path: str | Path) -> set[str]:
+    """Study ids whose exclusion (e.g. after a retraction) was decided in ``studies.csv``."""
+    path = Path(studies_path)
+    if not path.exists():
+        return set()
+    studies = read_table(path)
+    if "exclude_retracted" not in studies.columns:
+        return set()
+    return set(studies.loc[studies["exclude_retracted"].str.lower() == "yes", "study_id"])
+
+
+def compare_drafts(
+    drafts: Mapping[str, pd.DataFrame], approved: pd.DataFrame, outcomes: Mapping[str, Outcome]
+) -> pd.DataFrame:
+    """Disagreements between extractors' drafts, for study x outcome pairs not yet settled
+    by an approved row: one line per differing value, with every extractor's value."""
+    columns = ["study_id", "outcome", "column", *sorted(drafts)]
+    settled = set()
+    if len(approved):
+        ok = approved[is_approved(approved)] if "approved_by" in approved.columns else approved
+        settled = set(zip(ok["study_id"], ok["outcome"], strict=True))
+    values: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+    for extractor, frame in drafts.items():
+        for record in frame.to_dict("records"):
+            key = (record.get("study_id", ""), record.get("outcome", ""))
+            values.setdefault(key, {})[extractor] = record
+    rows = []
+    for (study, outcome), by_extractor in sorted(values.items()):
+        if (study, outcome) in settled or outcome not in outcomes or len(by_extractor) < 2:
+            continue
+        for column in outcomes[outcome].arm_columns:
+            seen = {name: str(rec.get(column, "")).strip() for name, rec in by_extractor.items()}
+            if len({_number_or_text(v) for v in seen.values()}) > 1:
+                rows.append({"study_id": study, "outcome": outcome, "column": column, **seen})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _number_or_text(value: str) -> float | str:
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def read_drafts(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """Each extractor's draft table ``<folder>/<extractor>.csv``."""
+    path = Path(folder)
+    if not path.is_dir():
+        return {}
+    return {p.stem: read_table(p) for p in sorted(path.glob("*.csv"))}
+
+
+def extraction_template(
+    studies: pd.DataFrame, extraction: pd.DataFrame, outcomes: Mapping[str, Outcome]
+) -> pd.DataFrame:
+    """Rows still to extract: every included study x configured outcome without a row in
+    the extraction table, prefilled with the study's id, label and year."""
+    have = set(zip(extraction.get("study_id", []), extraction.get("outcome", []), strict=True))
+    rows = []
+    for study in studies.to_dict("records"):
+        for name in outcomes:
+            if (study["study_id"], name) not in have:
+                rows.append(
+                    {
+                        "study_id": study["study_id"],
+                        "study_label": study.get("study_label", ""),
+                        "year": study.get("year", ""),
+                        "outcome": name,
+                    }
+                )
+    arm = sorted({c for o in outcomes.values() for c in o.arm_columns})
+    columns = [*IDENTITY_COLUMNS, *arm, "subgroup", *PROVENANCE_COLUMNS, "notes"]
+    return pd.DataFrame(rows, columns=columns, dtype=object).fillna("")
+
+
+def require(problems: list[Problem]) -> None:
+    """Raise ``InputError`` if there are problems."""
+    if problems:
+        raise InputError(problems)
