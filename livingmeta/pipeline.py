@@ -198,13 +198,24 @@ def write_summary(
     for analysis in analyses:
         outcome = review.outcome(analysis["outcome"]["name"])
         result = analysis["result"]
-        rows.append(summary_row(outcome.label, result, analysis["participants"]))
+        other = "fixed" if result["model"] == "random" else "random"
+        row = summary_row(outcome.label, result, analysis["participants"])
+        row["sensitivity"] = summary_row(outcome.label, analysis["fixed_vs_random"][other], None)
+        rows.append(row)
         for r in analysis["fixed_vs_random"].values():
             tidy.append(_tidy_row(review, outcome, r))
-    frame = summary_frame(rows)
+    frame = summary_frame([_flat(row) for row in rows])
     write_text(csv_path, frame.to_csv(index=False))
     write_text(md_path, summary_markdown(rows, review.title))
     write_text(tidy_path, pd.DataFrame(tidy).to_csv(index=False))
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """The summary row with its sensitivity analysis as ``sensitivity_*`` columns."""
+    sensitivity = row.get("sensitivity") or {}
+    keys = ("method", "estimate", "ci_low", "ci_high", "p")
+    extra = {f"sensitivity_{k}": sensitivity.get(k) for k in keys}
+    return {**{k: v for k, v in row.items() if k != "sensitivity"}, **extra}
 
 
 def _tidy_row(review: Review, outcome: Outcome, r: dict[str, Any]) -> dict[str, Any]:

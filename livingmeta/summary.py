@@ -109,15 +109,22 @@ def summary_markdown(rows: Sequence[dict[str, Any]], title: str) -> str:
     lines = [
         f"# {title}",
         "",
-        "| Outcome | Studies | Participants | Effect [95% CI] | P | I² | Tau² | Method |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Outcome | Studies | Participants | Effect [95% CI] | P | I² | Tau² | Method "
+        "| Sensitivity: other model |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         effect = format_effect(row["estimate"], row["ci_low"], row["ci_high"])
         participants = "" if row["participants"] is None else str(row["participants"])
+        other = row.get("sensitivity")
+        sensitivity = ""
+        if other:
+            other_effect = format_effect(other["estimate"], other["ci_low"], other["ci_high"])
+            sensitivity = f"{other_effect}, P {format_p(other['p'])} ({other['method']})"
         lines.append(
             f"| {row['outcome']} | {row['studies']} | {participants} | {row['measure']} {effect} "
-            f"| {format_p(row['p'])} | {row['i2']:.0f}% | {row['tau2']:.2f} | {row['method']} |"
+            f"| {format_p(row['p'])} | {row['i2']:.0f}% | {row['tau2']:.2f} | {row['method']} "
+            f"| {sensitivity} |"
         )
     return "\n".join(lines) + "\n"
 
