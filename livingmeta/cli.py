@@ -111,7 +111,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if review_id not in portfolio:
         raise ValueError(f"choose the review with --review ({', '.join(portfolio)})")
     summary = import_records(
-        portfolio[review_id], config["retrieval"], records, args.source, str(args.file)
+        portfolio[review_id],
+        config["retrieval"],
+        records,
+        args.source,
+        str(args.file),
+        previous_version=args.previous_version,
     )
     print(summary)
     return 0
@@ -169,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--review", help="review id (default: the only review in the config)")
     p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
     p.add_argument("--dry-run", action="store_true", help="change nothing, print the records")
+    p.add_argument(
+        "--previous-version",
+        action="store_true",
+        help="the studies a published version of the review included (not screened again)",
+    )
     p.add_argument("--json", action="store_true", help="with --dry-run: one JSON object per line")
     p.set_defaults(handler=cmd_import)
 

@@ -85,7 +85,7 @@ def workdir(tmp_path_factory, sources):
     for name in WORKFLOW_FILES:
         source = REPO_ROOT / name
         if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("retrieval"))
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("snapshots", "state.json", "*.lock"))
         else:
             shutil.copy2(source, root / name)
     proc = snakemake(root)

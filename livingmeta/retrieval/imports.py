@@ -17,6 +17,7 @@ from livingmeta.retrieval.records import Record
 from livingmeta.retrieval.registry import Registry
 
 IMPORTS_LOG = "imports.log"
+PREVIOUS_VERSION = "previous_version"
 
 
 def import_records(
@@ -26,14 +27,26 @@ def import_records(
     source: str,
     file: str,
     now: datetime | None = None,
+    previous_version: bool = False,
 ) -> str:
-    """Upsert ``records`` into the review's registry and deduplicate; return a summary."""
+    """Upsert ``records`` into the review's registry and deduplicate; return a summary.
+
+    With ``previous_version`` the records are the studies a published version of the
+    review already screened and included: they are registered as already handed over
+    (run id ``previous_version``), so later searches link new reports to them instead of
+    offering them for screening again.
+    """
     moment = now or datetime.now(UTC)
-    run_id = f"import-{source}-{moment:%Y%m%dT%H%M%SZ}"
+    run_id = PREVIOUS_VERSION if previous_version else f"import-{source}-{moment:%Y%m%dT%H%M%SZ}"
     registry = Registry.load(review.state / "registry")
     result = registry.upsert(records, run_id)
     dedup = settings.get("dedup", {})
     registry.deduplicate(dedup.get("threshold", 0.93), dedup.get("doubtful_threshold", 0.85))
+    if previous_version:
+        ids = {r.record_id for r in records}
+        registry.mark_reported(
+            [c for c in registry.new_candidates() if set(c.record_ids) <= ids], run_id
+        )
     registry.save(review.state / "registry")
     line = (
         f"{moment.isoformat()} {run_id} file={file} records={len(records)} "
@@ -45,6 +58,10 @@ def import_records(
     return (
         f"{len(records)} records from {file} imported into review {review.id} as {run_id}: "
         f"{len(result.new_record_ids)} new, {len(result.updated_record_ids)} updated, "
-        f"{len(result.unchanged_record_ids)} already known. The next workflow run hands the "
-        "new ones to screening."
+        f"{len(result.unchanged_record_ids)} already known. "
+        + (
+            "Registered as the previous version's studies (not screened again)."
+            if previous_version
+            else "The next workflow run hands the new ones to screening."
+        )
     )
