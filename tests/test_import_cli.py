@@ -100,3 +100,40 @@ def test_import_of_bad_file_exits_2_naming_the_record(capsys, tmp_path):
     bad.write_text("TY  - JOUR\nTI  - no end record\n")
     assert main(["import", str(bad), "--format", "ris", "--source", "embase", "--dry-run"]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_previous_version_studies_are_not_offered_again(capsys, tmp_path):
+    from livingmeta.retrieval.records import Record
+
+    ris = tmp_path / "previous.ris"
+    ris.write_text(RIS)
+    folder = tmp_path / "reviews" / "r1"
+    config = {"reviews": [{"id": "r1", "folder": str(folder), "outcomes": [{"name": "death"}]}]}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    argv = ["import", str(ris), "--format", "ris", "--source", "previous-version", "--previous-version",
+            "--config", str(tmp_path / "config.yaml")]  # fmt: skip
+    assert main(argv) == 0
+    assert "not screened again" in capsys.readouterr().out
+    state = folder / "retrieval"
+    settings = RetrievalSettings(enabled=False)
+    report = run_retrieval("r1", state, [], settings, run_id="run1", today=date(2024, 1, 1),
+                           candidates_path=tmp_path / "c1.csv")  # fmt: skip
+    assert report.new_candidates == 0
+    # A later PubMed record of the same article (same DOI) is a further report, not new.
+    registry = Registry.load(state / "registry")
+    registry.upsert(
+        [
+            Record(
+                "pubmed:555",
+                "pubmed",
+                "Rescue stenting, synthetic",
+                doi="10.9999/SYNTH.1",
+                year=2021,
+            )
+        ],
+        "run2",
+    )
+    registry.deduplicate()
+    [candidate] = registry.new_candidates()
+    assert candidate.status == "linked_to_existing"
+    assert candidate.existing_record_ids == ("previous-version:CN-0001",)
