@@ -29,20 +29,22 @@ PUBLISHED = {
 }
 
 
+def seed_data(seed_dir) -> dict[str, BinaryData]:
+    """The seed extraction per outcome (groups: pis = stenting, ctrl = control)."""
+    frame = pd.read_csv(seed_dir / "extracted_2x2.csv")
+    columns = ["events_pis", "total_pis", "events_ctrl", "total_ctrl"]
+    return {
+        outcome: BinaryData(tuple(rows["study"]), *(rows[c] for c in columns))
+        for outcome, rows in frame.groupby("outcome", sort=False)
+    }
+
+
 @pytest.fixture(scope="module")
 def seed_results(seed_dir):
-    frame = pd.read_csv(seed_dir / "extracted_2x2.csv")
-    results = {}
-    for outcome, rows in frame.groupby("outcome", sort=False):
-        data = BinaryData(
-            tuple(rows["study"]),
-            rows["events_pis"],
-            rows["total_pis"],
-            rows["events_ctrl"],
-            rows["total_ctrl"],
-        )
-        results[outcome] = pool(data, "OR", method="MH", model="random")
-    return results
+    return {
+        outcome: pool(data, "OR", method="MH", model="random")
+        for outcome, data in seed_data(seed_dir).items()
+    }
 
 
 def _matches(actual: float, expected: float, decimals_given: int = 6) -> bool:
@@ -90,14 +92,7 @@ def test_zero_cell_study_is_corrected_not_dropped(seed_results):
 
 def test_metafor_exact_mh_differs_as_documented(seed_dir):
     """rma.mh's raw cells give p = 0.0352 and I2 44% for mortality (seed README)."""
-    frame = pd.read_csv(seed_dir / "extracted_2x2.csv").query("outcome == 'mortality_90d'")
-    data = BinaryData(
-        tuple(frame["study"]),
-        frame["events_pis"],
-        frame["total_pis"],
-        frame["events_ctrl"],
-        frame["total_ctrl"],
-    )
+    data = seed_data(seed_dir)["mortality_90d"]
     exact = pool(data, "OR", method="MH", model="random", mh_exact=True).to_dict()
     assert round(exact["p"], 4) == 0.0352
     assert round(exact["i2"]) == 44

@@ -125,8 +125,4 @@ def peto_estimable(
     total_ctrl: FloatArray,
 ) -> BoolArray:
     """Peto's OR is undefined for double-zero (and double-all) studies."""
-    a = np.asarray(events_treat, dtype=np.float64)
-    c = np.asarray(events_ctrl, dtype=np.float64)
-    b = np.asarray(total_treat, dtype=np.float64) - a
-    d = np.asarray(total_ctrl, dtype=np.float64) - c
-    return ~double_zero(a, b, c, d)
+    return ~double_zero(*_cells(events_treat, total_treat, events_ctrl, total_ctrl, exact=True))
