@@ -13,6 +13,8 @@ include: "workflow/rules/search.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/screening.smk"
+include: "workflow/rules/report.smk"
 
 
 # Searches talk to the internet, which cluster nodes often cannot reach.

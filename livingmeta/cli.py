@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from livingmeta import __version__
+from livingmeta import __version__, cli_review
 from livingmeta.config import ConfigError
 from livingmeta.extraction import outcome_data, read_table, validate_extraction
 from livingmeta.outcomes import ARM_COLUMNS, Outcome
@@ -189,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
     p.set_defaults(handler=cmd_validate)
+
+    cli_review.register(commands)
     return parser
 
 

@@ -52,7 +52,7 @@ def get_review_pooled(wildcards):
 
 
 def get_final_outputs():
-    outputs = []
+    outputs = ["results/site", "results/history.csv"]
     for review in REVIEWS.values():
         outputs += [
             f"results/{review.id}/retrieval/report.json",
@@ -87,3 +87,41 @@ def get_imports_log(wildcards):
     """`livingmeta import` appends here, so the next run hands imported records over."""
     log = get_review(wildcards).state / "imports.log"
     return [str(log)] if log.exists() else []
+
+
+def get_screening_files(wildcards):
+    """The reviewers' screening files that exist (a change revalidates them)."""
+    folder = get_review(wildcards).folder
+    files = [folder / "screening" / "decisions.csv", folder / "studies.csv"]
+    return [str(f) for f in files if f.exists()]
+
+
+def get_report_inputs(wildcards):
+    """Every outcome's pooled result and forest plot, named by outcome."""
+    review = get_review(wildcards)
+    inputs = {}
+    for outcome in review.outcomes:
+        inputs[f"pooled_{outcome.name}"] = (
+            f"results/{review.id}/{outcome.name}/pooled.json"
+        )
+        inputs[f"forest_{outcome.name}"] = (
+            f"results/{review.id}/{outcome.name}/forest.png"
+        )
+    return inputs
+
+
+def get_site_inputs(wildcards):
+    """Everything the results site shows, for every review."""
+    inputs = []
+    for review in REVIEWS.values():
+        inputs += [
+            f"results/{review.id}/report/latest.html",
+            f"results/{review.id}/prisma.png",
+            f"results/{review.id}/summary.csv",
+        ]
+        for outcome in review.outcomes:
+            inputs += [
+                f"results/{review.id}/{outcome.name}/forest.png",
+                f"results/{review.id}/{outcome.name}/history.png",
+            ]
+    return inputs

@@ -1,0 +1,170 @@
+"""What changed in one outcome's pooled estimate between two runs.
+
+A living review's readers need to know, first, whether an update changed the conclusion:
+did the confidence interval start (or stop) excluding no effect, or did the point estimate
+move to the other side of it? :func:`compare_estimates` answers that from two
+``PooledResult.to_dict()`` dicts (the ``result`` of two runs' ``pooled.json``), on the
+display scale, where the null is 1 for ratio measures (OR, RR) and 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from livingmeta.stats.options import RATIO_MEASURES
+
+#: Keys of :func:`compare_estimates`' result, in order (also the columns of tables).
+COMPARISON_KEYS = (
+    "outcome",
+    "label",
+    "measure",
+    "null",
+    "new",
+    "k_before",
+    "k_after",
+    "estimate_before",
+    "ci_low_before",
+    "ci_high_before",
+    "p_before",
+    "estimate_after",
+    "ci_low_after",
+    "ci_high_after",
+    "p_after",
+    "significant_before",
+    "significant_after",
+    "significance_changed",
+    "significance",
+    "direction_before",
+    "direction_after",
+    "direction_changed",
+    "measure_changed",
+    "changed",
+)
+
+
+def null_value(measure: str) -> float:
+    """No effect on the display scale: 1 for ratios, 0 for differences."""
+    return 1.0 if measure in RATIO_MEASURES else 0.0
+
+
+def _result(pooled: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """Accept a ``to_dict()`` dict or a whole ``pooled.json`` (which holds it as
+    ``result``)."""
+    if pooled is None:
+        return None
+    inner = pooled.get("result")
+    return inner if isinstance(inner, Mapping) else pooled
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _significant(result: Mapping[str, Any], null: float) -> bool | None:
+    """True if the CI excludes the null; None if there is no interval."""
+    low, high = _number(result.get("ci_low")), _number(result.get("ci_high"))
+    if low is None or high is None:
+        return None
+    return low > null or high < null
+
+
+def _direction(result: Mapping[str, Any], null: float) -> int | None:
+    """-1 below the null, +1 above, 0 on it; None without an estimate."""
+    estimate = _number(result.get("estimate"))
+    if estimate is None:
+        return None
+    return (estimate > null) - (estimate < null)
+
+
+def compare_estimates(
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+    *,
+    outcome: str | None = None,
+    label: str | None = None,
+) -> dict[str, Any]:
+    """Compare one outcome's pooled result before and after an update.
+
+    Parameters
+    ----------
+    before
+        The previous run's ``PooledResult.to_dict()`` (or its whole ``pooled.json``), or
+        ``None`` if the outcome was not pooled before (a new outcome, or the first run).
+    after
+        This run's result, in the same form.
+    outcome, label
+        The outcome's name and label, copied into the result for reports.
+
+    Returns
+    -------
+    dict
+        Keys :data:`COMPARISON_KEYS`. ``significant_*`` is True when the CI excludes the
+        null (None when there is no CI, e.g. no estimable study); ``significance`` is
+        ``"gained"``, ``"lost"`` or ``None``; ``direction_*`` is -1, 0 or +1 (estimate
+        below, on or above the null); ``direction_changed`` is True when the estimate
+        crossed the null (from one side to the other, not merely onto it);
+        ``measure_changed`` when the effect measure differs (the config changed);
+        ``changed`` when anything worth a reader's attention happened: a new outcome, a
+        significance or direction change or a changed measure. A new number of studies
+        alone is not a change here; it is reported as ``k_before``/``k_after``.
+    """
+    post = _result(after)
+    if post is None:
+        raise ValueError("compare_estimates needs an 'after' result")
+    pre = _result(before)
+    measure = str(post.get("measure", ""))
+    null = null_value(measure)
+    sig_after, dir_after = _significant(post, null), _direction(post, null)
+    out: dict[str, Any] = dict.fromkeys(COMPARISON_KEYS)
+    out.update(
+        outcome=outcome,
+        label=label,
+        measure=measure,
+        null=null,
+        new=pre is None,
+        k_after=post.get("k"),
+        estimate_after=_number(post.get("estimate")),
+        ci_low_after=_number(post.get("ci_low")),
+        ci_high_after=_number(post.get("ci_high")),
+        p_after=_number(post.get("p")),
+        significant_after=sig_after,
+        direction_after=dir_after,
+        significance_changed=False,
+        direction_changed=False,
+        measure_changed=False,
+    )
+    if pre is not None:
+        pre_measure = str(pre.get("measure", measure))
+        pre_null = null_value(pre_measure)
+        sig_before, dir_before = _significant(pre, pre_null), _direction(pre, pre_null)
+        out.update(
+            k_before=pre.get("k"),
+            estimate_before=_number(pre.get("estimate")),
+            ci_low_before=_number(pre.get("ci_low")),
+            ci_high_before=_number(pre.get("ci_high")),
+            p_before=_number(pre.get("p")),
+            significant_before=sig_before,
+            direction_before=dir_before,
+            measure_changed=pre_measure != measure,
+        )
+        if bool(sig_before) != bool(sig_after):
+            out["significance_changed"] = True
+            out["significance"] = "gained" if sig_after else "lost"
+        out["direction_changed"] = (
+            dir_before is not None and dir_after is not None and dir_before * dir_after < 0
+        )
+    out["changed"] = bool(
+        out["new"]
+        or out["significance_changed"]
+        or out["direction_changed"]
+        or out["measure_changed"]
+    )
+    return out

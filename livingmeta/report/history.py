@@ -1,0 +1,351 @@
+"""The pooled estimates' history across runs: a CSV kept per review, and its plot.
+
+Why a history file: each run overwrites ``pooled.json``; without a record of earlier runs
+a reader cannot see how an estimate has moved as evidence accumulated, which is the point
+of a living review. One row per run x outcome, upserted so that re-running a run (after
+a crash, or with ``--forcerun``) replaces its rows instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+from matplotlib.transforms import offset_copy
+
+from livingmeta.atomic import write_text
+from livingmeta.plots.layout import font, text_width
+from livingmeta.plots.text import MEASURE_NAMES, MINUS
+from livingmeta.report.estimates import null_value
+from livingmeta.stats.options import RATIO_MEASURES
+
+#: Columns of the history CSV, in order.
+HISTORY_COLUMNS = (
+    "run_id",
+    "date",
+    "review",
+    "outcome",
+    "measure",
+    "k",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p",
+    "i2",
+    "tau2",
+)
+KEY = ("run_id", "review", "outcome")
+_TEXT = ("run_id", "date", "review", "outcome", "measure")
+_NUMBERS = ("estimate", "ci_low", "ci_high", "p", "i2", "tau2")
+
+FONT_SIZE = 8.0
+POINT = "#1f4e8c"  # as the forest plots' squares
+NULL_LINE = "#555555"
+
+
+def history_row(
+    run_id: str, date: str, review: str, outcome: str, result: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A history row from a ``PooledResult.to_dict()`` (or a whole ``pooled.json``)."""
+    inner = result.get("result")
+    res = inner if isinstance(inner, Mapping) else result
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "date": date,
+        "review": review,
+        "outcome": outcome,
+        "measure": res.get("measure"),
+        "k": res.get("k"),
+    }
+    row.update({name: res.get(name) for name in _NUMBERS})
+    return row
+
+
+def read_history(history_csv: str | os.PathLike[str]) -> pd.DataFrame:
+    """The history table (empty, with :data:`HISTORY_COLUMNS`, if the file is missing)."""
+    path = Path(history_csv)
+    if not path.exists():
+        return _typed(pd.DataFrame(columns=list(HISTORY_COLUMNS)))
+    frame = pd.read_csv(
+        path,
+        dtype={name: "string" for name in _TEXT},
+        keep_default_na=False,
+        na_values={name: [""] for name in ("k", *_NUMBERS)},
+    )
+    missing = [c for c in HISTORY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: history file lacks columns {', '.join(missing)}")
+    return _typed(frame[list(HISTORY_COLUMNS)])
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for name in _TEXT:
+        frame[name] = frame[name].astype("string")
+    frame["k"] = pd.to_numeric(frame["k"], errors="raise").astype("Int64")
+    for name in _NUMBERS:
+        frame[name] = pd.to_numeric(frame[name], errors="raise").astype("float64")
+    return frame
+
+
+def update_history(
+    history_csv: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]]
+) -> pd.DataFrame:
+    """Upsert ``rows`` into the history CSV and return the whole table.
+
+    Parameters
+    ----------
+    history_csv
+        The file; created (with its folder) if missing.
+    rows
+        Dicts with the keys :data:`HISTORY_COLUMNS` (see :func:`history_row`). A row
+        replaces an existing one with the same ``(run_id, review, outcome)``, so a rerun
+        of a run is idempotent; two rows with one key in ``rows`` keep the last.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as written: sorted by review, outcome, date and run id, so that the file
+        reads chronologically and is byte-identical after a repeated update.
+
+    Raises
+    ------
+    ValueError
+        If a row lacks a column or has an empty key, before anything is written.
+    """
+    new = []
+    for i, row in enumerate(rows):
+        missing = [c for c in HISTORY_COLUMNS if c not in row]
+        if missing:
+            raise ValueError(f"history row {i} lacks {', '.join(missing)}")
+        empty = [c for c in (*KEY, "date") if row[c] is None or str(row[c]) == ""]
+        if empty:
+            raise ValueError(f"history row {i} has an empty {', '.join(empty)}")
+        new.append({c: _cell(row[c]) for c in HISTORY_COLUMNS})
+    frame = read_history(history_csv)
+    if new:
+        added = _typed(pd.DataFrame(new, columns=list(HISTORY_COLUMNS)))
+        frame = added if frame.empty else pd.concat([frame, added], ignore_index=True)
+    frame = frame.drop_duplicates(list(KEY), keep="last")
+    frame = frame.sort_values(["review", "outcome", "date", "run_id"], kind="mergesort")
+    frame = frame.reset_index(drop=True)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    write_text(history_csv, buffer.getvalue())
+    return frame
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# ---------------------------------------------------------------------- plot
+
+
+def history_figure(
+    frame: pd.DataFrame,
+    outcome: str,
+    label: str,
+    measure: str,
+    *,
+    review: str | None = None,
+    width: float = 6.5,
+    fontsize: float = FONT_SIZE,
+) -> Figure:
+    """The pooled estimate and its CI at every run, oldest first.
+
+    Parameters
+    ----------
+    frame
+        The history table (:func:`read_history`); rows of other outcomes (and of other
+        reviews when ``review`` is given) are ignored.
+    outcome, label, measure
+        Which outcome to plot, its title, and its measure (log axis for OR and RR, the
+        null line at 1 for them and at 0 otherwise).
+    width, fontsize
+        Figure width in inches and text size in points.
+
+    Returns
+    -------
+    Figure
+        On the Agg canvas, not registered with pyplot. Runs are evenly spaced (the x axis
+        is the run, labelled with its date on at most seven ticks), so a burst of runs on
+        one day stays readable; the number of studies ``k`` is printed above the plot
+        wherever it changes, skipping labels that would collide.
+    """
+    data = frame[frame["outcome"] == outcome]
+    if review is not None:
+        data = data[data["review"] == review]
+    data = data.sort_values(["date", "run_id"], kind="mergesort")
+    is_ratio = measure in RATIO_MEASURES
+    null = null_value(measure)
+    n = len(data)
+    line = fontsize * 1.35 / 72
+    top, bottom, left = 3.2 * line + 0.1, 3 * line + 0.15, 0.7
+    right = max(0.2, text_width("2026-11-25", fontsize) / 2 + 0.05)  # last date label fits
+    height = 2.2 + top + bottom
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes(
+        (left / width, bottom / height, 1 - (left + right) / width, 1 - (top + bottom) / height)
+    )
+    ax.set_label("history")
+    fig.text(
+        0.1 / width,
+        1 - 0.1 / height,
+        label,
+        fontproperties=font(fontsize + 1, True),
+        va="top",
+        ha="left",
+        parse_math=False,
+        label="title",
+    )
+
+    x = np.arange(n, dtype=float)
+    est = data["estimate"].to_numpy(dtype=float)
+    low = data["ci_low"].to_numpy(dtype=float)
+    high = data["ci_high"].to_numpy(dtype=float)
+    ok = np.isfinite(est) & np.isfinite(low) & np.isfinite(high)
+    if is_ratio:
+        ok &= (est > 0) & (low > 0) & (high > 0)
+        ax.set_yscale("log")
+    ax.axhline(null, color=NULL_LINE, linewidth=0.8, linestyle=(0, (4, 3)), label="null")
+    if ok.any():
+        segments = [
+            ((xi, lo), (xi, hi)) for xi, lo, hi in zip(x[ok], low[ok], high[ok], strict=True)
+        ]
+        ax.add_collection(LineCollection(segments, colors=POINT, linewidths=1.0, label="ci"))
+        size = max(2.0, min(6.0, 300.0 / max(n, 1)))
+        ax.plot(
+            x[ok],
+            est[ok],
+            color=POINT,
+            linewidth=0.6,
+            marker="s",
+            markersize=size,
+            label="estimate",
+        )
+    _y_axis(ax, low[ok], high[ok], null, is_ratio, measure, fontsize)
+    ax.set_xlim(-0.6, max(n - 1, 0) + 0.6)
+    _x_axis(ax, data, fontsize, width - left - right)
+    _k_labels(ax, fig, data, fontsize, width - left - right)
+    if n == 0:
+        ax.text(
+            0.5,
+            0.5,
+            "No pooled estimate yet",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontproperties=font(fontsize),
+            parse_math=False,
+            label="empty",
+        )
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def _y_axis(
+    ax: Any,
+    low: np.ndarray,
+    high: np.ndarray,
+    null: float,
+    is_ratio: bool,
+    measure: str,
+    fontsize: float,
+) -> None:
+    values = np.concatenate([low, high, [null]])
+    lo, hi = float(values.min()), float(values.max())
+    if is_ratio:
+        lo, hi = lo / 1.25, hi * 1.25
+        ticks = [m * 10.0**e for e in range(-4, 5) for m in (1, 2, 5) if lo <= m * 10.0**e <= hi]
+        if len(ticks) < 4:  # narrow range: finer steps
+            ticks = [
+                m * 10.0**e
+                for e in range(-4, 5)
+                for m in (1, 1.5, 2, 3, 5, 7)
+                if lo <= m * 10.0**e <= hi
+            ]
+        if len(ticks) > 7:  # wide range: powers of ten only
+            ticks = [t for t in ticks if math.isclose(math.log10(t), round(math.log10(t)))]
+        ax.set_ylim(lo, hi)
+        ax.yaxis.set_major_locator(FixedLocator(ticks))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_yticklabels([_tick(t) for t in ticks])
+    else:
+        pad = 0.08 * (hi - lo) if hi > lo else 1.0
+        lo, hi = lo - pad, hi + pad
+        ticks = [t for t in MaxNLocator(6).tick_values(lo, hi) if lo <= t <= hi]
+        ax.set_ylim(lo, hi)
+        ax.yaxis.set_major_locator(FixedLocator(ticks))
+        ax.set_yticklabels([_tick(t) for t in ticks])
+    name = MEASURE_NAMES.get(measure, measure)
+    ax.set_ylabel(f"{name} (95% CI)", fontproperties=font(fontsize))
+    for tick in ax.get_yticklabels():
+        tick.set_fontproperties(font(fontsize))
+
+
+def _tick(value: float) -> str:
+    text = f"{value:g}" if value != 0 else "0"
+    return text.replace("-", MINUS)
+
+
+def _x_axis(ax: Any, data: pd.DataFrame, fontsize: float, axis_width: float) -> None:
+    n = len(data)
+    dates = [str(d)[:10] for d in data["date"]]
+    room = max(1, int(axis_width / (text_width("2026-11-25", fontsize) + 0.25)))
+    count = min(n, room, 7)
+    ticks = sorted({round(float(v)) for v in np.linspace(0, n - 1, count)}) if n else []
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([dates[i] for i in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    for tick in ax.get_xticklabels():
+        tick.set_fontproperties(font(fontsize))
+    ax.set_xlabel("Run (date)", fontproperties=font(fontsize))
+
+
+def _k_labels(ax: Any, fig: Figure, data: pd.DataFrame, fontsize: float, axis_width: float) -> None:
+    """``k = 4`` above the plot at the first run and wherever k changes, if it fits."""
+    n = len(data)
+    if n == 0:
+        return
+    per_run = axis_width / (n - 1 + 1.2)  # inches per run along the axis
+    where = offset_copy(ax.get_xaxis_transform(), fig=fig, y=4, units="points")
+    last_i: int | None = None
+    last_w = 0.0
+    previous: Any = object()
+    for i, k in enumerate(data["k"]):
+        k = None if pd.isna(k) else int(k)
+        if k == previous:
+            continue
+        previous = k
+        text = f"k = {'?' if k is None else k}" if last_i is None else f"{'?' if k is None else k}"
+        w = text_width(text, fontsize)
+        if last_i is not None and (i - last_i) * per_run < (w + last_w) / 2 + 0.08:
+            continue
+        ax.text(
+            i,
+            1,
+            text,
+            transform=where,
+            ha="center",
+            va="bottom",
+            fontproperties=font(fontsize),
+            parse_math=False,
+            clip_on=False,
+            label="k",
+        )
+        last_i, last_w = i, w

@@ -1,0 +1,109 @@
+"""Append-only CSV files: new rows go after the existing bytes, which are never rewritten.
+
+Why not ``DataFrame.to_csv``: the screening files are edited by people in spreadsheets.
+Rewriting them would reformat quoting, line endings and number formats, reorder columns
+and silently drop whatever a reviewer added. Appending the new lines to the exact old
+bytes (written atomically, under a lock so two ``livingmeta screen`` sessions cannot lose
+each other's rows) keeps every keystroke a reviewer made.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from livingmeta.atomic import write_bytes
+
+try:  # POSIX only; elsewhere appends are still atomic, just not serialised
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+
+@contextmanager
+def locked(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on the folder of ``path`` (read-modify-replace is not atomic)."""
+    folder = Path(path).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def read_existing(path: str | os.PathLike[str]) -> tuple[bytes, list[str], list[dict[str, str]]]:
+    """The file's bytes, its header and its rows as text (empty when missing or empty)."""
+    target = Path(path)
+    data = target.read_bytes() if target.exists() else b""
+    if not data.strip():
+        return data, [], []
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    rows = [dict(zip(header, (v.strip() for v in values), strict=False)) for values in reader]
+    return data, header, [r for r in rows if any(r.values())]
+
+
+def cell(value: Any) -> str:
+    """One CSV cell as the candidate export writes it (lists ``"; "``-joined, yes/no)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def append_rows(
+    path: str | os.PathLike[str],
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    existing: tuple[bytes, list[str]] | None = None,
+) -> int:
+    """Append ``rows`` to ``path`` atomically, keeping its existing bytes exactly.
+
+    Parameters
+    ----------
+    path
+        The CSV file; created with ``columns`` as header when missing or empty.
+    columns
+        Header of a new file. An existing file keeps its own header (a reviewer may have
+        added or reordered columns): new rows are written in that order, extra columns
+        left empty.
+    rows
+        Mappings from column name to value (see :func:`cell`).
+    existing
+        ``(bytes, header)`` already read under the caller's lock, to avoid reading twice.
+
+    Returns
+    -------
+    int
+        Number of rows appended (nothing is written when there are none).
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    data, header = existing if existing is not None else read_existing(path)[:2]
+    first_line = data.split(b"\n", 1)[0]
+    newline = "\r\n" if first_line.endswith(b"\r") else "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=newline)
+    if not header:
+        data, header = b"", list(columns)
+        writer.writerow(header)
+    elif not data.endswith(b"\n"):
+        buffer.write(newline)
+    for row in rows:
+        writer.writerow([cell(row.get(col)) for col in header])
+    write_bytes(path, data + buffer.getvalue().encode("utf-8"))
+    return len(rows)

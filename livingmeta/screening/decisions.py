@@ -1,0 +1,188 @@
+"""Reviewers' screening decisions (``screening/decisions.csv``): validation and appending.
+
+One row per reviewer x record x stage. The file is edited by people (a reviewer changing
+their mind edits their row) and appended by ``livingmeta screen``; it is validated as a
+whole, every problem reported at once with its row and column, before any state is
+computed from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from livingmeta.extraction import FIRST_DATA_ROW, read_table
+from livingmeta.screening import DECISIONS, ROLES, STAGES
+from livingmeta.screening.csvfile import append_rows, locked, read_existing
+from livingmeta.validation import InputError, Problem
+
+#: Column order of the file (``livingmeta screen`` creates it with this header).
+DECISION_COLUMNS = ("record_id", "stage", "reviewer", "decision", "reason", "date", "role", "note")
+REQUIRED_COLUMNS = ("record_id", "stage", "reviewer", "decision")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def load_decisions(
+    path: str | os.PathLike[str], reasons: Sequence[str], queue_ids: set[str] | None = None
+) -> pd.DataFrame:
+    """Read and validate the decisions file.
+
+    Parameters
+    ----------
+    path
+        ``screening/decisions.csv``; a missing file means no decisions yet.
+    reasons
+        The review's exclusion reasons. A ``reason`` must be one of them (matched ignoring
+        case, returned as configured); it is required when excluding at ``full_text``.
+    queue_ids
+        The queue's ``record_id`` values; ``None`` skips that check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`DECISION_COLUMNS` (plus any column a reviewer added) as text, with ``stage``,
+        ``decision`` and ``role`` lower-cased, an empty ``role`` filled as
+        ``independent``, and ``row``: the spreadsheet row number, to point people at it.
+
+    Raises
+    ------
+    InputError
+        Listing every problem: missing column, unknown record, bad stage, decision, role
+        or date, missing or unknown reason, and a reviewer's second row for the same record,
+        stage and role.
+    """
+    file = str(path)
+    if not Path(path).exists():
+        frame = pd.DataFrame({col: pd.Series(dtype=str) for col in DECISION_COLUMNS})
+        frame["row"] = pd.Series(dtype=int)
+        return frame
+    frame = read_table(path)
+    missing = [col for col in REQUIRED_COLUMNS if col not in frame.columns]
+    if missing:
+        raise InputError([Problem(file, 1, col, "column missing") for col in missing])
+    for col in DECISION_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    for col in ("stage", "decision", "role"):
+        frame[col] = frame[col].str.lower()
+    frame["role"] = frame["role"].where(frame["role"] != "", "independent")
+    by_fold = {r.strip().casefold(): r.strip() for r in reasons}
+    problems: list[Problem] = []
+    first: dict[tuple[str, str, str, str], int] = {}
+    for pos, record in enumerate(frame.to_dict("records")):
+        row = pos + FIRST_DATA_ROW
+        problems += _check_row(record, row, file, by_fold, queue_ids)
+        key = (record["record_id"], record["stage"], record["reviewer"], record["role"])
+        if not all(key):
+            continue
+        if key in first:
+            message = (
+                f"second {key[3]} decision by {key[2]!r} for record {key[0]!r} at {key[1]}; "
+                f"first at row {first[key]} (edit that row instead)"
+            )
+            problems.append(Problem(file, row, "reviewer", message))
+        else:
+            first[key] = row
+    if problems:
+        raise InputError(problems)
+    frame["reason"] = [by_fold.get(r.casefold(), r) for r in frame["reason"]]
+    frame["row"] = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
+    return frame
+
+
+def _check_row(
+    record: dict[str, str],
+    row: int,
+    file: str,
+    reasons: dict[str, str],
+    queue_ids: set[str] | None,
+) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def bad(column: str, message: str) -> None:
+        problems.append(Problem(file, row, column, message))
+
+    for col in REQUIRED_COLUMNS:
+        if not record[col]:
+            bad(col, "empty")
+    record_id, stage, decision = record["record_id"], record["stage"], record["decision"]
+    if record_id and queue_ids is not None and record_id not in queue_ids:
+        bad("record_id", f"unknown record {record_id!r}: not in the screening queue")
+    if stage and stage not in STAGES:
+        bad("stage", f"{stage!r} is not one of {', '.join(STAGES)}")
+    if decision and decision not in DECISIONS:
+        bad("decision", f"{decision!r} is not one of {', '.join(DECISIONS)}")
+    if record["role"] not in ROLES:
+        bad("role", f"{record['role']!r} is not one of {', '.join(ROLES)} (empty = independent)")
+    date = record["date"]
+    if date and not _is_date(date):
+        bad("date", f"{date!r} is not a date written YYYY-MM-DD")
+    reason = record["reason"]
+    allowed = "; ".join(reasons.values())
+    if reason and reason.casefold() not in reasons:
+        bad("reason", f"unknown reason {reason!r}; configured: {allowed}")
+    elif reason and decision in ("include", "maybe"):
+        bad("reason", f"a reason is given only when excluding (decision is {decision!r})")
+    elif not reason and decision == "exclude" and stage == "full_text":
+        bad("reason", f"required when excluding at full_text; one of: {allowed}")
+    return problems
+
+
+def _is_date(text: str) -> bool:
+    if not _DATE.match(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def append_decision(
+    path: str | os.PathLike[str],
+    record_id: str,
+    stage: str,
+    reviewer: str,
+    decision: str,
+    reason: str = "",
+    date: dt.date | str | None = None,
+    role: str = "independent",
+    note: str = "",
+) -> None:
+    """Append one decision atomically, creating the file with its header if missing.
+
+    Why one row at a time: ``livingmeta screen`` calls this after every keystroke, so a
+    closed terminal loses nothing; the existing bytes (a reviewer's edits) are kept.
+
+    Raises
+    ------
+    ValueError
+        If ``stage``, ``decision`` or ``role`` is not an allowed value, or ``reviewer``
+        or ``record_id`` is empty.
+    """
+    if stage not in STAGES or decision not in DECISIONS or role not in ROLES:
+        raise ValueError(
+            f"stage must be one of {STAGES}, decision one of {DECISIONS}, role one of {ROLES}; "
+            f"got {stage!r}, {decision!r}, {role!r}"
+        )
+    if not record_id.strip() or not reviewer.strip():
+        raise ValueError("record_id and reviewer must not be empty")
+    when = date if date is not None else dt.date.today()
+    row = {
+        "record_id": record_id,
+        "stage": stage,
+        "reviewer": reviewer.strip(),
+        "decision": decision,
+        "reason": reason,
+        "date": when.isoformat() if isinstance(when, dt.date) else when,
+        "role": role,
+        "note": note,
+    }
+    with locked(path):
+        data, header, _ = read_existing(path)
+        append_rows(path, DECISION_COLUMNS, [row], existing=(data, header))
