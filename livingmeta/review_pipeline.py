@@ -132,10 +132,28 @@ def prisma_counts(review: Review, status: Mapping[str, Any]) -> dict[str, Any]:
     from livingmeta.report.prisma import assemble_counts
 
     registry = Registry.load(review.state / "registry")
-    runs = [registry.prisma_counts(r) for r in registry.runs if r != PREVIOUS_VERSION]
     # Every configured source gets its box, with 0 until a search of it succeeds.
-    zero = {"identified": 0, "duplicates_removed": 0, "to_screen": 0, "pending": 0}
-    runs.insert(0, {s["source"]: dict(zero) for s in review.spec.get("searches", [])})
+    identification: dict[str, dict[str, int]] = {
+        s["source"]: {"identified": 0, "duplicates_removed": 0, "to_screen": 0, "pending": 0}
+        for s in review.spec.get("searches", [])
+    }
+    # Each record counts once, in the run that first retrieved it (overlapping windows
+    # retrieve records again; that is not a new identification).
+    for record in registry.records():
+        entry = registry.entry(record.record_id)
+        if entry.first_seen == PREVIOUS_VERSION:
+            continue
+        row = identification.setdefault(
+            record.source, {"identified": 0, "duplicates_removed": 0, "to_screen": 0, "pending": 0}
+        )
+        row["identified"] += 1
+        if entry.reported_in is None:
+            row["pending"] += 1
+        elif entry.reported_as == "candidate":
+            row["to_screen"] += 1
+        else:
+            row["duplicates_removed"] += 1
+    runs = [identification]
     studies = read_studies(review.folder / "studies.csv")
     new_studies = int((studies["included_in"] != PREVIOUS_VERSION).sum()) if len(studies) else 0
     return assemble_counts(

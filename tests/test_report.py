@@ -295,14 +295,17 @@ def test_ratio_null_is_one():
 
 def test_moving_onto_the_null_is_not_a_reversal():
     c = compare_estimates(_res(0.2, -0.1, 0.5, "RD"), _res(0.0, -0.3, 0.3, "RD"))
-    assert not c["direction_changed"] and not c["changed"]
+    assert not c["direction_changed"] and not c["significance_changed"]
+    assert c["updated"] and c["changed"]  # the estimate moved: readers are told
 
 
 def test_new_outcome_and_no_change():
     new = compare_estimates(None, {"result": _res(0.39, 0.16, 0.93)})  # whole pooled.json
     assert new["new"] and new["changed"] and new["k_before"] is None
-    same = compare_estimates(_res(0.39, 0.16, 0.93), _res(0.38, 0.16, 0.92))
-    assert not same["changed"] and not same["new"]
+    same = compare_estimates(_res(0.39, 0.16, 0.93), _res(0.39, 0.16, 0.93))
+    assert not same["changed"] and not same["new"] and not same["updated"]
+    moved = compare_estimates(_res(0.39, 0.16, 0.93), _res(0.38, 0.16, 0.92))
+    assert moved["updated"] and moved["changed"] and not moved["significance_changed"]
 
 
 def test_no_estimable_study_has_no_significance():

@@ -40,6 +40,7 @@ COMPARISON_KEYS = (
     "direction_after",
     "direction_changed",
     "measure_changed",
+    "updated",
     "changed",
 )
 
@@ -112,9 +113,9 @@ def compare_estimates(
         below, on or above the null); ``direction_changed`` is True when the estimate
         crossed the null (from one side to the other, not merely onto it);
         ``measure_changed`` when the effect measure differs (the config changed);
-        ``changed`` when anything worth a reader's attention happened: a new outcome, a
-        significance or direction change or a changed measure. A new number of studies
-        alone is not a change here; it is reported as ``k_before``/``k_after``.
+        ``updated`` when the estimate or its number of studies moved (new data reached
+        the analysis); ``changed`` when anything worth a reader's attention happened: a
+        new outcome, an update, a significance or direction change or a changed measure.
     """
     post = _result(after)
     if post is None:
@@ -161,10 +162,21 @@ def compare_estimates(
         out["direction_changed"] = (
             dir_before is not None and dir_after is not None and dir_before * dir_after < 0
         )
+        out["updated"] = pre.get("k") != post.get("k") or not _same(
+            out["estimate_before"], out["estimate_after"]
+        )
     out["changed"] = bool(
         out["new"]
+        or out["updated"]
         or out["significance_changed"]
         or out["direction_changed"]
         or out["measure_changed"]
     )
     return out
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    """Equal estimates (to the precision a CSV round trip keeps)."""
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)

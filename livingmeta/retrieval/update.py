@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -335,20 +335,22 @@ def _recheck_watched(
     clock: Callable[[], datetime],
     log: Callable[[str], None],
 ) -> list[Record]:
-    """Re-fetch PubMed records already handed to reviewers, to catch retractions, errata
-    and expressions of concern published since. Missing PMIDs are reported, not dropped."""
-    watched = sorted(
-        {
-            e.record.pmid
-            for e in (registry.entry(r.record_id) for r in registry.records())
-            if e.reported_in and e.record.pmid
-        }
-    )
-    if not watched:
+    """Re-fetch the PubMed record of every record already handed to reviewers (whatever
+    source it came from, if it has a PMID), to catch retractions, errata and expressions
+    of concern published since. Missing PMIDs are reported, not dropped.
+
+    The notices are copied onto the stored records (same ids), so the watch list never
+    adds records of its own: it is not a search, and PRISMA must not count it as one.
+    """
+    stored: dict[str, list[Record]] = {}
+    for record in registry.records():
+        if registry.entry(record.record_id).reported_in and record.pmid:
+            stored.setdefault(record.pmid, []).append(record)
+    if not stored:
         return []
     started = clock()
     try:
-        fetched = client.efetch(watched, allow_missing=True)
+        fetched = client.efetch(sorted(stored), allow_missing=True)
     except (SourceError, ValueError) as exc:
         log(f"watch list: FAILED: {exc}")
         report.changes.append({"kind": "watch_list_failed", "error": str(exc)})
@@ -357,9 +359,16 @@ def _recheck_watched(
         writer.add_response("pubmed", batch.request, batch.content, started_at=started,
                             count=len(batch.pmids), extra={"kind": "watch_list"})  # fmt: skip
     for pmid in fetched.missing:
-        report.changes.append({"kind": "missing_from_pubmed", "record_id": f"pubmed:{pmid}"})
-    log(f"watch list: {len(watched)} PMIDs re-checked, {len(fetched.missing)} missing")
-    return list(fetched.records)
+        for record in stored[pmid]:
+            report.changes.append({"kind": "missing_from_pubmed", "record_id": record.record_id})
+    log(f"watch list: {len(stored)} PMIDs re-checked, {len(fetched.missing)} missing")
+    notices = {r.pmid: {name: getattr(r, name) for name in WATCHED_FIELDS} for r in fetched.records}
+    return [
+        replace(record, **notices[pmid])
+        for pmid, records in stored.items()
+        if pmid in notices
+        for record in records
+    ]
 
 
 def _watched_state(registry: Registry, record_id: str) -> dict[str, Any] | None:

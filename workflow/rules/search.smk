@@ -1,6 +1,7 @@
 rule search_review:
     input:
         imports=get_imports_log,
+        screening="results/{review}/.validated/screening.json",
     output:
         report="results/{review}/retrieval/report.json",
         candidates="results/{review}/retrieval/candidates.csv",
