@@ -284,3 +284,20 @@ def test_strict_search_review_writes_report_then_fails(server, tmp_path):
             candidates_path=tmp_path / "c.csv", clients=clients_for(server),
         )  # fmt: skip
     assert json.loads((tmp_path / "report.json").read_text())["searches"][0]["status"] == "failed"
+
+
+def test_trial_status_change_and_new_results_are_reported(server, tmp_path):
+    state = tmp_path / "state"
+    run(server, state, "run1", date(2024, 3, 1))
+    completed = minimal_study("NCT00000001", overallStatus="COMPLETED")
+    completed["hasResults"] = True
+    server.route("/studies", CtgovPages(chain_pages([[completed]])))
+    server.route(
+        "/version",
+        lambda r: Reply.json({"apiVersion": "2.0.5", "dataTimestamp": "2024-03-08T09:00:00"}),
+    )
+    report = run(server, state, "run2", date(2024, 3, 8))
+    changes = {(c["kind"], c["record_id"]): (c["before"], c["after"]) for c in report.changes}
+    assert changes[("overall_status", "ctgov:NCT00000001")] == ("RECRUITING", "COMPLETED")
+    assert changes[("has_results", "ctgov:NCT00000001")] == (False, True)
+    assert report.new_candidates == 0  # a known trial is reported as changed, not as new
