@@ -63,6 +63,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from livingmeta.report.run_report import CHANGE_KINDS, PROBLEM_KINDS
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 10
@@ -83,18 +85,6 @@ EXIT_MEANINGS: dict[int, str] = {
 #: Most urgent first (see the module docstring for why).
 PRECEDENCE: tuple[int, ...] = (EXIT_ERROR, EXIT_INVALID, EXIT_STALE, EXIT_CHANGES, EXIT_OK)
 
-#: Findings that reviewers act on (exit code 10).
-CHANGE_KINDS: tuple[str, ...] = (
-    "new_candidates",
-    "retractions",
-    "trial_changes",
-    "estimate_changes",
-    "newly_included",
-    "conflicts",
-    "other_changes",
-)
-#: Findings that maintainers act on (exit codes 20 and 30).
-PROBLEM_KINDS: tuple[str, ...] = ("stale_sources", "failed_sources", "invalid_data")
 
 #: Human-readable labels of the findings, for summaries and pull request bodies.
 KIND_LABELS: dict[str, str] = {

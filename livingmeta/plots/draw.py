@@ -92,7 +92,7 @@ def draw_figure(layout: Layout, rows: Sequence[Row], scale: Scale, options: Grap
     return fig
 
 
-def _text(
+def draw_text(
     ax: Axes,
     x: float,
     y: float,
@@ -104,6 +104,7 @@ def _text(
     bold: bool = False,
     label: str = "",
 ) -> None:
+    """Text in the plots' font and ink; ``label`` names the artist's role for tests."""
     ax.text(
         x,
         y,
@@ -121,21 +122,21 @@ def _draw_title(ax: Axes, layout: Layout) -> None:
     line = (layout.fontsize + 2) * 1.3 / 72
     for i, s in enumerate(layout.title_lines):
         y = layout.title_y + i * line
-        _text(ax, MARGIN, y, s, layout.fontsize + 1, bold=True, label="title")
+        draw_text(ax, MARGIN, y, s, layout.fontsize + 1, bold=True, label="title")
 
 
 def _draw_headings(ax: Axes, layout: Layout, graph_heading: tuple[str, str]) -> None:
     fs, (top, bottom) = layout.fontsize, layout.heading_y
     for x0, x1, label, rule in group_spans(layout.columns):
-        _text(ax, (x0 + x1) / 2, top, label, fs, ha="center", bold=True, label="heading")
+        draw_text(ax, (x0 + x1) / 2, top, label, fs, ha="center", bold=True, label="heading")
         if rule:  # booktabs-style rule under a heading shared by several columns
             y = (top + bottom) / 2 + 0.1 * layout.pitch
             ax.plot([x0, x1], [y, y], color=INK, lw=0.5, solid_capstyle="butt")
     for col in layout.columns:
-        _text(ax, col.anchor, bottom, col.heading, fs, ha=col.align, bold=True, label="heading")
+        draw_text(ax, col.anchor, bottom, col.heading, fs, ha=col.align, bold=True, label="heading")
     gx = sum(layout.graph_x) / 2
     for y, text in zip((top, bottom), graph_heading, strict=True):
-        _text(ax, gx, y, text, fs, ha="center", bold=True, label="heading")
+        draw_text(ax, gx, y, text, fs, ha="center", bold=True, label="heading")
     ax.plot(
         [MARGIN, layout.graph_x[1]],
         [layout.rule_y] * 2,
@@ -150,13 +151,13 @@ def _draw_cells(ax: Axes, layout: Layout, rows: Sequence[Row]) -> None:
     fs = layout.fontsize
     for row, y in zip(rows, layout.row_y, strict=True):
         if row.note:
-            _text(ax, MARGIN, y, row.note, fs, label=f"{row.kind}:note")
+            draw_text(ax, MARGIN, y, row.note, fs, label=f"{row.kind}:note")
             continue
         for col in layout.columns:
             text = row.cells.get(col.key, "")
             if text:
                 label = f"{row.kind}:{col.key}"
-                _text(ax, col.anchor, y, text, fs, ha=col.align, bold=row.bold, label=label)
+                draw_text(ax, col.anchor, y, text, fs, ha=col.align, bold=row.bold, label=label)
 
 
 def _setup_axis(ax: Axes, scale: Scale, fontsize: float) -> None:
@@ -318,7 +319,7 @@ def _draw_favours(ax: Axes, layout: Layout) -> None:
     line = layout.fontsize * 1.25 / 72
     for lines, centre in zip(layout.favours, layout.favours_fractions, strict=True):
         for i, s in enumerate(lines):
-            _text(
+            draw_text(
                 ax,
                 x0 + centre * width,
                 layout.favours_y + i * line,

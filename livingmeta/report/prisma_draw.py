@@ -9,6 +9,7 @@ in the forest plots' font.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -19,7 +20,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
+from livingmeta.plots.draw import draw_text
 from livingmeta.plots.layout import font, text_width
+
+_text = functools.partial(draw_text, va="center")
 
 FONT_SIZE = 8.5  # points
 PITCH = 1.3  # line height in units of the font size
@@ -443,30 +447,6 @@ def draw(counts: dict[str, Any], title: str | None = None, fontsize: float = FON
     for points in diagram.arrows:
         _arrow(ax, points)
     return fig
-
-
-def _text(
-    ax: Axes,
-    x: float,
-    y: float,
-    s: str,
-    size: float,
-    *,
-    bold: bool = False,
-    label: str = "",
-    ha: str = "left",
-) -> None:
-    ax.text(
-        x,
-        y,
-        s,
-        fontproperties=font(size, bold),
-        parse_math=False,
-        color=INK,
-        ha=ha,
-        va="center",
-        label=label,
-    )
 
 
 def _arrow(ax: Axes, points: list[tuple[float, float]]) -> None:

@@ -164,6 +164,21 @@ _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 # ---------------------------------------------------------------------- changes.json
 
 
+#: ``changes.json`` findings that reviewers act on (``has_changes``; a scheduler's
+#: "changes for reviewers").
+CHANGE_KINDS: tuple[str, ...] = (
+    "new_candidates",
+    "retractions",
+    "trial_changes",
+    "estimate_changes",
+    "newly_included",
+    "conflicts",
+    "other_changes",
+)
+#: Findings that maintainers act on (``needs_attention``).
+PROBLEM_KINDS: tuple[str, ...] = ("stale_sources", "failed_sources", "invalid_data")
+
+
 def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
     """The machine-readable summary of a run (``changes.json``).
 
@@ -243,22 +258,8 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
         "failed_sources": failed,
         "invalid_data": bool(context.get("invalid_data")) or bool(context.get("problems")),
     }
-    out["has_changes"] = any(
-        out[key]
-        for key in (
-            "new_candidates",
-            "retractions",
-            "trial_changes",
-            "estimate_changes",
-            "newly_included",
-            "conflicts",
-            "other_changes",
-        )
-    )
-    out["needs_attention"] = any(
-        out[key]
-        for key in ("stale_sources", "failed_sources", "invalid_data", "outcomes_not_pooled")
-    )
+    out["has_changes"] = any(out[key] for key in CHANGE_KINDS)
+    out["needs_attention"] = any(out[key] for key in (*PROBLEM_KINDS, "outcomes_not_pooled"))
     return out
 
 
