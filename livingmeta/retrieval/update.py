@@ -216,7 +216,8 @@ def run_retrieval(
         records += _recheck_watched(registry, clients.pubmed, writer, report, clock, log)
 
     before = {r.record_id: _watched_state(registry, r.record_id) for r in records}
-    registry.upsert(records, run_id)
+    if records:  # a run that retrieved nothing (offline) leaves the registry as it was
+        registry.upsert(records, run_id)
     registry.deduplicate(settings.threshold, settings.doubtful_threshold)
     report.changes += _changes(registry, before)
     candidates = registry.new_candidates()
