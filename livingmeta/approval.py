@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +35,7 @@ def approval_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
     problems = []
     for pos, (who, when) in enumerate(zip(frame["approved_by"], frame["approved_on"], strict=True)):
         row = pos + FIRST_DATA_ROW
-        if when and not _DATE.match(when):
+        if when and not _is_date(when):
             problems.append(
                 Problem(file, row, "approved_on", f"{when!r} is not a date (YYYY-MM-DD)")
             )
@@ -43,6 +44,33 @@ def approval_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
         if who and not when:
             problems.append(Problem(file, row, "approved_on", "empty, but approved_by is set"))
     return problems
+
+
+def extraction_problems(extraction: str | Path, outcomes: Mapping[str, Outcome]) -> list[Problem]:
+    """Every problem of an extraction table: the data contract and the approval columns."""
+    from livingmeta.extraction import load_extraction
+
+    try:
+        raw = read_table(extraction)
+    except InputError as exc:
+        return list(exc.problems)
+    problems = approval_problems(raw, str(extraction))
+    try:
+        load_extraction(extraction, outcomes)
+    except InputError as exc:
+        problems += exc.problems
+    return problems
+
+
+def _is_date(text: str) -> bool:
+    """A real calendar date written YYYY-MM-DD."""
+    if not _DATE.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def is_approved(frame: pd.DataFrame) -> pd.Series:

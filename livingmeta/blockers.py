@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from livingmeta.approval import (
-    approval_problems,
     compare_drafts,
+    extraction_problems,
     extraction_template,
     is_approved,
     read_drafts,
 )
 from livingmeta.config import Review
-from livingmeta.extraction import load_extraction, read_table
+from livingmeta.extraction import read_table
 from livingmeta.retrieval.registry import Registry
 from livingmeta.validation import InputError
 
@@ -31,14 +31,11 @@ def analysis_blockers(review: Review) -> dict[str, Any]:
 
     outcomes = {o.name: o for o in review.outcomes}
     studies = read_studies(review.folder / "studies.csv")
-    problems: list[str] = []
+    problems = [str(p) for p in extraction_problems(review.extraction, outcomes)]
     try:
         extraction = read_table(review.extraction)
-        problems += [str(p) for p in approval_problems(extraction, str(review.extraction))]
-        load_extraction(review.extraction, outcomes)
-    except InputError as exc:
-        problems += [str(p) for p in exc.problems]
-        extraction = read_table(review.extraction) if review.extraction.exists() else None
+    except InputError:
+        extraction = None
     missing = unapproved = []
     differences = 0
     if extraction is not None:

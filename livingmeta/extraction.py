@@ -97,6 +97,7 @@ def validate_extraction(
             )
         else:
             seen[key] = rownum
+    problems += _subgroup_problems(frame, file)
     if problems:
         raise InputError(problems)
 
@@ -105,6 +106,28 @@ def validate_extraction(
     if "year" in frame.columns:
         frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
     return frame
+
+
+def _subgroup_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
+    """Within an outcome, either every row has a subgroup or none does (RevMan's rule:
+    a study outside every subgroup would silently enter the test for differences)."""
+    if "subgroup" not in frame.columns:
+        return []
+    problems = []
+    for outcome in dict.fromkeys(frame["outcome"]):
+        rows = frame["outcome"] == outcome
+        labelled = frame.loc[rows, "subgroup"] != ""
+        if labelled.any() and not labelled.all():
+            for pos in labelled.index[~labelled]:
+                problems.append(
+                    Problem(
+                        file,
+                        frame.index.get_loc(pos) + FIRST_DATA_ROW,
+                        "subgroup",
+                        f"empty, but other rows of outcome {outcome!r} have a subgroup",
+                    )
+                )
+    return problems
 
 
 def _all_arm_columns(frame: pd.DataFrame) -> list[str]:

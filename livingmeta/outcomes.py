@@ -53,6 +53,8 @@ class Outcome:
         if self.type == "continuous" and self.measure not in CONTINUOUS_MEASURES:
             raise ValueError(f"outcome {self.name}: a continuous outcome needs MD or SMD")
         check_options(self.measure, self.method, self.model, self.tau2_method)
+        if self.hksj and self.model != "random":
+            raise ValueError(f"outcome {self.name}: hksj needs model random")
 
     @property
     def arm_columns(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from livingmeta.extraction import load_extraction, outcome_data, read_table
 from livingmeta.outcomes import Outcome
 from livingmeta.stats import cumulative, fixed_and_random, leave_one_out, pool, subgroups
 from livingmeta.stats.data import BinaryData, ContinuousData, StudyData
-from livingmeta.stats.result import PooledResult
+from livingmeta.stats.result import PooledResult, SubgroupResult
 from livingmeta.summary import summary_frame, summary_markdown, summary_row
 from livingmeta.validation import InputError, Problem
 
@@ -65,7 +66,7 @@ def write_outcome_data(review: Review, outcome: Outcome, path: str | Path) -> No
     if "outcome" not in raw.columns:
         raw["outcome"] = outcome.name
     keep = (frame["outcome"].to_numpy() == outcome.name) & is_approved(raw).to_numpy()
-    keep &= ~raw["study_id"].isin(excluded_studies(review.folder / "studies.csv")).to_numpy()
+    keep &= ~frame["study_id"].isin(excluded_studies(review.folder / "studies.csv")).to_numpy()
     rows = raw[keep]
     if rows.empty:
         problem = Problem(
@@ -99,16 +100,35 @@ def _brief(result: PooledResult) -> dict[str, Any]:
     return {key: full[key] for key in ("k", "estimate", "ci_low", "ci_high", "p", "i2", "tau2")}
 
 
+def pool_outcome(data: StudyData, outcome: Outcome, file: str | Path) -> PooledResult:
+    """Pool with the outcome's options; options the data cannot support (e.g. no
+    Paule-Mandel root, nothing estimable) are reported as an input problem of the outcome."""
+    try:
+        return pool(data, **outcome.pool_options())
+    except ValueError as exc:
+        raise InputError([Problem(str(file), None, "outcome", f"{outcome.name}: {exc}")]) from None
+
+
+def outcome_subgroups(data: StudyData, outcome: Outcome) -> SubgroupResult | None:
+    """The subgroup analysis when at least two subgroups can be pooled, else None."""
+    if len({s for s in data.subgroup if s}) < 2:
+        return None
+    result = subgroups(data, **outcome.pool_options())
+    return result if len(result.subgroups) > 1 else None
+
+
 def analyse_outcome(review: Review, outcome: Outcome, data_path: str | Path) -> dict[str, Any]:
     """Everything the review reports for one outcome, as a JSON-ready dict."""
     data = read_outcome_data(data_path, outcome)
     options = outcome.pool_options()
-    main = pool(data, **options)
-    side_by_side = fixed_and_random(
-        data, **{k: v for k, v in options.items() if k not in ("model", "hksj")}
-    )
-    has_subgroups = len({s for s in data.subgroup if s}) > 1
-    sub = subgroups(data, **options) if has_subgroups else None
+    main = pool_outcome(data, outcome, review.extraction)
+    if outcome.method == "Peto":  # a fixed-effect method: no random-effects counterpart
+        side_by_side = {"fixed": main}
+    else:
+        side_by_side = fixed_and_random(
+            data, **{k: v for k, v in options.items() if k not in ("model", "hksj")}
+        )
+    sub = outcome_subgroups(data, outcome)
     return {
         "review": review.id,
         "outcome": {"name": outcome.name, "label": outcome.label, **options},
@@ -121,13 +141,17 @@ def analyse_outcome(review: Review, outcome: Outcome, data_path: str | Path) -> 
         if sub is None
         else {
             "groups": {name: r.to_dict() for name, r in sub.subgroups.items()},
-            "q_between": sub.q_between,
+            "q_between": _finite(sub.q_between),
             "df_between": sub.df_between,
-            "p_between": sub.p_between,
-            "i2_between": sub.i2_between,
+            "p_between": _finite(sub.p_between),
+            "i2_between": _finite(sub.i2_between),
         },
         "provenance": provenance(data_path),
     }
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
 
 
 def provenance(data_path: str | Path) -> dict[str, Any]:
@@ -168,9 +192,8 @@ def write_plots(
 
     data = read_outcome_data(data_path, outcome)
     options = outcome.pool_options()
-    result = pool(data, **options)
-    has_subgroups = len({s for s in data.subgroup if s}) > 1
-    sub = subgroups(data, **options) if has_subgroups else None
+    result = pool_outcome(data, outcome, data_path)
+    sub = outcome_subgroups(data, outcome)
     out = Path(out_dir)
     figures = {
         "forest": forest_plot(result, outcome, title=outcome.label, subgroups=sub),
@@ -198,9 +221,11 @@ def write_summary(
     for analysis in analyses:
         outcome = review.outcome(analysis["outcome"]["name"])
         result = analysis["result"]
-        other = "fixed" if result["model"] == "random" else "random"
+        other = analysis["fixed_vs_random"].get(
+            "fixed" if result["model"] == "random" else "random"
+        )
         row = summary_row(outcome.label, result, analysis["participants"])
-        row["sensitivity"] = summary_row(outcome.label, analysis["fixed_vs_random"][other], None)
+        row["sensitivity"] = summary_row(outcome.label, other, None) if other else None
         rows.append(row)
         for r in analysis["fixed_vs_random"].values():
             tidy.append(_tidy_row(review, outcome, r))

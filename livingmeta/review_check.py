@@ -3,21 +3,14 @@ scheduled run can tell "invalid review data" apart from other failures before it
 
 from __future__ import annotations
 
-from livingmeta.approval import approval_problems
+from livingmeta.approval import extraction_problems
 from livingmeta.config import Review
-from livingmeta.extraction import load_extraction, read_table
 from livingmeta.validation import InputError, Problem
 
 
 def review_problems(review: Review) -> list[Problem]:
     """Every problem in the review's extraction table and screening files."""
-    problems: list[Problem] = []
-    try:
-        raw = read_table(review.extraction)
-        problems += approval_problems(raw, str(review.extraction))
-        load_extraction(review.extraction, {o.name: o for o in review.outcomes})
-    except InputError as exc:
-        problems += exc.problems
+    problems = extraction_problems(review.extraction, {o.name: o for o in review.outcomes})
     problems += _screening_problems(review)
     return problems
 

@@ -18,7 +18,12 @@ from typing import Any
 import pandas as pd
 
 from livingmeta import __version__
-from livingmeta.approval import compare_drafts, extraction_template, read_drafts
+from livingmeta.approval import (
+    compare_drafts,
+    extraction_problems,
+    extraction_template,
+    read_drafts,
+)
 from livingmeta.atomic import write_json, write_text
 from livingmeta.blockers import DRAFTS_FOLDER, analysis_blockers, blocker_lines
 from livingmeta.config import Review
@@ -69,6 +74,16 @@ def check_screening(review: Review, marker: str | Path) -> None:
     write_json(marker, {"review": review.id, "queue": len(queue)})
 
 
+def check_extraction(review: Review, marker: str | Path) -> None:
+    """Validate the whole extraction table (data contract and approval columns) and write
+    a marker; the screening step depends on it, so an invalid table stops the run before
+    the screening outputs are replaced (the per-outcome checks guard the results)."""
+    problems = extraction_problems(review.extraction, {o.name: o for o in review.outcomes})
+    if problems:
+        raise InputError(problems)
+    write_json(marker, {"review": review.id})
+
+
 def screen_new_records(
     review: Review,
     candidates_csv: str | Path,
@@ -83,6 +98,7 @@ def screen_new_records(
     run_id = json.loads(Path(retrieval_report).read_text(encoding="utf-8"))["run_id"]
     with open(candidates_csv, newline="", encoding="utf-8") as handle:
         candidates = list(csv.DictReader(handle))
+    candidates += handed_over_but_not_queued(review, {c["record_id"] for c in candidates})
     update = update_screening(review, candidates, run_id)
     status = update.to_dict()
     status["run_id"] = run_id
@@ -107,6 +123,44 @@ def screen_new_records(
     write_text(conflicts_csv, conflicts.to_csv(index=False))
     write_json(status_json, status)
     return status
+
+
+def handed_over_but_not_queued(review: Review, pending: set[str]) -> list[dict[str, Any]]:
+    """Candidates the registry has handed over that are missing from the queue.
+
+    The search step marks candidates as handed over when it writes ``candidates.csv``;
+    if that file was lost before this step queued it (a failed strict run, an
+    interrupted schedule, a retried job), the registry would never offer those records
+    again. Recomputing them here makes the queue, not a transient file, the record of
+    what reviewers received.
+    """
+    from livingmeta.retrieval.candidate_export import candidate_rows
+    from livingmeta.retrieval.registry import CANDIDATE, LINKED_TO_EXISTING, NEW, Candidate
+
+    settings = ScreeningSettings.from_review(review)
+    queued = set(read_queue(settings.queue)["record_id"]) | pending
+    registry = Registry.load(review.state / "registry")
+    if not len(registry):
+        return []
+    cluster_of = registry.cluster_of()
+    clusters = registry.clusters()
+    missing = []
+    for record in registry.records():
+        entry = registry.entry(record.record_id)
+        if (
+            record.record_id in queued
+            or entry.reported_in in (None, PREVIOUS_VERSION)
+            or entry.reported_as not in (CANDIDATE, LINKED_TO_EXISTING)
+        ):
+            continue
+        members = clusters[cluster_of[record.record_id]]
+        same_run = tuple(m for m in members if registry.entry(m).reported_in == entry.reported_in)
+        earlier = tuple(m for m in members if m not in same_run)
+        status = NEW if entry.reported_as == CANDIDATE else LINKED_TO_EXISTING
+        missing.append(
+            Candidate(cluster_of[record.record_id], status, record.record_id, same_run, earlier)
+        )
+    return candidate_rows(registry, missing)
 
 
 def _new_records_status(review: Review) -> Any:

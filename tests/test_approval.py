@@ -132,3 +132,9 @@ def test_validate_command_accepts_the_shipped_review(capsys, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
     assert main(["validate"]) == 0
     assert "rescue_stenting" in capsys.readouterr().out
+
+
+def test_approval_date_must_exist():
+    frame = pd.DataFrame({"approved_by": ["ann"], "approved_on": ["2024-13-45"]})
+    [problem] = approval_problems(frame, "x.csv")
+    assert problem.message == "'2024-13-45' is not a date (YYYY-MM-DD)"

@@ -115,3 +115,13 @@ def test_several_outcomes_need_an_outcome_column(tmp_path):
     )
     with pytest.raises(InputError, match="column 'outcome': column missing"):
         load_extraction(path, OUTCOMES)
+
+
+def test_subgroups_must_cover_every_row_of_an_outcome(tmp_path):
+    found, _, _ = problems(
+        tmp_path,
+        "a,A,2001,death,3,20,6,21,,,,,,,,,grp1,\n"
+        "b,B,2002,death,2,20,3,21,,,,,,,,,,\n"
+        "a,A,2001,pain,,,,,5,1,10,6,1,10,,,,\n",
+    )
+    assert found == [(3, "subgroup", "empty, but other rows of outcome 'death' have a subgroup")]

@@ -14,7 +14,8 @@ from typing import Any
 
 from livingmeta.config import Review
 from livingmeta.retrieval.records import Record
-from livingmeta.retrieval.registry import Registry
+from livingmeta.retrieval.registry import Registry, UpsertResult
+from livingmeta.screening.csvfile import locked
 
 IMPORTS_LOG = "imports.log"
 PREVIOUS_VERSION = "previous_version"
@@ -38,22 +39,13 @@ def import_records(
     """
     moment = now or datetime.now(UTC)
     run_id = PREVIOUS_VERSION if previous_version else f"import-{source}-{moment:%Y%m%dT%H%M%SZ}"
-    registry = Registry.load(review.state / "registry")
-    result = registry.upsert(records, run_id)
-    dedup = settings.get("dedup", {})
-    registry.deduplicate(dedup.get("threshold", 0.93), dedup.get("doubtful_threshold", 0.85))
-    if previous_version:
-        ids = {r.record_id for r in records}
-        registry.mark_reported(
-            [c for c in registry.new_candidates() if set(c.record_ids) <= ids], run_id
-        )
-    registry.save(review.state / "registry")
+    with locked(review.state / "registry" / "records.jsonl"):
+        result = _upsert(review, settings, records, run_id, previous_version)
     line = (
         f"{moment.isoformat()} {run_id} file={file} records={len(records)} "
         f"new={len(result.new_record_ids)} updated={len(result.updated_record_ids)}\n"
     )
-    log = review.state / IMPORTS_LOG
-    with open(log, "a", encoding="utf-8") as handle:
+    with open(review.state / IMPORTS_LOG, "a", encoding="utf-8") as handle:
         handle.write(line)
     return (
         f"{len(records)} records from {file} imported into review {review.id} as {run_id}: "
@@ -65,3 +57,23 @@ def import_records(
             else "The next workflow run hands the new ones to screening."
         )
     )
+
+
+def _upsert(
+    review: Review,
+    settings: Mapping[str, Any],
+    records: Sequence[Record],
+    run_id: str,
+    previous_version: bool,
+) -> UpsertResult:
+    registry = Registry.load(review.state / "registry")
+    result = registry.upsert(records, run_id)
+    dedup = settings.get("dedup", {})
+    registry.deduplicate(dedup.get("threshold", 0.93), dedup.get("doubtful_threshold", 0.85))
+    if previous_version:
+        ids = {r.record_id for r in records}
+        registry.mark_reported(
+            [c for c in registry.new_candidates() if set(c.record_ids) <= ids], run_id
+        )
+    registry.save(review.state / "registry")
+    return result

@@ -30,6 +30,7 @@ from livingmeta.retrieval.records import Record
 from livingmeta.retrieval.registry import Registry
 from livingmeta.retrieval.search_state import SearchState, SearchWindow
 from livingmeta.retrieval.snapshots import SnapshotWriter, replay
+from livingmeta.screening.csvfile import locked
 
 SOURCES = ("pubmed", "ctgov")
 WATCHED_FIELDS = ("retracted", "retraction_notices", "errata", "concerns")
@@ -177,8 +178,28 @@ def run_retrieval(
     A failing source is reported (``report.failed``), not raised: see :func:`search_review`
     for ``strict`` runs.
     """
+    # One writer of the registry at a time (a `livingmeta import` waits for the run).
+    with locked(Path(state_dir) / "registry" / "records.jsonl"):
+        return _run_retrieval(
+            review_id, Path(state_dir), searches, settings, run_id=run_id, today=today,
+            clients=clients, candidates_path=candidates_path, now=now, log=log,
+        )  # fmt: skip
+
+
+def _run_retrieval(
+    review_id: str,
+    state_dir: Path,
+    searches: Sequence[SavedSearch],
+    settings: RetrievalSettings,
+    *,
+    run_id: str,
+    today: date,
+    clients: Clients | None,
+    candidates_path: str | os.PathLike[str],
+    now: Callable[[], datetime] | None,
+    log: Callable[[str], None],
+) -> RetrievalReport:
     clock = now or (lambda: datetime.now(UTC))
-    state_dir = Path(state_dir)
     report = RetrievalReport(review_id, run_id, _iso(clock()))
     state = SearchState.load(state_dir / "state.json")
     registry = Registry.load(state_dir / "registry")

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livingmeta.stats.effects import corrected_cells, double_zero
+from livingmeta.stats.errors import NotEstimableError
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -60,6 +61,21 @@ def mantel_haenszel(
     a, b, c, d = (np.where(include, x, 0.0) for x in (a, b, c, d))
     n1, n2 = a + b, c + d
     n = np.where(include, n1 + n2, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _pool_cells(measure, a, b, c, d, n1, n2, n, include)
+
+
+def _pool_cells(
+    measure: str,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+    d: FloatArray,
+    n1: FloatArray,
+    n2: FloatArray,
+    n: FloatArray,
+    include: BoolArray,
+) -> FixedEstimate:
     if measure == "OR":
         r, s = a * d / n, b * c / n
         sr, ss = r.sum(), s.sum()
@@ -87,6 +103,12 @@ def mantel_haenszel(
     else:
         raise ValueError(f"Mantel-Haenszel needs OR, RR or RD; got {measure!r}")
     weights = np.where(include, weights, 0.0)
+    if not (np.isfinite(estimate) and np.isfinite(var) and weights.sum() > 0):
+        # Only possible with raw cells (exact=True): e.g. no events in one arm anywhere.
+        raise NotEstimableError(
+            f"the Mantel-Haenszel {measure} is undefined for these counts (e.g. no events "
+            "in one arm of every study); use the RevMan zero-cell correction (mh_exact off)"
+        )
     return FixedEstimate(float(estimate), float(np.sqrt(var)), 100 * weights / weights.sum())
 
 

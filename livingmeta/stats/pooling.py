@@ -24,6 +24,7 @@ from scipy import stats
 
 from livingmeta.stats.data import BinaryData, StudyData
 from livingmeta.stats.effects import EffectSizes, escalc
+from livingmeta.stats.errors import NotEstimableError
 from livingmeta.stats.heterogeneity import (
     cochran_q,
     estimate_tau2,
@@ -36,10 +37,6 @@ from livingmeta.stats.heterogeneity import (
 from livingmeta.stats.mantel_haenszel import mantel_haenszel, peto_components, peto_estimable
 from livingmeta.stats.options import check_options
 from livingmeta.stats.result import PooledResult, StudyResult
-
-
-class NotEstimableError(ValueError):
-    """Raised when no study of an outcome can be pooled (e.g. all double-zero)."""
 
 
 def study_effects(measure: str, method: str, data: StudyData) -> EffectSizes:
@@ -162,20 +159,18 @@ def pool(
         weights = 100 * pooled_w / pooled_w.sum()
 
     alpha = 1 - level
+    hksj = hksj and df > 0  # undefined for a single study: the z-based test is reported
     if hksj:
-        s2 = float(np.sum(pooled_w * (y - estimate) ** 2)) / df if df > 0 else np.nan
+        s2 = float(np.sum(pooled_w * (y - estimate) ** 2)) / df
         se = float(np.sqrt(s2 / pooled_w.sum()))
-        reference = stats.t(df) if df > 0 else None
+        reference = stats.t(df)
     else:
         reference = stats.norm()
     # A zero SE (HKSJ with identical study effects) gives an infinite statistic, as in R.
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = float(np.float64(estimate) / np.float64(se))
-    if reference is None:
-        crit = p = np.nan
-    else:
-        crit = float(reference.ppf(1 - alpha / 2))
-        p = float(2 * reference.sf(abs(statistic)))
+    crit = float(reference.ppf(1 - alpha / 2))
+    p = float(2 * reference.sf(abs(statistic)))
 
     pi_low = pi_high = None
     if model == "random":

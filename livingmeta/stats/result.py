@@ -86,7 +86,7 @@ class PooledResult:
     @property
     def tau(self) -> float:
         """Between-study standard deviation."""
-        return math.sqrt(self.tau2)
+        return math.sqrt(self.tau2) if math.isfinite(self.tau2) else math.nan
 
     @property
     def null_value(self) -> float:
@@ -116,20 +116,20 @@ class PooledResult:
             "mh_exact": self.mh_exact,
             "level": self.level,
             "k": self.k,
-            "estimate": self.display(self.estimate),
-            "ci_low": self.display(self.ci_low),
-            "ci_high": self.display(self.ci_high),
-            "se": self.se,
+            "estimate": _finite_or_none(self.display(self.estimate)),
+            "ci_low": _finite_or_none(self.display(self.ci_low)),
+            "ci_high": _finite_or_none(self.display(self.ci_high)),
+            "se": _finite_or_none(self.se),
             "z": _finite_or_none(self.statistic),
             "statistic": self.statistic_name,
             "p": _finite_or_none(self.p),
-            "q": self.q,
+            "q": _finite_or_none(self.q),
             "df": self.df,
             "p_q": _finite_or_none(self.p_q),
-            "i2": self.i2,
-            "i2_tau2": self.i2_tau2,
-            "tau2": self.tau2,
-            "tau": self.tau,
+            "i2": _finite_or_none(self.i2),
+            "i2_tau2": _finite_or_none(self.i2_tau2),
+            "tau2": _finite_or_none(self.tau2),
+            "tau": _finite_or_none(self.tau),
             "pi_low": _finite_or_none(self.display(self.pi_low)),
             "pi_high": _finite_or_none(self.display(self.pi_high)),
             "studies": [
@@ -138,7 +138,7 @@ class PooledResult:
                     "estimate": _finite_or_none(self.display(s.yi)),
                     "ci_low": _finite_or_none(self.display(s.ci_low)),
                     "ci_high": _finite_or_none(self.display(s.ci_high)),
-                    "weight": s.weight,
+                    "weight": _finite_or_none(s.weight),
                     "estimable": s.estimable,
                     "corrected": s.corrected,
                 }

@@ -125,3 +125,14 @@ def get_site_inputs(wildcards):
                 f"results/{review.id}/{outcome.name}/history.png",
             ]
     return inputs
+
+
+def get_extraction_table(wildcards):
+    """The review's extraction table (a change refreshes the extraction template)."""
+    return str(get_review(wildcards).extraction)
+
+
+def get_extraction_drafts(wildcards):
+    """Extractors' drafts: a change refreshes the list of disagreements."""
+    folder = get_review(wildcards).folder / "extraction"
+    return [str(p) for p in sorted(folder.glob("*.csv"))]

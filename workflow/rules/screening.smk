@@ -11,11 +11,26 @@ rule check_screening:
         "../../scripts/check_screening.py"
 
 
+rule check_extraction:
+    input:
+        extraction=get_extraction_table,
+    output:
+        marker="results/{review}/.validated/extraction.json",
+    log:
+        "logs/check_extraction/{review}.log",
+    conda:
+        "../envs/livingmeta.yaml"
+    script:
+        "../../scripts/check_extraction.py"
+
+
 rule screen_new_records:
     input:
         marker="results/{review}/.validated/screening.json",
         candidates="results/{review}/retrieval/candidates.csv",
         report="results/{review}/retrieval/report.json",
+        extraction="results/{review}/.validated/extraction.json",
+        drafts=get_extraction_drafts,
     output:
         status="results/{review}/screening/status.json",
         conflicts="results/{review}/screening/conflicts.csv",
