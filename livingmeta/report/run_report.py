@@ -77,7 +77,6 @@ from __future__ import annotations
 import base64
 import math
 import os
-import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +86,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from matplotlib.figure import Figure
 
 from livingmeta.atomic import write_json, write_text
+from livingmeta.links import ctgov_url, doi_url, pubmed_url
 from livingmeta.plots.save import render
 from livingmeta.plots.text import (
     MEASURE_NAMES,
@@ -155,10 +155,6 @@ BADGES = (
         "outcomes pooled for the first time",
     ),
 )
-
-_PMID = re.compile(r"^\d{1,9}$")
-_NCT = re.compile(r"^NCT\d{8}$")
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
 # ---------------------------------------------------------------------- changes.json
@@ -696,28 +692,6 @@ def _clip(text: Any, limit: int) -> str:
 
 
 # ---------------------------------------------------------------------- links and images
-
-
-def pubmed_url(pmid: str) -> str | None:
-    """PubMed page of a PMID, or None if it is not one (no link from untrusted text)."""
-    pmid = pmid.strip()
-    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if _PMID.match(pmid) else None
-
-
-def ctgov_url(nct: str) -> str | None:
-    """ClinicalTrials.gov page of an NCT number, or None if it is not one."""
-    nct = nct.strip().upper()
-    return f"https://clinicaltrials.gov/study/{nct}" if _NCT.match(nct) else None
-
-
-def doi_url(doi: str) -> str | None:
-    """doi.org link of a DOI (percent-encoded), or None if it is not one."""
-    from urllib.parse import quote
-
-    doi = doi.strip()
-    if doi.lower().startswith("doi:"):
-        doi = doi[4:]
-    return f"https://doi.org/{quote(doi, safe='/:;()._-')}" if _DOI.match(doi) else None
 
 
 def data_uri(image: Any) -> str | None:

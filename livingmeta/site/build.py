@@ -65,6 +65,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from livingmeta.atomic import write_bytes
+from livingmeta.links import DOI_PREFIX, ctgov_url, doi_url, pubmed_url
 from livingmeta.summary import describe_method, format_effect, format_p
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -84,10 +85,6 @@ _MARKER_TEXT = (
 
 # Review ids and outcome names become folder names: the config schema's pattern.
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-_PMID = re.compile(r"^[0-9]{1,9}$")
-_NCT = re.compile(r"^NCT[0-9]{8}$")
-_DOI = re.compile(r"^10\.[0-9]{4,9}/\S+$")
-_DOI_PREFIX = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
 
 _FIGURE_TITLES = {
     "forest": "Forest plot",
@@ -260,25 +257,6 @@ def outcome_from_results(
 
 
 # ---------------------------------------------------------------------- links and formats
-
-
-def pubmed_url(pmid: str) -> str | None:
-    """PubMed page of a PMID, or None when the text is not a PMID."""
-    pmid = str(pmid).strip()
-    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if _PMID.match(pmid) else None
-
-
-def doi_url(doi: str) -> str | None:
-    """doi.org link of a DOI (``doi:`` and resolver prefixes removed, percent-encoded),
-    or None when the text is not a DOI."""
-    doi = _DOI_PREFIX.sub("", str(doi).strip())
-    return f"https://doi.org/{quote(doi, safe='/:;()._-')}" if _DOI.match(doi) else None
-
-
-def ctgov_url(nct: str) -> str | None:
-    """ClinicalTrials.gov page of an NCT number, or None when the text is not one."""
-    nct = str(nct).strip().upper()
-    return f"https://clinicaltrials.gov/study/{nct}" if _NCT.match(nct) else None
 
 
 def _number(value: Any) -> float | None:
@@ -585,7 +563,7 @@ def _identifier_links(study: StudyLink) -> list[dict[str, str | None]]:
         links.append({"text": f"PMID {pmid}", "href": pubmed_url(pmid)})
     for doi in study.dois:
         href = doi_url(doi)
-        text = f"doi:{_DOI_PREFIX.sub('', str(doi).strip())}" if href else str(doi)
+        text = f"doi:{DOI_PREFIX.sub('', str(doi).strip())}" if href else str(doi)
         links.append({"text": text, "href": href})
     for nct in study.nct_ids:
         links.append({"text": str(nct), "href": ctgov_url(nct)})
