@@ -152,3 +152,19 @@ def test_single_study_pools_to_itself():
     result = pool(data, "OR", "MH", "random")
     assert result.k == 1 and result.df == 0 and result.tau2 == 0 and result.i2 == 0
     assert result.estimate == pytest.approx(result.studies[0].yi)
+
+
+def test_reml_that_does_not_converge_is_reported(monkeypatch):
+    import livingmeta.stats.heterogeneity as heterogeneity
+
+    # heterogeneous trials (four of metadat's dat.bcg): one Fisher step cannot converge
+    data = BinaryData(
+        ("a", "b", "c", "d"),
+        [4, 6, 62, 505],
+        [123, 306, 13598, 88391],
+        [11, 29, 248, 499],
+        [139, 303, 12867, 88391],
+    )
+    monkeypatch.setattr(heterogeneity, "REML_MAX_ITER", 1)
+    with pytest.raises(NotEstimableError, match="REML estimate of tau2 did not converge"):
+        pool(data, "OR", "IV", "random", "REML")

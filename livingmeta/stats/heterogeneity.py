@@ -93,7 +93,8 @@ def tau2_reml(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHO
     Fisher scoring from the Hedges estimate, step-halving to stay non-negative, stopping
     when tau2 changes by less than ``threshold`` (metafor's default 1e-5, so the results
     agree with R digit for digit), then metafor's check that tau2 = 0 is not a better
-    maximum. Vectorised: all analyses iterate together until each has converged.
+    maximum. Vectorised: all analyses iterate together until each has converged; one
+    that has not after ``REML_MAX_ITER`` iterations gets NaN.
     """
     tau2 = np.array(tau2_he(yi, vi), dtype=np.float64)
     active = np.ones(tau2.shape, dtype=bool)
@@ -118,7 +119,9 @@ def tau2_reml(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHO
     stuck = (
         _reml_loglik(yi, vi, np.zeros_like(tau2)) - _reml_loglik(yi, vi, tau2) > UNIROOT_TOL
     ) & (tau2 > threshold)
-    return np.where(stuck, 0.0, tau2)
+    # Like metafor ("Fisher scoring algorithm did not converge"), no estimate is given for
+    # an analysis still moving after the last iteration: NaN, which pool() reports.
+    return np.where(active, np.nan, np.where(stuck, 0.0, tau2))
 
 
 def _reml_loglik(yi: FloatArray, vi: FloatArray, tau2: FloatArray) -> FloatArray:

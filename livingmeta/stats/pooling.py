@@ -153,6 +153,10 @@ def pool(
             tau2 = float(tau2_dl(y, v, q=np.float64(q)))
         else:
             tau2 = float(estimate_tau2(tau2_method, y, v))
+            if not np.isfinite(tau2):
+                raise NotEstimableError(
+                    f"the {tau2_method} estimate of tau2 did not converge; try DL or PM"
+                )
         pooled_w = 1.0 / (v + tau2)
         estimate = float(weighted_mean(y, pooled_w))
         se = float(1 / np.sqrt(pooled_w.sum()))
