@@ -166,8 +166,17 @@ def test_headings_name_arms_measure_and_model(seed_figure: Figure) -> None:
 
 
 def test_generic_favours_labels_without_outcome(mortality_result: PooledResult) -> None:
-    shown = strings(forest_plot(mortality_result))
-    assert "Favours [experimental]" in shown and "Favours [control]" in shown
+    fig = forest_plot(mortality_result)
+    shown = strings(fig)
+    # A label may wrap onto two lines; read each side's lines top to bottom.
+    sides: dict[float, list[Text]] = {}
+    for t in texts(fig, "favours"):
+        sides.setdefault(round(t.get_position()[0], 6), []).append(t)
+    favours = [
+        " ".join(t.get_text() for t in sorted(lines, key=lambda t: t.get_position()[1]))
+        for _, lines in sorted(sides.items())
+    ]
+    assert favours == ["Favours [experimental]", "Favours [control]"]
     assert "Experimental" in shown and "Control" in shown
 
 

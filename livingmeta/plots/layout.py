@@ -14,13 +14,15 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 
+import matplotlib as mpl
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.textpath import text_to_path
 
 from livingmeta.plots.text import MINUS, ellipsize, wrap
 
-FONT_FAMILY = ("Arial", "Liberation Sans", "Helvetica", "DejaVu Sans")
+DEFAULT_FONT = "DejaVu Sans"  # ships with matplotlib, so every machine draws the same glyphs
 FONT_SIZE = 8.0  # points; RevMan prints forest plots at about this size
 ROW_PITCH = 1.6  # row height in units of the font size
 COLUMN_GAP = 0.14  # inches between columns
@@ -139,19 +141,48 @@ class Layout:
 # ---------------------------------------------------------------------- measuring text
 
 
-@lru_cache(maxsize=1)
+_font_override: str | None = None
+
+
+def use_font(family: str | None) -> None:
+    """Draw every later figure in ``family`` (a font installed on this machine), or in
+    matplotlib's bundled DejaVu Sans again with ``None``.
+
+    The default is the bundled font, not whatever the system offers, so that the same
+    inputs give the same layout, SVG and PDF bytes on every machine; a review that names
+    another font (a journal's house style) opts out of that guarantee knowingly.
+    """
+    global _font_override
+    if family is not None and family != DEFAULT_FONT:
+        installed = {f.name for f in fontManager.ttflist}
+        if family not in installed:
+            raise ValueError(
+                f"font {family!r} is not installed; installed fonts include "
+                f"{', '.join(sorted(installed)[:12])}"
+            )
+    _font_override = None if family == DEFAULT_FONT else family
+    font.cache_clear()
+    text_width.cache_clear()
+
+
 def font_family() -> str:
-    """The first of :data:`FONT_FAMILY` installed (Arial or its metric twin Liberation Sans
-    where present; matplotlib's bundled DejaVu Sans otherwise), resolved once so that
-    matplotlib does not log a missing-font message for every text."""
-    installed = {f.name for f in fontManager.ttflist}
-    return next((name for name in FONT_FAMILY if name in installed), "DejaVu Sans")
+    """The family figures are drawn in (see :func:`use_font`)."""
+    return _font_override or DEFAULT_FONT
 
 
 @lru_cache(maxsize=8)
 def font(size: float = FONT_SIZE, bold: bool = False) -> FontProperties:
-    """The plots' font at ``size`` points."""
-    return FontProperties(family=font_family(), size=size, weight="bold" if bold else "normal")
+    """The plots' font at ``size`` points.
+
+    By default the font file is matplotlib's own copy of DejaVu Sans, named by path, so a
+    system-wide DejaVu of another version (or an Arial) can never change the metrics.
+    """
+    weight = "bold" if bold else "normal"
+    if _font_override is not None:
+        return FontProperties(family=_font_override, size=size, weight=weight)
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    path = Path(mpl.get_data_path(), "fonts", "ttf", name)
+    return FontProperties(fname=path, size=size, weight=weight)
 
 
 @lru_cache(maxsize=65536)
