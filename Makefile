@@ -35,6 +35,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pooling.py
+	$(BIN)/python benchmarks/dedup_accuracy.py
 
 clean-venv:
 	rm -rf $(VENV)

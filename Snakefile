@@ -10,11 +10,13 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/screening.smk"
+include: "workflow/rules/extraction.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/summary.smk"
-include: "workflow/rules/screening.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/site.smk"
 
 
 # Searches talk to the internet, which cluster nodes often cannot reach.

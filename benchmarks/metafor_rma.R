@@ -16,3 +16,14 @@ fits <- function(method) {
   (proc.time()[["elapsed"]] - t0) / n
 }
 for (m in c("DL", "REML")) cat(sprintf("metafor %s: %.3f ms per analysis (k=%d)\n", m, 1e3 * fits(m), k))
+# Egger's test (regtest, model = "lm") and a meta-regression on one covariate (REML).
+others <- function(what) {
+  t0 <- proc.time()[["elapsed"]]
+  for (i in seq_len(n)) {
+    vi <- runif(k, 0.01, 0.3); x <- runif(k, 10, 60)
+    yi <- rnorm(k, -0.4 + 0.02 * (x - 35), sqrt(vi + 0.05))
+    if (what == "egger") regtest(yi, vi, model = "lm") else try(rma(yi, vi, mods = ~x), silent = TRUE)
+  }
+  (proc.time()[["elapsed"]] - t0) / n
+}
+for (w in c("egger", "metareg")) cat(sprintf("metafor %s: %.3f ms per analysis (k=%d)\n", w, 1e3 * others(w), k))

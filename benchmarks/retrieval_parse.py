@@ -16,6 +16,11 @@ Usage::
     python benchmarks/retrieval_parse.py [--n 20000] [--corpus DIR] [--out FILE]
                                          [--entrez-n 2000] [--repeat 1]
 
+It also times RIS parsing (``livingmeta.retrieval.importers.parse_ris`` against rispy) on a
+``--ris-n``-record file built from the real exports in ``fixtures/exports`` and prints
+``ris_parse_records_per_second=<n>`` and ``rispy_records_per_second=<n>`` (a living review
+imports database exports of tens of thousands of records at a time).
+
 The last two lines are ``parse_records_per_second=<n>`` and
 ``entrez_read_records_per_second=<n>``.
 """
@@ -26,9 +31,11 @@ import argparse
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +43,7 @@ from lxml import etree
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "fixtures" / "pubmed_corpus"
+DEFAULT_EXPORTS = REPO_ROOT.parent / "shared" / "fixtures" / "exports"
 HEADER = (
     b'<?xml version="1.0" ?>\n'
     b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
@@ -114,6 +122,49 @@ def best_of(kind: str, path: Path, repeat: int) -> dict[str, float]:
     return min(runs, key=lambda run: run["seconds"])
 
 
+def ris_text(exports: Path, n: int) -> str:
+    """An ``n``-record RIS text cycling through the records of every real RIS export."""
+    records: list[str] = []
+    for path in sorted(exports.glob("ris_*")):
+        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        records += re.findall(r"^TY  - .*?^ER  -[^\n]*\n", text, re.DOTALL | re.MULTILINE)
+    if not records:
+        raise SystemExit(f"no RIS records found under {exports}")
+    return "\n".join(itertools.islice(itertools.cycle(records), n))
+
+
+def time_ris(exports: Path, n: int, repeat: int) -> dict[str, float]:
+    """Records per second of ``parse_ris`` and of ``rispy.loads`` on the same text."""
+    import rispy
+
+    from livingmeta.retrieval.importers import parse_ris
+
+    text = ris_text(exports, n)
+    rates = {}
+    for name, parse in (
+        ("ours", lambda: parse_ris(text, "bench")),
+        ("rispy", lambda: rispy.loads(text)),
+    ):
+        best = float("inf")
+        for _ in range(max(1, repeat)):
+            start = time.perf_counter()
+            count = len(parse())
+            best = min(best, time.perf_counter() - start)
+        if count != n:
+            raise SystemExit(f"{name} read {count} RIS records, expected {n}")
+        rates[name] = n / best
+    print(
+        f"RIS: livingmeta parse_ris {rates['ours']:,.0f} records/s, rispy "
+        f"{rates['rispy']:,.0f} records/s ({n} records from {exports})"
+    )
+    print(f"ris_parse_records_per_second={rates['ours']:.0f}")
+    print(f"rispy_records_per_second={rates['rispy']:.0f}")
+    return {
+        "ris_parse_records_per_second": rates["ours"],
+        "rispy_records_per_second": rates["rispy"],
+    }
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--n", type=int, default=20_000, help="records in the test file")
@@ -126,6 +177,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="records for the Entrez.read run (0 = same file as the parser)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs per parser; best is kept")
+    parser.add_argument("--ris-n", type=int, default=20_000, help="records in the RIS test")
+    parser.add_argument("--exports", type=Path, default=DEFAULT_EXPORTS)
     return parser.parse_args(argv)
 
 
@@ -133,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     """Build the test file, time both parsers, print a report; return the key figures."""
     args = _parse_args(argv)
     articles = load_articles(args.corpus)
+    ris = time_ris(args.exports, args.ris_n, max(3, args.repeat))
     with tempfile.TemporaryDirectory(prefix="livingmeta-bench-") as tmp:
         big = args.out or Path(tmp) / f"pubmed_{args.n}.xml"
         size = build_file(articles, args.n, big)
@@ -170,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         print(f"parse_records_per_second={ours_rate:.0f}")
         print(f"entrez_read_records_per_second={theirs_rate:.0f}")
     return {
+        **ris,
         "parse_records_per_second": ours_rate,
         "entrez_read_records_per_second": theirs_rate,
         "parse_peak_mib": ours["peak_mib"],

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingmeta.extraction import FIRST_DATA_ROW, read_table
+from livingmeta.extraction import read_table, row_number
 from livingmeta.outcomes import Outcome
 from livingmeta.validation import InputError, Problem
 
@@ -34,7 +34,7 @@ def approval_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
         ]
     problems = []
     for pos, (who, when) in enumerate(zip(frame["approved_by"], frame["approved_on"], strict=True)):
-        row = pos + FIRST_DATA_ROW
+        row = row_number(frame, pos)
         if when and not _is_date(when):
             problems.append(
                 Problem(file, row, "approved_on", f"{when!r} is not a date (YYYY-MM-DD)")

@@ -22,15 +22,13 @@ from livingmeta.extraction import read_table
 from livingmeta.retrieval.registry import Registry
 from livingmeta.validation import InputError
 
-DRAFTS_FOLDER = "extraction"
-
 
 def analysis_blockers(review: Review) -> dict[str, Any]:
     """Every blocker of the review's analysis, JSON-ready (lists of small dicts)."""
     from livingmeta.screening.studies import read_studies
 
     outcomes = {o.name: o for o in review.outcomes}
-    studies = read_studies(review.folder / "studies.csv")
+    studies = read_studies(review.files.studies)
     problems = [str(p) for p in extraction_problems(review.extraction, outcomes)]
     try:
         extraction = read_table(review.extraction)
@@ -44,7 +42,7 @@ def analysis_blockers(review: Review) -> dict[str, Any]:
         if "approved_by" in extraction.columns and "approved_on" in extraction.columns:
             pending = extraction[~is_approved(extraction)]
             unapproved = pending[["study_id", "outcome"]].to_dict("records")
-        drafts = read_drafts(review.folder / DRAFTS_FOLDER)
+        drafts = read_drafts(review.files.drafts)
         differences = len(compare_drafts(drafts, extraction, outcomes))
     return {
         "invalid": problems,
@@ -58,7 +56,7 @@ def analysis_blockers(review: Review) -> dict[str, Any]:
 def retracted_reports(review: Review, studies: Any) -> list[dict[str, str]]:
     """Retracted records among the included studies' reports, with the recorded decision
     (``exclude_retracted``: empty means nobody has decided yet)."""
-    registry = Registry.load(review.state / "registry")
+    registry = Registry.load(review.files.registry)
     out = []
     for study in studies.to_dict("records"):
         for record_id in filter(None, (r.strip() for r in study["record_ids"].split(";"))):

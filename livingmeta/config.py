@@ -1,8 +1,10 @@
 """Loading and validating the workflow config (``config/config.yaml``).
 
-The JSON schemas live in ``workflow/schemas/`` beside the rules (where Snakemake users
-look for them); this module validates against them with messages that name the key,
-and fills in the documented defaults.
+The JSON schemas ship with the package (``livingmeta/schemas/``, read with
+:mod:`importlib.resources` so an installed wheel finds them; ``workflow/schemas`` links
+there for Snakemake users); this module validates against them with messages that name
+the key, and fills in the documented defaults. :class:`ReviewFiles` names every file of a
+review, so no step builds a path of its own.
 """
 
 from __future__ import annotations
@@ -10,16 +12,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import jsonschema
-import yaml
 
 from livingmeta.outcomes import Outcome
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
 
 
 class ConfigError(ValueError):
@@ -27,12 +26,14 @@ class ConfigError(ValueError):
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    """A schema from ``workflow/schemas/`` by file name."""
-    with open(SCHEMA_DIR / name, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """A schema shipped in ``livingmeta/schemas/``, by file name."""
+    import yaml
+
+    schema = resources.files("livingmeta").joinpath("schemas", name)
+    return yaml.safe_load(schema.read_text(encoding="utf-8"))
 
 
-def _with_defaults(validator_class: type[jsonschema.protocols.Validator]) -> Any:
+def _with_defaults(validator_class: Any) -> Any:
     """A validator that also fills ``default`` values (as snakemake's ``validate`` does)."""
     validate_properties = validator_class.VALIDATORS["properties"]
 
@@ -42,6 +43,8 @@ def _with_defaults(validator_class: type[jsonschema.protocols.Validator]) -> Any
                 if "default" in subschema and prop not in instance:
                     instance[prop] = copy.deepcopy(subschema["default"])
         yield from validate_properties(validator, properties, instance, schema)
+
+    import jsonschema
 
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
@@ -64,7 +67,9 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
         'XX' is not one of ['OR', ...]``.
     """
     schema = load_schema("config.schema.yaml")
-    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    from jsonschema import Draft202012Validator
+
+    validator = _with_defaults(Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         lines = [f"{source}: {key_path(e.absolute_path)}: {e.message}" for e in errors]
@@ -99,8 +104,84 @@ def load_config(path: str | Path) -> dict[str, Any]:
     """Read and validate a YAML config file."""
     path = Path(path)
     with open(path, encoding="utf-8") as handle:
+        import yaml
+
         config = yaml.safe_load(handle) or {}
     return validate_config(config, str(path))
+
+
+@dataclass(frozen=True)
+class ReviewFiles:
+    """Every file of one review, by role (paths relative to the workflow folder).
+
+    Human-edited files live in the review folder (``reviews/<id>/`` unless ``folder:``
+    says otherwise), retrieval state in ``state`` (``<folder>/retrieval``). Steps and
+    commands take their paths from here, and the rules declare them from here, so a file
+    is named in one place.
+    """
+
+    folder: Path
+    extraction: Path
+    state: Path
+
+    @property
+    def studies(self) -> Path:
+        """Included studies (``studies.csv``), appended by the screening step."""
+        return self.folder / "studies.csv"
+
+    @property
+    def queue(self) -> Path:
+        """Records handed to reviewers (append-only)."""
+        return self.folder / "screening" / "queue.csv"
+
+    @property
+    def decisions(self) -> Path:
+        """The reviewers' screening decisions (append-only)."""
+        return self.folder / "screening" / "decisions.csv"
+
+    @property
+    def drafts(self) -> Path:
+        """Folder of the extractors' draft tables (``<folder>/extraction/*.csv``)."""
+        return self.folder / "extraction"
+
+    @property
+    def history(self) -> Path:
+        """Pooled estimates of every run, kept with the review's files."""
+        return self.folder / "history.csv"
+
+    @property
+    def registry(self) -> Path:
+        """Folder of the deduplicated record registry."""
+        return self.state / "registry"
+
+    @property
+    def search_state(self) -> Path:
+        """Search windows and source health (``state.json``)."""
+        return self.state / "state.json"
+
+    @property
+    def snapshots(self) -> Path:
+        """Raw source responses, one folder per run."""
+        return self.state / "snapshots"
+
+    @property
+    def imports_log(self) -> Path:
+        """Appended by ``livingmeta import``; the search step hands those records over."""
+        return self.state / "imports.log"
+
+    @property
+    def risk_of_bias(self) -> Path:
+        """Folder of risk-of-bias assessments."""
+        return self.folder / "risk_of_bias"
+
+    @property
+    def characteristics(self) -> Path:
+        """Characteristics of the included studies."""
+        return self.folder / "characteristics.csv"
+
+    def existing(self, *names: str) -> list[str]:
+        """The named files that exist, as strings (rule inputs that may be absent)."""
+        return [str(p) for p in (getattr(self, n) for n in names) if p.exists()]
 
 
 @dataclass(frozen=True)
@@ -114,6 +195,11 @@ class Review:
     state: Path
     outcomes: tuple[Outcome, ...]
     spec: dict[str, Any]
+
+    @property
+    def files(self) -> ReviewFiles:
+        """Every file of the review."""
+        return ReviewFiles(self.folder, self.extraction, self.state)
 
     def outcome(self, name: str) -> Outcome:
         """The declared outcome called ``name``."""

@@ -14,13 +14,17 @@ run before any output is replaced.
 
 from __future__ import annotations
 
+import codecs
+import io
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from livingmeta.csvsafe import restore
 from livingmeta.outcomes import ARM_COLUMNS, Outcome
 from livingmeta.stats.data import DATA_TYPES, StudyData
 from livingmeta.validation import InputError, Problem
@@ -30,17 +34,105 @@ POSITIVE_COLUMNS = {"total_treat", "total_ctrl", "n_treat", "n_ctrl", "sd_treat"
 FIRST_DATA_ROW = 2  # spreadsheet numbering: the header is row 1
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV as text (nothing coerced yet), so validation sees what the user typed."""
+#: Name of the index :func:`read_table` gives its frames: spreadsheet row numbers.
+ROW_INDEX = "spreadsheet_row"
+#: Beyond these a number is a typing or export accident, not data (and would overflow
+#: the pooling arithmetic into a misleading message).
+MAX_COUNT = 1e9
+MAX_MAGNITUDE = 1e12
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def read_table(
+    path: str | Path, *, required: Iterable[str] = (), columns: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Read a CSV as text (nothing coerced yet), so validation sees what the user typed.
+
+    The index holds each row's spreadsheet row number (header = row 1, blank lines
+    counted, rows with no value at all dropped), so every error names the row a reviewer
+    sees in Excel. Cells neutralised against formula injection are restored. A column in
+    ``required`` that is missing is an error (row 1); one in ``columns`` is added empty.
+    """
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError([Problem(str(path), None, None, "file not found")]) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    text = _decode(data, str(path))
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([Problem(str(path), None, None, f"not a readable CSV: {exc}")]) from None
     frame.columns = [c.strip() for c in frame.columns]
-    return frame.apply(lambda col: col.str.strip())
+    _refuse_other_separators(frame, str(path))
+    frame = frame.apply(lambda col: col.map(restore).str.strip())
+    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name=ROW_INDEX)
+    frame = frame[(frame != "").any(axis=1)] if len(frame.columns) else frame
+    missing = [col for col in required if col not in frame.columns]
+    if missing:
+        raise InputError([Problem(str(path), 1, col, "column missing") for col in missing])
+    for col in columns:
+        if col not in frame.columns:
+            frame[col] = ""
+    return frame
+
+
+def row_number(frame: pd.DataFrame, pos: int) -> int:
+    """Spreadsheet row of the ``pos``-th row of ``frame`` (see :func:`read_table`); a frame
+    built in memory counts from :data:`FIRST_DATA_ROW`."""
+    if frame.index.name == ROW_INDEX:
+        return int(frame.index[pos])
+    return pos + FIRST_DATA_ROW
+
+
+def _decode(data: bytes, file: str) -> str:
+    """UTF-8 with or without BOM; anything else is refused with where and how to fix it."""
+    fix = "save the file as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(
+            [Problem(file, None, None, f"not a readable CSV: it is UTF-16 text; {fix}")]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        message = f"not a readable CSV: byte 0x{data[exc.start]:02x} on line {line} is not UTF-8"
+        raise InputError([Problem(file, line, None, f"{message}; {fix}")]) from None
+    binary = _CONTROL.search(text)
+    if binary:
+        line = text[: binary.start()].count("\n") + 1
+        raise InputError(
+            [Problem(file, line, None, f"not a readable CSV: binary content on line {line}")]
+        )
+    return text
+
+
+def _refuse_other_separators(frame: pd.DataFrame, file: str) -> None:
+    """A one-column header holding ``;`` or a tab is a file saved by Excel in a locale
+    with decimal commas (or as text): say so instead of "column missing"."""
+    if len(frame.columns) != 1:
+        return
+    header = frame.columns[0]
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if sep in header:
+            raise InputError(
+                [
+                    Problem(
+                        file,
+                        1,
+                        None,
+                        f"columns are separated by {name}, not commas (a spreadsheet saved "
+                        "it in a locale that uses decimal commas?); save it as comma-"
+                        "separated CSV UTF-8",
+                    )
+                ]
+            )
 
 
 def validate_extraction(
@@ -83,7 +175,7 @@ def validate_extraction(
     numeric = {col: pd.to_numeric(frame[col], errors="coerce") for col in _all_arm_columns(frame)}
     seen: dict[tuple[str, str], int] = {}
     for pos, record in enumerate(frame.to_dict("records")):
-        rownum = pos + FIRST_DATA_ROW
+        rownum = row_number(frame, pos)
         problems += _check_row(record, rownum, file, outcomes, numeric, pos, id_column)
         key = (record["study_id"], record["outcome"])
         if key in seen:
@@ -122,7 +214,7 @@ def _subgroup_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
                 problems.append(
                     Problem(
                         file,
-                        frame.index.get_loc(pos) + FIRST_DATA_ROW,
+                        row_number(frame, frame.index.get_loc(pos)),
                         "subgroup",
                         f"empty, but other rows of outcome {outcome!r} have a subgroup",
                     )
@@ -170,6 +262,9 @@ def _check_row(
             bad(col, f"{text!r} is not a number")
         elif col in COUNT_COLUMNS and value != int(value):
             bad(col, f"{text!r} is not a whole number")
+        elif abs(value) > (MAX_COUNT if col in COUNT_COLUMNS else MAX_MAGNITUDE):
+            limit = MAX_COUNT if col in COUNT_COLUMNS else MAX_MAGNITUDE
+            bad(col, f"{text} is implausibly large (more than {limit:,.0f})")
         elif col in POSITIVE_COLUMNS and value <= 0:
             bad(col, f"must be greater than 0; got {text}")
         elif value < 0 and col.startswith("events"):
@@ -212,3 +307,27 @@ def outcomes_in(frame: pd.DataFrame, outcomes: Iterable[Outcome]) -> list[Outcom
     """The declared outcomes that have at least one row."""
     present = set(frame["outcome"])
     return [o for o in outcomes if o.name in present]
+
+
+def outcome_digest(extraction: str | Path, outcome: Outcome, excluded: Iterable[str] = ()) -> str:
+    """A fingerprint of one outcome's rows and options.
+
+    Used as a Snakemake ``params`` value: editing one outcome's rows changes only that
+    outcome's digest, so only its jobs rerun. Reads the raw text (never fails on invalid
+    input: validation happens in the job, where it can be reported).
+    """
+    import hashlib
+    import json
+
+    hasher = hashlib.sha256(json.dumps(outcome.pool_options(), sort_keys=True).encode())
+    hasher.update(outcome.label.encode())
+    hasher.update(json.dumps(sorted(excluded)).encode())
+    try:
+        frame = read_table(extraction)
+    except InputError as exc:
+        hasher.update(str(exc).encode())
+        return hasher.hexdigest()[:16]
+    if "outcome" in frame.columns:
+        frame = frame[frame["outcome"] == outcome.name]
+    hasher.update(frame.to_csv(index=False).encode())
+    return hasher.hexdigest()[:16]

@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.config import ConfigError
-from livingmeta.validation import InputError
-
-EXIT_INVALID_INPUT = 2
+from livingmeta.validation import EXIT_INVALID_INPUT, InputError
 
 
 def run_rule(

@@ -1,48 +1,31 @@
-"""Formatting pooled results for people: readable tables, numbers as papers print them."""
+"""Pooled results as tables for people: the ``livingmeta pool`` table and the review's
+summary (numbers formatted by :mod:`livingmeta.formatting`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from livingmeta.formatting import (
+    NOT_ESTIMABLE,
+    describe_method,
+    effect_decimals,
+    format_effect,
+    format_i2,
+    format_p,
+    format_p_value,
+    format_tau2,
+    format_weight,
+    heterogeneity_line,
+    interval_decimals,
+    is_ratio_measure,
+    overall_effect_line,
+    pooled_effect,
+    prediction_interval,
+)
 from livingmeta.stats.result import PooledResult
-
-
-def format_p(p: float | None) -> str:
-    """P values as RevMan prints them (``< 0.00001`` below that, else 2-5 decimals)."""
-    if p is None or not math.isfinite(p):
-        return "n/a"
-    if p < 0.00001:
-        return "< 0.00001"
-    if p < 0.001:
-        return f"{p:.5f}"
-    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
-
-
-def format_effect(
-    estimate: float | None, low: float | None, high: float | None, digits: int = 2
-) -> str:
-    """``0.39 [0.16, 0.93]``."""
-    if estimate is None or low is None or high is None:
-        return "Not estimable"
-    return f"{estimate:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def describe_method(result: PooledResult | Mapping[str, Any]) -> str:
-    """RevMan's column header, e.g. ``M-H, Random, 95% CI`` (from a result or its dict)."""
-    r = result.to_dict() if isinstance(result, PooledResult) else result
-    method = {"MH": "M-H", "IV": "IV", "Peto": "Peto"}[r["method"]]
-    model = "Random" if r["model"] == "random" else "Fixed"
-    extra = []
-    if r["model"] == "random" and r["method"] == "IV":
-        extra.append(r["tau2_method"] or "DL")
-    if r["hksj"]:
-        extra.append("HKSJ")
-    suffix = f" ({', '.join(extra)})" if extra else ""
-    return f"{method}, {model}{suffix}, {round(r['level'] * 100)}% CI"
 
 
 def result_table(result: PooledResult) -> str:
@@ -50,40 +33,20 @@ def result_table(result: PooledResult) -> str:
     width = max([len("Total"), *(len(s.study) for s in result.studies)])
     header = f"{'Study':<{width}}  {'Weight':>7}  {result.measure} [{describe_method(result)}]"
     lines = [header, "-" * len(header)]
+    decimals = effect_decimals(result)
     for s in result.studies:
-        effect = format_effect(
-            result.display(s.yi), result.display(s.ci_low), result.display(s.ci_high)
-        )
-        weight = f"{s.weight:6.1f}%" if s.estimable else "      -"
-        lines.append(f"{s.study:<{width}}  {weight}  {effect}")
-    low, high = result.conf_int()
+        shown = (result.display(v) for v in (s.yi, s.ci_low, s.ci_high))
+        effect = format_effect(*shown, result.is_ratio, decimals) if s.estimable else NOT_ESTIMABLE
+        weight = format_weight(s.weight) if s.estimable else "-"
+        lines.append(f"{s.study:<{width}}  {weight:>7}  {effect}")
     lines.append("-" * len(header))
-    total = format_effect(result.display(result.estimate), low, high)
-    lines.append(f"{'Total':<{width}}  {100:6.1f}%  {total}")
+    lines.append(f"{'Total':<{width}}  {format_weight(100):>7}  {pooled_effect(result)}")
     lines.append(heterogeneity_line(result))
     lines.append(overall_effect_line(result))
-    if result.pi_low is not None:
-        pi_low, pi_high = result.predict()
-        lines.append(f"95% prediction interval: [{pi_low:.2f}, {pi_high:.2f}]")
+    interval = prediction_interval(result)
+    if interval is not None:
+        lines.append(f"{100 * result.level:g}% prediction interval: {interval}")
     return "\n".join(lines)
-
-
-def heterogeneity_line(result: PooledResult) -> str:
-    """``Heterogeneity: Tau² = 0.33; Chi² = 5.29, df = 3 (P = 0.15); I² = 43%``."""
-    parts = []
-    if result.model == "random":
-        parts.append(f"Tau² = {result.tau2:.2f}; ")
-    p_q = format_p(result.p_q)
-    parts.append(f"Chi² = {result.q:.2f}, df = {result.df} (P = {p_q}); I² = {result.i2:.0f}%")
-    return "Heterogeneity: " + "".join(parts).replace("(P = < ", "(P < ")
-
-
-def overall_effect_line(result: PooledResult) -> str:
-    """``Test for overall effect: Z = 2.11 (P = 0.03)``."""
-    name = "T" if result.statistic_name == "t" else "Z"
-    p = format_p(result.p)
-    relation = "P < 0.00001" if p.startswith("<") else f"P = {p}"
-    return f"Test for overall effect: {name} = {abs(result.statistic):.2f} ({relation})"
 
 
 def summary_row(label: str, result: Mapping[str, Any], participants: int | None) -> dict[str, Any]:
@@ -114,19 +77,25 @@ def summary_markdown(rows: Sequence[dict[str, Any]], title: str) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        effect = format_effect(row["estimate"], row["ci_low"], row["ci_high"])
         participants = "" if row["participants"] is None else str(row["participants"])
         other = row.get("sensitivity")
         sensitivity = ""
         if other:
-            other_effect = format_effect(other["estimate"], other["ci_low"], other["ci_high"])
-            sensitivity = f"{other_effect}, P {format_p(other['p'])} ({other['method']})"
+            sensitivity = f"{_row_effect(other)}, {format_p(other['p'])} ({other['method']})"
+        i2 = format_i2(row["i2"], studies=row["studies"])
         lines.append(
-            f"| {row['outcome']} | {row['studies']} | {participants} | {row['measure']} {effect} "
-            f"| {format_p(row['p'])} | {row['i2']:.0f}% | {row['tau2']:.2f} | {row['method']} "
-            f"| {sensitivity} |"
+            f"| {row['outcome']} | {row['studies']} | {participants} | {row['measure']} "
+            f"{_row_effect(row)} | {format_p_value(row['p'])} | {i2} | {format_tau2(row['tau2'])} "
+            f"| {row['method']} | {sensitivity} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _row_effect(row: Mapping[str, Any]) -> str:
+    """A summary row's estimate and CI, with the decimals its plot uses."""
+    is_ratio = is_ratio_measure(row["measure"])
+    decimals = interval_decimals(row["ci_low"], row["ci_high"], is_ratio)
+    return format_effect(row["estimate"], row["ci_low"], row["ci_high"], is_ratio, decimals)
 
 
 def summary_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Exit status of a command or workflow job that refused invalid input (its report names
+#: file, row and field); the scheduled run reads it as "invalid data".
+EXIT_INVALID_INPUT = 2
+
 
 @dataclass(frozen=True)
 class Problem:

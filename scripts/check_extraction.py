@@ -1,8 +1,11 @@
-"""Glue for rule check_extraction: validate the review's whole extraction table."""
+"""Glue for rule check_extraction (step: livingmeta.workflow.extraction.check_extraction)."""
 
 from livingmeta.config import reviews
-from livingmeta.review_pipeline import check_extraction
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.extraction import check_extraction
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
-run_rule(snakemake.log[0], "check_extraction", check_extraction, review, snakemake.output.marker)
+run_rule(
+    snakemake.log[0], "check_extraction", check_extraction, review,
+    extraction=snakemake.input.extraction, marker=snakemake.output.marker,
+)  # fmt: skip

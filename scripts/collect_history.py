@@ -1,8 +1,9 @@
-"""Glue for rule collect_history: every review's estimate history in one table."""
+"""Glue for rule collect_history (step: livingmeta.workflow.report.collect_history)."""
 
-from livingmeta.config import reviews
-from livingmeta.review_pipeline import collect_history
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.report import collect_history
 
-portfolio = list(reviews(snakemake.config).values())
-run_rule(snakemake.log[0], "collect_history", collect_history, portfolio, snakemake.output[0])
+run_rule(
+    snakemake.log[0], "collect_history", collect_history,
+    histories=list(snakemake.params.histories), table=snakemake.output[0],
+)  # fmt: skip

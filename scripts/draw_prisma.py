@@ -1,20 +1,13 @@
-"""Glue for rule draw_prisma: the PRISMA 2020 flow diagram of the review."""
-
-from pathlib import Path
+"""Glue for rule draw_prisma (step: livingmeta.workflow.report.draw_prisma)."""
 
 from livingmeta.config import reviews
-from livingmeta.review_pipeline import write_prisma
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.report import draw_prisma
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
-figures = [Path(f) for f in snakemake.output.figures]
+params, outputs = snakemake.params, snakemake.output
 run_rule(
-    snakemake.log[0],
-    "draw_prisma",
-    write_prisma,
-    review,
-    snakemake.input.status,
-    snakemake.output.counts,
-    figures[0].with_suffix(""),
-    formats=[f.suffix[1:] for f in figures],
-)
+    snakemake.log[0], "draw_prisma", draw_prisma, review,
+    status=snakemake.input.status, registry=params.registry, studies=params.studies,
+    counts=outputs.counts, figures=list(outputs.figures),
+)  # fmt: skip

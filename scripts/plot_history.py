@@ -1,18 +1,12 @@
-"""Glue for rule plot_history: one outcome's pooled estimate across runs."""
-
-from pathlib import Path
+"""Glue for rule plot_history (step: livingmeta.workflow.plot.plot_history)."""
 
 from livingmeta.config import reviews
-from livingmeta.review_pipeline import write_history_plot
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.plot import plot_history
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
+outcome = review.outcome(snakemake.wildcards.outcome)
 run_rule(
-    snakemake.log[0],
-    "plot_history",
-    write_history_plot,
-    review,
-    snakemake.wildcards.outcome,
-    Path(snakemake.output[0]).with_suffix(""),
-    formats=snakemake.params.formats,
-)
+    snakemake.log[0], "plot_history", plot_history, review.id, outcome,
+    history=snakemake.params.history, figures=list(snakemake.output),
+)  # fmt: skip

@@ -1,20 +1,12 @@
-"""Glue for rule plot_outcome: forest, cumulative and leave-one-out plots of one outcome."""
-
-from pathlib import Path
+"""Glue for rule plot_outcome (step: livingmeta.workflow.plot.plot_outcome)."""
 
 from livingmeta.config import reviews
-from livingmeta.pipeline import write_plots
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.plot import plot_outcome
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
-settings = snakemake.params.settings
+outcome = review.outcome(snakemake.wildcards.outcome)
 run_rule(
-    snakemake.log[0],
-    "plot_outcome",
-    write_plots,
-    review.outcome(snakemake.wildcards.outcome),
-    snakemake.input.data,
-    Path(snakemake.output[0]).parent,
-    formats=settings["formats"],
-    dpi=settings["dpi"],
-)
+    snakemake.log[0], "plot_outcome", plot_outcome, outcome,
+    pooled=snakemake.input.pooled, figures=list(snakemake.output), dpi=snakemake.params.dpi,
+)  # fmt: skip

@@ -1,17 +1,12 @@
-"""Glue for rule pool_outcome: pool one outcome's validated rows."""
+"""Glue for rule pool_outcome (step: livingmeta.workflow.pool.pool_outcome)."""
 
 from livingmeta.config import reviews
-from livingmeta.pipeline import write_pooled
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.pool import pool_outcome
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
 outcome = review.outcome(snakemake.wildcards.outcome)
 run_rule(
-    snakemake.log[0],
-    "pool_outcome",
-    write_pooled,
-    review,
-    outcome,
-    snakemake.input.data,
-    snakemake.output.pooled,
-)
+    snakemake.log[0], "pool_outcome", pool_outcome, review, outcome,
+    data=snakemake.input.data, pooled=snakemake.output.pooled,
+)  # fmt: skip

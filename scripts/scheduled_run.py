@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from livingmeta.schedule import CRONTAB_LINE, EXIT_MEANINGS, PRECEDENCE, RunOptions, run_scheduled
+from livingmeta.schedule import CRONTAB_LINE, PRECEDENCE, ExitCode, RunOptions, run_scheduled
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 EPILOG = f"""\
-exit codes (most urgent wins: {" > ".join(str(c) for c in (40, *PRECEDENCE))}):
-{chr(10).join(f"  {code:>2}  {meaning}" for code, meaning in sorted(EXIT_MEANINGS.items()))}
+exit codes (most urgent wins: {" > ".join(str(c) for c in (ExitCode.LOCKED, *PRECEDENCE))}):
+{chr(10).join(f"  {code:>2}  {code.meaning}" for code in sorted(ExitCode))}
 
 crontab line (weekly, Monday 06:00 in the machine's time zone; the env file exports
 NCBI_API_KEY, LIVINGMETA_NCBI_EMAIL and the notification settings; chmod 600 it):

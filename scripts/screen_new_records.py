@@ -1,19 +1,13 @@
-"""Glue for rule screen_new_records: queue new candidates, settle screening, append studies."""
+"""Glue for rule screen_new_records (step: livingmeta.workflow.screening.screen_new_records)."""
 
 from livingmeta.config import reviews
-from livingmeta.review_pipeline import screen_new_records
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.screening import screen_new_records
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
+inputs, outputs = snakemake.input, snakemake.output
 run_rule(
-    snakemake.log[0],
-    "screen_new_records",
-    screen_new_records,
-    review,
-    snakemake.input.candidates,
-    snakemake.input.report,
-    status_json=snakemake.output.status,
-    conflicts_csv=snakemake.output.conflicts,
-    template_csv=snakemake.output.template,
-    differences_csv=snakemake.output.differences,
-)
+    snakemake.log[0], "screen_new_records", screen_new_records, review,
+    candidates=inputs.candidates, report=inputs.report, status=outputs.status,
+    conflicts=outputs.conflicts, template=outputs.template, differences=outputs.differences,
+)  # fmt: skip

@@ -1,17 +1,13 @@
-"""Glue for rule search_review: run the review's saved searches and hand over new records."""
+"""Glue for rule search_review (step: livingmeta.workflow.search.search_review)."""
 
 from livingmeta.config import reviews
-from livingmeta.retrieval.update import search_review
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.search import search_review
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
+inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
 run_rule(
-    snakemake.log[0],
-    "search_review",
-    search_review,
-    review,
-    snakemake.params.settings,
-    run_date=snakemake.params.run_date,
-    report_path=snakemake.output.report,
-    candidates_path=snakemake.output.candidates,
-)
+    snakemake.log[0], "search_review", search_review, review, params.settings,
+    run_date=params.run_date, state=params.state,
+    report=outputs.report, candidates=outputs.candidates,
+)  # fmt: skip

@@ -1,17 +1,13 @@
-"""Glue for rule summarise_review: the review's summary table and tidy results CSV."""
+"""Glue for rule summarise_review (step: livingmeta.workflow.summary.summarise_review)."""
 
 from livingmeta.config import reviews
-from livingmeta.pipeline import write_summary
 from livingmeta.rulelog import run_rule
+from livingmeta.workflow.summary import summarise_review
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
+outputs = snakemake.output
 run_rule(
-    snakemake.log[0],
-    "summarise_review",
-    write_summary,
-    review,
-    list(snakemake.input.pooled),
-    csv_path=snakemake.output.csv,
-    md_path=snakemake.output.markdown,
-    tidy_path=snakemake.output.tidy,
-)
+    snakemake.log[0], "summarise_review", summarise_review, review,
+    pooled=list(snakemake.input.pooled), csv=outputs.csv, markdown=outputs.markdown,
+    tidy=outputs.tidy,
+)  # fmt: skip

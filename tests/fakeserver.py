@@ -95,7 +95,8 @@ class Fault:
     kind ``reply``: answer with ``reply`` instead of the handler (429, 5xx, malformed body);
     ``delay``: wait ``seconds`` before answering normally (longer than the client's read
     timeout gives a timeout); ``truncate``: announce the full Content-Length but send only
-    ``keep`` of the body, then close the connection.
+    ``keep`` of the body, then close the connection; ``drip``: trickle a body one byte
+    every ``keep`` seconds for at most ``seconds``.
     """
 
     kind: str
@@ -125,6 +126,17 @@ class Fault:
     def passthrough(cls) -> Fault:
         """No fault: lets a queue target the second, third... request to a path."""
         return cls("delay", seconds=0.0)
+
+    @classmethod
+    def redirect(cls, location: str, code: int = 302) -> Fault:
+        """A redirect to ``location`` (absolute, or relative to the request)."""
+        return cls("reply", reply=Reply(code, b"", {"Location": location}))
+
+    @classmethod
+    def drip(cls, interval: float = 0.05, seconds: float = 20.0) -> Fault:
+        """Announce a large body, then send one byte every ``interval`` seconds for at
+        most ``seconds``: never silent long enough for a read timeout."""
+        return cls("drip", seconds=seconds, keep=interval)
 
     @classmethod
     def truncate(cls, keep: float = 0.5) -> Fault:
@@ -235,12 +247,30 @@ class FakeServer:
             return
         handler = self._routes.get(split.path)
         reply = handler(request) if handler else Reply(404, b"no route", {})
+        if fault is not None and fault.kind == "drip":
+            self._drip(http, fault.keep, fault.seconds)
+            return
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
         keep = None
         if fault is not None and fault.kind == "truncate":
             keep = int(len(reply.body) * fault.keep)
         self._send(http, reply, keep=keep)
+
+    @staticmethod
+    def _drip(http: BaseHTTPRequestHandler, interval: float, seconds: float) -> None:
+        with suppress(BrokenPipeError, ConnectionResetError):
+            http.send_response(200)
+            http.send_header("Content-Type", "application/json")
+            http.send_header("Content-Length", str(10**6))
+            http.end_headers()
+            http.wfile.flush()
+            stop = time.monotonic() + seconds
+            while time.monotonic() < stop:
+                http.wfile.write(b" ")
+                http.wfile.flush()
+                time.sleep(interval)
+        http.close_connection = True
 
     @staticmethod
     def _send(http: BaseHTTPRequestHandler, reply: Reply, keep: int | None = None) -> None:

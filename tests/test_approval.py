@@ -18,11 +18,16 @@ from livingmeta.cli import main
 from livingmeta.config import REPO_ROOT, reviews, validate_config
 from livingmeta.extraction import read_table
 from livingmeta.outcomes import Outcome
-from livingmeta.pipeline import write_outcome_data
 from livingmeta.validation import InputError
+from livingmeta.workflow.extraction import validate_outcome
 
 OUTCOMES = {"death": Outcome("death", "Death"), "bleed": Outcome("bleed", "Bleeding")}
 HEADER = "study_id,study_label,year,outcome,events_treat,total_treat,events_ctrl,total_ctrl,source,extractor,second_extractor,approved_by,approved_on,notes\n"
+
+
+def files_of(review):
+    """The files the validate_outcome rule declares."""
+    return {"extraction": review.files.extraction, "studies": review.files.studies}
 
 
 def make_review(tmp_path, rows: str, studies: str | None = None):
@@ -71,7 +76,7 @@ def test_only_approved_rows_of_included_studies_are_pooled(tmp_path):
     )
     assert excluded_studies(review.folder / "studies.csv") == {"c"}
     out = tmp_path / "death.csv"
-    write_outcome_data(review, review.outcome("death"), out)
+    validate_outcome(review, review.outcome("death"), **files_of(review), data=out)
     assert list(read_table(out)["study_id"]) == ["a"]
 
 
@@ -80,7 +85,7 @@ def test_no_approved_rows_stops_before_writing(tmp_path):
     out = tmp_path / "death.csv"
     out.write_text("previous\n")
     with pytest.raises(InputError, match="no approved rows for 'death'"):
-        write_outcome_data(review, review.outcome("death"), out)
+        validate_outcome(review, review.outcome("death"), **files_of(review), data=out)
     assert out.read_text() == "previous\n"
 
 

@@ -421,3 +421,12 @@ def test_fetch_study_and_env_override(server, fixtures_dir, monkeypatch):
     assert content == raw
     with pytest.raises(SourceError, match="404"):
         client.fetch_study("NCT00000000")
+
+
+@pytest.mark.parametrize("path", ["/studies", "/version"])
+def test_json_nested_thousands_deep_is_this_sources_failure(server, path):
+    bomb = b'{"studies": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    server.add_faults(path, Fault.body(bomb, content_type="application/json"))
+    client = make_client(server)
+    with pytest.raises(SourceError, match="nested too deeply"):
+        client.search(cond="x") if path == "/studies" else client.version()

@@ -342,3 +342,16 @@ def test_efetch_with_real_parser_on_recorded_fixture(server, fixtures_dir):
     assert record.record_id == "pubmed:22663011"
     assert "NCT01245062" in record.nct_ids
     assert result.batches[0].content == content.read_bytes()
+
+
+def test_efetch_records_not_asked_for_are_refused_and_reported(server):
+    articles = {p: pubmed_article(p) for p in ("11", "99")}
+    server.route(
+        "/efetch.fcgi",
+        lambda req: Reply.xml(
+            b"<PubmedArticleSet>" + articles["11"] + articles["99"] + b"</PubmedArticleSet>"
+        ),
+    )
+    result = make_client(server, parser=simple_parser).efetch(["11"])
+    assert [r.pmid for r in result.records] == ["11"]
+    assert result.unexpected == ("99",)

@@ -125,3 +125,46 @@ def test_subgroups_must_cover_every_row_of_an_outcome(tmp_path):
         "a,A,2001,pain,,,,,5,1,10,6,1,10,,,,\n",
     )
     assert found == [(3, "subgroup", "empty, but other rows of outcome 'death' have a subgroup")]
+
+
+def test_row_numbers_count_blank_lines_as_a_spreadsheet_does(tmp_path):
+    body = (
+        "a,A 2001,2001,death,3,20,6,21,,,,,,,,,,\n"
+        "\n"
+        ",,,,,,,,,,,,,,,,,\n"
+        "b,B 2002,2002,death,30,20,6,21,,,,,,,,,,\n"
+    )
+    found, _, _ = problems(tmp_path, body)
+    assert found == [(5, "events_treat", "30 events exceed the total of 20")]
+
+
+def test_absurd_numbers_are_validation_errors(tmp_path):
+    body = (
+        "a,A 2001,2001,death,3,1e308,6,21,,,,,,,,,,\n"
+        "b,B 2002,2002,pain,,,,,1e300,2,10,3,inf,10,,,,\n"
+    )
+    found, _, _ = problems(tmp_path, body)
+    assert found == [
+        (2, "total_treat", "1e308 is implausibly large (more than 1,000,000,000)"),
+        (3, "mean_treat", "1e300 is implausibly large (more than 1,000,000,000,000)"),
+        (3, "sd_ctrl", "'inf' is not a number"),
+    ]
+
+
+def test_encoding_errors_name_the_line_and_the_fix(tmp_path):
+    path = tmp_path / "extraction.csv"
+    path.write_bytes((HEADER + "a,M\xfcller 2001,2001,death,3,20,6,21\n").encode("cp1252"))
+    with pytest.raises(InputError) as info:
+        load_extraction(path, OUTCOMES)
+    (problem,) = info.value.problems
+    assert problem.row == 2 and "0xfc on line 2 is not UTF-8" in problem.message
+    assert "CSV UTF-8" in problem.message
+    path.write_bytes(HEADER.encode("utf-16"))
+    with pytest.raises(InputError, match="UTF-16"):
+        load_extraction(path, OUTCOMES)
+
+
+def test_semicolon_separated_files_are_recognised(tmp_path):
+    header = HEADER.replace(",", ";")
+    found, _, _ = problems(tmp_path, "a;A 2001;2001;death;3;20;6;21\n", header)
+    assert found[0][0] == 1 and "separated by semicolons" in found[0][2]

@@ -22,10 +22,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.text import Text
 
+from livingmeta.formatting import format_p, overall_effect_line
 from livingmeta.outcomes import Outcome
 from livingmeta.plots import cumulative_plot, forest_plot, leave_one_out_plot, save_figure
 from livingmeta.plots.layout import choose_scale
-from livingmeta.plots.text import fmt_p, overall_effect_line
 from livingmeta.stats import (
     BinaryData,
     ContinuousData,
@@ -329,7 +329,7 @@ def test_generic_data_show_log_effect_and_se() -> None:
     ],
 )
 def test_p_values_in_revman_format(p: float, text: str) -> None:
-    assert fmt_p(p) == text
+    assert format_p(p) == text
 
 
 def test_sort_orders_studies(mortality_result: PooledResult) -> None:
@@ -360,7 +360,7 @@ def test_subgroup_blocks_with_subtotals_and_the_test_for_differences(bcg: Binary
     assert strings(fig, "subtotal:label") == ["Subtotal (95% CI)"] * 3
     line = (
         f"Test for subgroup differences: Chi² = {sub.q_between:.2f}, df = 2 "
-        f"({fmt_p(sub.p_between)}), I² = "
+        f"({format_p(sub.p_between)}), I² = "
     )
     assert any(s.startswith(line) for s in strings(fig, "note"))
     # one heterogeneity line per subgroup plus the overall one

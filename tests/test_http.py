@@ -216,17 +216,17 @@ def test_other_4xx_fails_without_retry(server):
 
 def test_timeout_then_success(server):
     sleeps: list[float] = []
-    server.add_faults("/ok", Fault.delay(1.0))
-    response = make_transport(sleeps, read_timeout=0.2).get(server.url + "ok")
+    server.add_faults("/ok", Fault.delay(4.0))
+    response = make_transport(sleeps, read_timeout=1.0).get(server.url + "ok")
     assert response.status_code == 200
     assert response.attempts == 2
     assert len(sleeps) == 1
 
 
 def test_repeated_timeouts_raise_source_error(server):
-    server.add_faults("/ok", Fault.delay(0.6), Fault.delay(0.6))
+    server.add_faults("/ok", Fault.delay(3.0), Fault.delay(3.0))
     with pytest.raises(SourceError, match="Timeout"):
-        make_transport([], attempts=2, read_timeout=0.15).get(server.url + "ok")
+        make_transport([], attempts=2, read_timeout=0.5).get(server.url + "ok")
 
 
 def test_connection_error_is_retried_then_fails():
@@ -325,3 +325,80 @@ def test_redact_never_leaks_the_key_property(key, before, after):
 def test_user_agent_identifies_the_tool(server):
     make_transport([]).get(server.url + "ok")
     assert server.requests_to("/ok")[0].headers["User-Agent"].startswith("livingmeta")
+
+
+# -- redirects, deadlines, hostile Retry-After ----------------------------------------------
+
+
+def test_redirect_to_another_host_is_refused_and_the_key_stays_home(server):
+    with FakeServer() as other:
+        other.route("/ok", lambda req: Reply.json({"studies": ["someone else's"]}))
+        for code in (302, 307):
+            server.add_faults("/ok", Fault.redirect(other.url + "ok", code))
+            with pytest.raises(SourceError, match=r"redirect to .* refused") as info:
+                make_transport([]).post(server.url + "ok", data={"api_key": SECRET, "id": "1"})
+            assert info.value.status == code
+            assert SECRET not in str(info.value)
+        server.add_faults("/ok", Fault.redirect(other.url + f"ok?api_key={SECRET}"))
+        with pytest.raises(SourceError, match="refused"):
+            make_transport([]).get(server.url + "ok", {"api_key": SECRET})
+        assert other.requests == []  # nothing, least of all the key, reached the other host
+
+
+def test_redirect_to_another_port_of_the_same_host_is_refused(server):
+    port = int(server.url.rstrip("/").rsplit(":", 1)[1])
+    elsewhere = f"http://127.0.0.1:{port + 1 if port < 65535 else port - 1}/ok"
+    server.add_faults("/ok", Fault.redirect(elsewhere))
+    with pytest.raises(SourceError, match="refused"):
+        make_transport([]).get(server.url + "ok")
+
+
+def test_redirect_within_the_origin_is_followed(server):
+    server.route("/moved", lambda req: Reply.json({"moved": req.method}))
+    server.add_faults("/ok", Fault.redirect("/moved", 307))
+    response = make_transport([]).post(server.url + "ok", data={"id": "1"})
+    assert response.content == b'{"moved": "POST"}'  # 307 keeps the method and body
+    assert server.requests_to("/moved")[0].form == {"id": ["1"]}
+    server.add_faults("/ok", Fault.redirect("/moved", 303))
+    assert make_transport([]).post(server.url + "ok", data={"id": "1"}).content == (
+        b'{"moved": "GET"}'
+    )
+
+
+def test_a_redirect_with_an_invalid_port_is_refused(server):
+    server.add_faults("/ok", Fault.redirect("http://127.0.0.1:99999/ok"))
+    with pytest.raises(SourceError, match="refused"):
+        make_transport([]).get(server.url + "ok")
+
+
+def test_endless_redirects_fail_the_source(server):
+    server.add_faults("/ok", *[Fault.redirect("/ok")] * 10)
+    with pytest.raises(SourceError, match="more than 5 redirects"):
+        make_transport([]).get(server.url + "ok")
+
+
+def test_a_trickling_server_cannot_hold_the_run(server):
+    # One byte every 50 ms never trips the 2 s read timeout; the deadline stops it.
+    server.add_faults("/ok", Fault.drip(0.05), Fault.drip(0.05))
+    transport = make_transport([], attempts=2)
+    transport.retry.attempt_deadline = 0.5
+    with pytest.raises(SourceError, match="DeadlineExceeded"):
+        transport.get(server.url + "ok")
+    assert len(server.requests_to("/ok")) == 2
+
+
+def test_total_deadline_bounds_all_attempts_together(server):
+    server.add_faults("/ok", *[Fault.drip(0.05)] * 5)
+    transport = make_transport([], attempts=5)
+    transport.retry.attempt_deadline = 0.3
+    transport.retry.total_deadline = 0.1  # already spent after the first attempt
+    with pytest.raises(SourceError, match="after 1 attempt"):
+        transport.get(server.url + "ok")
+
+
+@pytest.mark.parametrize("header", ["0", "-5", "Thu, 01 Jan 1970 00:00:00 GMT"])
+def test_zero_or_past_retry_after_waits_the_backoff(server, header):
+    sleeps: list[float] = []
+    server.add_faults("/ok", *[Fault.status(503, retry_after=header)] * 3)
+    make_transport(sleeps).get(server.url + "ok")
+    assert sleeps == pytest.approx([0.01, 0.02, 0.04])

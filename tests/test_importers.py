@@ -295,10 +295,17 @@ def test_ris_errors_name_file_record_and_line(tmp_path: Path, text: str, fragmen
     assert str(info.value).startswith(str(path))
 
 
-def test_non_utf8_file_is_rejected(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.ris"
-    path.write_bytes("TY  - JOUR\nTI  - Café\nER  - \n".encode("latin-1"))
-    with pytest.raises(ImportFormatError, match=r"latin1\.ris \(line 2\): not UTF-8"):
+def test_windows_1252_file_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "cp1252.ris"
+    path.write_bytes("TY  - JOUR\nTI  - Café – “quoted”\nER  - \n".encode("cp1252"))
+    (record,) = read_records(path, "ris", "embase")
+    assert record.title == "Café – “quoted”"
+
+
+def test_undecodable_file_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "binary.ris"
+    path.write_bytes(b"TY  - JOUR\nTI  - \x81\x00\x9d\xff\xfe\x00\x00\x01" * 3)
+    with pytest.raises(ImportFormatError, match=r"binary\.ris \(line 2\): not UTF-8.*re-export"):
         read_records(path, "ris", "embase")
 
 
@@ -311,6 +318,7 @@ def test_gzipped_export_and_bom(tmp_path: Path) -> None:
 
 def test_empty_file_gives_no_records(tmp_path: Path) -> None:
     assert read_records(write(tmp_path, "empty.ris", ""), "ris", "embase") == []
+    assert read_records(write(tmp_path, "blank.txt", "\n \n"), "auto", "embase") == []
 
 
 # --------------------------------------------------------------------------- nbib
@@ -457,8 +465,10 @@ def test_ctgov_json_errors(tmp_path: Path, text: str, fragment: str) -> None:
 
 
 def test_unknown_format_lists_allowed(tmp_path: Path) -> None:
-    path = write(tmp_path, "x.csv", "a,b\n")
-    with pytest.raises(ValueError, match="allowed: ris, nbib, pubmed-xml, ctgov-json") as info:
-        read_records(path, "csv", "embase")
+    path = write(tmp_path, "x.docx", "a,b\n")
+    with pytest.raises(
+        ValueError, match="allowed: auto, ris, nbib, pubmed-xml, ctgov-json"
+    ) as info:
+        read_records(path, "docx", "embase")
     assert not isinstance(info.value, ImportFormatError)
-    assert ALLOWED_FORMATS == ("ris", "nbib", "pubmed-xml", "ctgov-json")
+    assert ALLOWED_FORMATS[:5] == ("auto", "ris", "nbib", "pubmed-xml", "ctgov-json")

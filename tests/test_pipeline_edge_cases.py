@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from livingmeta.atomic import write_json
 from livingmeta.config import ConfigError, reviews, validate_config
-from livingmeta.pipeline import analyse_outcome, write_outcome_data, write_summary
 from livingmeta.validation import InputError
+from livingmeta.workflow.extraction import validate_outcome
+from livingmeta.workflow.pool import pool_outcome
+from livingmeta.workflow.summary import summarise_review
 
 HEADER = "study_id,study_label,year,outcome,events_treat,total_treat,events_ctrl,total_ctrl,subgroup,approved_by,approved_on\n"
 
@@ -25,12 +26,16 @@ def review_with(tmp_path, outcome: dict, rows: str):
     return reviews(config)["r"]
 
 
+def files_of(review):
+    """The files the validate_outcome rule declares."""
+    return {"extraction": review.files.extraction, "studies": review.files.studies}
+
+
 def analyse(tmp_path, outcome: dict, rows: str) -> dict:
     review = review_with(tmp_path, outcome, rows)
     data = tmp_path / "o.csv"
-    write_outcome_data(review, review.outcome("o"), data)
-    analysis = analyse_outcome(review, review.outcome("o"), data)
-    write_json(tmp_path / "pooled.json", analysis)  # strict JSON: no NaN or infinity
+    validate_outcome(review, review.outcome("o"), **files_of(review), data=data)
+    pool_outcome(review, review.outcome("o"), data=data, pooled=tmp_path / "pooled.json")
     return json.loads((tmp_path / "pooled.json").read_text())
 
 
@@ -39,12 +44,12 @@ def test_peto_outcome_is_pooled_with_fixed_effect_only(tmp_path):
     analysis = analyse(tmp_path, {"method": "Peto", "model": "fixed"}, rows)
     assert analysis["result"]["method"] == "Peto" and set(analysis["fixed_vs_random"]) == {"fixed"}
     review = review_with(tmp_path / "again", {"method": "Peto", "model": "fixed"}, rows)
-    write_summary(
+    summarise_review(
         review,
-        [tmp_path / "pooled.json"],
-        tmp_path / "s.csv",
-        tmp_path / "s.md",
-        tmp_path / "t.csv",
+        pooled=[tmp_path / "pooled.json"],
+        csv=tmp_path / "s.csv",
+        markdown=tmp_path / "s.md",
+        tidy=tmp_path / "t.csv",
     )
     assert "Peto, Fixed" in (tmp_path / "s.md").read_text()
 
@@ -54,7 +59,7 @@ def test_single_study_with_hksj_reports_the_z_test(tmp_path):
         tmp_path, {"method": "IV", "hksj": True}, "a,A,2001,o,3,50,8,50,,x,2026-01-01\n"
     )
     result = analysis["result"]
-    assert result["k"] == 1 and result["hksj"] is False and result["statistic"] == "z"
+    assert result["k"] == 1 and result["hksj"] is False and result["test"] == "z"
     assert result["ci_low"] < result["estimate"] < result["ci_high"]
 
 
@@ -89,5 +94,5 @@ def test_minimal_table_with_study_column(tmp_path):
         {"reviews": [{"id": "r", "folder": str(folder), "outcomes": [{"name": "o"}]}]}
     )
     review = reviews(config)["r"]
-    write_outcome_data(review, review.outcome("o"), tmp_path / "o.csv")
+    validate_outcome(review, review.outcome("o"), **files_of(review), data=tmp_path / "o.csv")
     assert "A" in (tmp_path / "o.csv").read_text()

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from livingmeta.retrieval import pubmed_xml
+from livingmeta.retrieval.pubmed_prefilter import SkippingReader
 from livingmeta.retrieval.pubmed_xml import (
     PubmedParseError,
     iter_pubmed_records,
@@ -131,7 +131,7 @@ def test_prefilter_is_independent_of_chunk_boundaries(
     path = fixtures_dir / "pubmed_corpus" / name  # pretty-printed / one-line, both with refs
     data = path.read_bytes()
     assert b"<ReferenceList>" in data
-    reader = pubmed_xml._SkippingReader(io.BytesIO(data), chunk_size=chunk_size)
+    reader = SkippingReader(io.BytesIO(data), chunk_size=chunk_size)
     filtered = b"".join(iter(lambda: reader.read(chunk_size), b""))
     assert b"ReferenceList" not in filtered
     assert filtered.count(b"\n") == data.count(b"\n")  # error line numbers stay true
@@ -640,7 +640,7 @@ def test_prefilter_matches_full_parse_on_generated_documents(
             for i, fragments in enumerate(parts)
         )
     )
-    reader = pubmed_xml._SkippingReader(io.BytesIO(doc), chunk_size=chunk_size)
+    reader = SkippingReader(io.BytesIO(doc), chunk_size=chunk_size)
     filtered = b"".join(iter(lambda: reader.read(chunk_size), b""))
     assert filtered.count(b"\n") == doc.count(b"\n")
     expected = parse_pubmed_xml(doc, skip_unused=False)

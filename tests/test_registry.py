@@ -80,7 +80,7 @@ def test_shared_pmid_links_pubmed_and_imported_record():
 def test_doi_case_and_prefix_variants_link(variant):
     reg = deduplicated(
         pubmed("1", title=TITLE, doi="10.1056/NEJMoa1911303"),
-        imported("e1", title=OTHER_TITLE, doi=variant),
+        imported("e1", title=TITLE.upper(), doi=variant),
     )
     assert reasons_between(reg, "pubmed:1", "embase:e1") == {"doi"}
 

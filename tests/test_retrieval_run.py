@@ -27,8 +27,8 @@ from livingmeta.retrieval.update import (
     SavedSearch,
     replay_records,
     run_retrieval,
-    search_review,
 )
+from livingmeta.workflow.search import search_review
 from tests.fakeserver import (
     CtgovPages,
     FakeServer,
@@ -280,8 +280,9 @@ def test_strict_search_review_writes_report_then_fails(server, tmp_path):
     server.add_faults("/esearch.fcgi", Fault.status(500), Fault.status(500))
     with pytest.raises(RetrievalError, match="pm"):
         search_review(
-            review, {"strict": True}, run_date="2024-03-01", report_path=tmp_path / "report.json",
-            candidates_path=tmp_path / "c.csv", clients=clients_for(server),
+            review, {"strict": True}, run_date="2024-03-01", state=review.state,
+            report=tmp_path / "report.json", candidates=tmp_path / "c.csv",
+            clients=clients_for(server),
         )  # fmt: skip
     assert json.loads((tmp_path / "report.json").read_text())["searches"][0]["status"] == "failed"
 

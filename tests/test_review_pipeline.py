@@ -7,8 +7,8 @@ import json
 from livingmeta.config import reviews, validate_config
 from livingmeta.retrieval.records import Record
 from livingmeta.retrieval.registry import Registry
-from livingmeta.review_pipeline import screen_new_records
 from livingmeta.screening.queue import read_queue
+from livingmeta.workflow.screening import screen_new_records
 
 
 def test_candidates_handed_over_but_lost_are_queued_once(tmp_path):
@@ -55,12 +55,7 @@ def test_candidates_handed_over_but_lost_are_queued_once(tmp_path):
     }
 
     def screen() -> None:
-        screen_new_records(
-            review,
-            empty,
-            report,
-            *(outputs[n] for n in ("status", "conflicts", "template", "differences")),
-        )
+        screen_new_records(review, candidates=empty, report=report, **outputs)
 
     screen()
     queue = read_queue(folder / "screening" / "queue.csv")

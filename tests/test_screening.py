@@ -17,7 +17,12 @@ from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 from livingmeta.config import Review, load_schema
 from livingmeta.retrieval.candidate_export import COLUMNS
 from livingmeta.screening import DECISIONS, ROLES, STAGES
-from livingmeta.screening.decisions import DECISION_COLUMNS, append_decision, load_decisions
+from livingmeta.screening.decisions import (
+    DECISION_COLUMNS,
+    WITHDRAW,
+    append_decision,
+    load_decisions,
+)
 from livingmeta.screening.kappa import cohens_kappa, pair_kappa
 from livingmeta.screening.queue import QUEUE_COLUMNS, append_to_queue, read_queue
 from livingmeta.screening.settings import DEFAULT_EXCLUSION_REASONS, ScreeningSettings
@@ -632,7 +637,8 @@ def test_settings_name_the_bad_key(screening, key):
 def test_schemas_document_the_columns_the_code_uses():
     d = load_schema("decisions.schema.yaml")["properties"]
     assert tuple(d) == DECISION_COLUMNS
-    assert tuple(d["stage"]["enum"]) == STAGES and tuple(d["decision"]["enum"]) == DECISIONS
+    assert tuple(d["stage"]["enum"]) == STAGES
+    assert tuple(d["decision"]["enum"]) == (*DECISIONS, WITHDRAW)
     assert set(d["role"]["enum"]) == {"", *ROLES} and d["role"]["default"] == "independent"
     assert tuple(load_schema("studies.schema.yaml")["properties"]) == STUDY_COLUMNS
     assert tuple(load_schema("queue.schema.yaml")["properties"]) == QUEUE_COLUMNS

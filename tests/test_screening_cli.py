@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import json
 
 import pytest
 
-from livingmeta import cli_review
+from livingmeta.cli import build_parser
 from livingmeta.retrieval.candidate_export import COLUMNS
 from livingmeta.screening.decisions import append_decision, load_decisions
 from livingmeta.screening.queue import append_to_queue
@@ -56,10 +55,7 @@ def repo(tmp_path, monkeypatch):
 
 
 def parse(*argv):
-    parser = argparse.ArgumentParser(prog="livingmeta")
-    register_into = parser.add_subparsers(dest="command", required=True)
-    cli_review.register(register_into)
-    return parser.parse_args(list(argv))
+    return build_parser().parse_args(list(argv))
 
 
 def keys(*answers):

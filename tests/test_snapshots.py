@@ -17,6 +17,7 @@ from livingmeta.retrieval.snapshots import (
     SnapshotExistsError,
     SnapshotIntegrityError,
     SnapshotWriter,
+    finalise_abandoned,
     replay,
     verify_snapshot,
 )
@@ -320,3 +321,29 @@ def test_stale_sources_say_which_and_since_when(tmp_path: Path):
         [SearchWindow("fresh", None, date(2026, 11, 26))], run_id="r3", at=T0 + timedelta(hours=2)
     )
     assert "fresh" not in state.stale_sources(T0 + timedelta(days=1))
+
+
+def test_a_run_that_dies_leaves_a_finalised_snapshot_marked_failed(tmp_path: Path):
+    with pytest.raises(RecursionError), SnapshotWriter(tmp_path, "run1", now=fixed_clock) as w:
+        w.add_response("pubmed", {"url": "u"}, b"kept as evidence", started_at=T0)
+        raise RecursionError("maximum recursion depth exceeded")
+    manifest = verify_snapshot(tmp_path / "snapshots" / "run1")
+    assert manifest["status"] == "failed"
+    assert manifest["error"] == "RecursionError: maximum recursion depth exceeded"
+    assert [body for _, body in replay(tmp_path / "snapshots" / "run1")] == [b"kept as evidence"]
+    with SnapshotWriter(tmp_path, "run2", now=fixed_clock) as ok:
+        ok.add_response("pubmed", {"url": "u"}, b"x", started_at=T0)
+        ok.finalise()
+    assert verify_snapshot(tmp_path / "snapshots" / "run2")["status"] == "complete"
+
+
+def test_the_next_run_finalises_what_a_killed_run_left_half_written(tmp_path: Path):
+    killed = SnapshotWriter(tmp_path, "2026-11-24", now=fixed_clock)
+    killed.add_response("pubmed", {"url": "u"}, b"partial", started_at=T0)  # then kill -9
+    current = SnapshotWriter(tmp_path, "2026-11-25", now=fixed_clock)
+    current.add_response("ctgov", {"url": "u"}, b"in progress", started_at=T0)
+    assert finalise_abandoned(tmp_path, "2026-11-25") == ["2026-11-24"]
+    manifest = verify_snapshot(tmp_path / "snapshots" / "2026-11-24")
+    assert manifest["status"] == "failed" and manifest["error"].startswith("interrupted")
+    assert not (tmp_path / "snapshots" / "2026-11-25" / "manifest.json").exists()
+    assert finalise_abandoned(tmp_path, "2026-11-25") == []  # idempotent

@@ -54,16 +54,23 @@ class GraphOptions:
     band: tuple[float, float] | None = None
 
 
-def new_figure(layout: Layout) -> tuple[Figure, Axes, Axes]:
-    """A figure of the layout's size with its table and graph axes (Agg canvas, no pyplot:
-    nothing is registered globally, nothing needs closing)."""
-    fig = Figure(figsize=(layout.width, layout.height))
+def inch_figure(width: float, height: float, label: str) -> tuple[Figure, Axes]:
+    """A figure of ``width`` x ``height`` inches and an invisible axes over all of it in
+    inches from the top-left corner, where tables and diagrams are placed (Agg canvas, no
+    pyplot: nothing is registered globally, nothing needs closing)."""
+    fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
-    table = fig.add_axes((0, 0, 1, 1))
-    table.set_xlim(0, layout.width)
-    table.set_ylim(layout.height, 0)
-    table.set_axis_off()
-    table.set_label("forest-table")
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+    ax.set_label(label)
+    return fig, ax
+
+
+def new_figure(layout: Layout) -> tuple[Figure, Axes, Axes]:
+    """A figure of the layout's size with its table (:func:`inch_figure`) and graph axes."""
+    fig, table = inch_figure(layout.width, layout.height, "forest-table")
     (x0, x1), (y0, y1) = layout.graph_x, layout.graph_y
     graph = fig.add_axes(
         (

@@ -15,6 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
 
+from livingmeta.formatting import (
+    NOT_ESTIMABLE,
+    effect_decimals,
+    effect_heading,
+    format_count,
+    format_effect,
+    format_interval,
+    format_number,
+    format_weight,
+    heterogeneity_line,
+    level_label,
+    overall_effect_line,
+    subgroup_difference_line,
+)
 from livingmeta.plots.draw import GraphOptions, draw_figure
 from livingmeta.plots.layout import (
     FONT_SIZE,
@@ -27,20 +41,7 @@ from livingmeta.plots.layout import (
     compute_layout,
     fit_label,
 )
-from livingmeta.plots.text import (
-    column_decimals,
-    effect_decimals,
-    effect_heading,
-    fmt_count,
-    fmt_effect,
-    fmt_interval,
-    fmt_number,
-    fmt_weight,
-    heterogeneity_line,
-    level_label,
-    overall_effect_line,
-    subgroup_difference_line,
-)
+from livingmeta.plots.text import column_decimals
 from livingmeta.stats.result import PooledResult, StudyResult, SubgroupResult
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ DEFAULT_TREAT = "Experimental"
 DEFAULT_CTRL = "Control"
 DEFAULT_FAVOURS = ("Favours [experimental]", "Favours [control]")
 NO_SUBGROUP = "Not classified"
-NOT_ESTIMABLE = "Not estimable"
 
 SORT_KEYS: dict[str, Callable[[StudyResult], Any]] = {
     "study": lambda s: s.study.casefold(),
@@ -216,14 +216,14 @@ def _cell_formats(studies: Sequence[StudyResult], arm: str | None) -> dict[str, 
     formats: dict[str, Callable[[float], str]] = {}
     for s in studies:
         for key in s.data:
-            formats.setdefault(key, fmt_count)
+            formats.setdefault(key, format_count)
     if arm == "continuous":
         for key in ("mean_treat", "sd_treat", "mean_ctrl", "sd_ctrl"):
             d = column_decimals([s.data.get(key, math.nan) for s in studies])
-            formats[key] = lambda v, d=d: fmt_number(v, d) if math.isfinite(v) else ""
+            formats[key] = lambda v, d=d: format_number(v, d) if math.isfinite(v) else ""
     if arm == "generic":
-        formats["yi"] = lambda v: fmt_number(v, 4)
-        formats["se"] = lambda v: fmt_number(v, 4)
+        formats["yi"] = lambda v: format_number(v, 4)
+        formats["se"] = lambda v: format_number(v, 4)
     return formats
 
 
@@ -236,8 +236,8 @@ def _study_row(
     if not s.estimable or est is None or low is None or high is None:
         cells["effect"] = NOT_ESTIMABLE
         return Row("study", cells)
-    cells["weight"] = fmt_weight(s.weight)
-    cells["effect"] = fmt_effect(est, low, high, result.is_ratio, decimals)
+    cells["weight"] = format_weight(s.weight)
+    cells["effect"] = format_effect(est, low, high, result.is_ratio, decimals)
     return Row("study", cells, Mark("square", est, low, high, s.weight))
 
 
@@ -253,14 +253,14 @@ def _summary_rows(
     kind = name.lower()
     cells = {"label": f"{name} ({level_label(full.level)})"}
     for key in _total_keys(arm):
-        cells[key] = fmt_count(sum(s.data.get(key, 0.0) for s in studies))
-    cells["weight"] = fmt_weight(sum(s.weight for s in studies))
+        cells[key] = format_count(sum(s.data.get(key, 0.0) for s in studies))
+    cells["weight"] = format_weight(sum(s.weight for s in studies))
     if pooled is None:
         cells["effect"] = NOT_ESTIMABLE
         return [Row(kind, cells, bold=True), *_event_rows(studies, arm)]
     est, (low, high) = shown(full, pooled.estimate), pooled.conf_int()
     decimals = effect_decimals(full)
-    cells["effect"] = fmt_effect(est, low, high, full.is_ratio, decimals)
+    cells["effect"] = format_effect(est, low, high, full.is_ratio, decimals)
     rows = [Row(kind, cells, Mark("diamond", est, low, high), bold=True)]
     rows += _prediction_rows(pooled, decimals) if kind == "total" else []
     rows += _event_rows(studies, arm)
@@ -291,7 +291,7 @@ def _prediction_rows(pooled: PooledResult, decimals: int) -> list[Row]:
         return []
     cells = {
         "label": "Prediction interval",
-        "effect": fmt_interval(low, high, pooled.is_ratio, decimals),
+        "effect": format_interval(low, high, pooled.is_ratio, decimals),
     }
     mark = Mark("prediction", shown(pooled, pooled.estimate), low, high)
     return [Row("prediction", cells, mark)]
@@ -302,7 +302,7 @@ def _event_rows(studies: Sequence[StudyResult], arm: str | None) -> list[Row]:
         return []
     cells = {"label": "Total events"}
     for key in ("events_treat", "events_ctrl"):
-        cells[key] = fmt_count(sum(s.data.get(key, 0.0) for s in studies))
+        cells[key] = format_count(sum(s.data.get(key, 0.0) for s in studies))
     return [Row("events", cells)]
 
 

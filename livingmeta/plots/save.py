@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-from livingmeta.atomic import write_bytes
+from livingmeta.files import write_bytes
 
 FORMATS = ("png", "svg", "pdf")
 

@@ -12,8 +12,18 @@ from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
+from livingmeta.formatting import (
+    NOT_ESTIMABLE,
+    SQUARED,
+    effect_decimals,
+    effect_heading,
+    format_effect,
+    format_i2,
+    format_p_value,
+    level_label,
+)
 from livingmeta.plots.draw import GraphOptions, draw_figure
-from livingmeta.plots.forest import DEFAULT_FAVOURS, NOT_ESTIMABLE, shown
+from livingmeta.plots.forest import DEFAULT_FAVOURS, shown
 from livingmeta.plots.layout import (
     FONT_SIZE,
     MAX_LABEL_WIDTH,
@@ -23,14 +33,6 @@ from livingmeta.plots.layout import (
     choose_scale,
     compute_layout,
     fit_label,
-)
-from livingmeta.plots.text import (
-    SQUARED,
-    effect_decimals,
-    effect_heading,
-    fmt_effect,
-    fmt_i2,
-    fmt_p,
 )
 from livingmeta.stats.result import PooledResult
 
@@ -114,8 +116,8 @@ def leave_one_out_plot(
         Row("all", all_row.cells, Mark("diamond", mark.estimate, mark.low, mark.high), bold=True)
     )
     rows.append(Row("note", note="Each row pools all studies except the one named."))
-    level = f"{100 * full.level:g}%"
-    rows.append(Row("note", note=f"Dashed line and band: estimate and {level} CI of all studies."))
+    band_note = f"Dashed line and band: estimate and {level_label(full.level)} of all studies."
+    rows.append(Row("note", note=band_note))
     columns = [Column("label", "Study omitted", align="left")]
     band = full.conf_int()
     return _plot(columns, rows, full, outcome, title, fontsize, full=full, band=band)
@@ -141,9 +143,9 @@ def _pooled_row(kind: str, label: str, result: PooledResult | None, extra: dict[
     est, (low, high) = shown(result, result.estimate), result.conf_int()
     cells.update(
         k=str(result.k),
-        i2=fmt_i2(result.i2) if result.df > 0 else "\N{EN DASH}",
-        p=fmt_p(result.p).removeprefix("P = ").replace("P ", ""),
-        effect=fmt_effect(est, low, high, result.is_ratio, effect_decimals(result)),
+        i2=format_i2(result.i2) if result.df > 0 else "\N{EN DASH}",
+        p=format_p_value(result.p),
+        effect=format_effect(est, low, high, result.is_ratio, effect_decimals(result)),
     )
     return Row(kind, cells, Mark("point", est, low, high))
 

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from livingmeta.formatting import finite_number
 from livingmeta.stats.options import RATIO_MEASURES
 
 #: Keys of :func:`compare_estimates`' result, in order (also the columns of tables).
@@ -59,19 +60,9 @@ def _result(pooled: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     return inner if isinstance(inner, Mapping) else pooled
 
 
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _significant(result: Mapping[str, Any], null: float) -> bool | None:
     """True if the CI excludes the null; None if there is no interval."""
-    low, high = _number(result.get("ci_low")), _number(result.get("ci_high"))
+    low, high = finite_number(result.get("ci_low")), finite_number(result.get("ci_high"))
     if low is None or high is None:
         return None
     return low > null or high < null
@@ -79,7 +70,7 @@ def _significant(result: Mapping[str, Any], null: float) -> bool | None:
 
 def _direction(result: Mapping[str, Any], null: float) -> int | None:
     """-1 below the null, +1 above, 0 on it; None without an estimate."""
-    estimate = _number(result.get("estimate"))
+    estimate = finite_number(result.get("estimate"))
     if estimate is None:
         return None
     return (estimate > null) - (estimate < null)
@@ -123,7 +114,6 @@ def compare_estimates(
     pre = _result(before)
     measure = str(post.get("measure", ""))
     null = null_value(measure)
-    sig_after, dir_after = _significant(post, null), _direction(post, null)
     out: dict[str, Any] = dict.fromkeys(COMPARISON_KEYS)
     out.update(
         outcome=outcome,
@@ -131,31 +121,17 @@ def compare_estimates(
         measure=measure,
         null=null,
         new=pre is None,
-        k_after=post.get("k"),
-        estimate_after=_number(post.get("estimate")),
-        ci_low_after=_number(post.get("ci_low")),
-        ci_high_after=_number(post.get("ci_high")),
-        p_after=_number(post.get("p")),
-        significant_after=sig_after,
-        direction_after=dir_after,
+        **_side(post, null, "after"),
         significance_changed=False,
         direction_changed=False,
         measure_changed=False,
     )
+    sig_after, dir_after = out["significant_after"], out["direction_after"]
     if pre is not None:
         pre_measure = str(pre.get("measure", measure))
-        pre_null = null_value(pre_measure)
-        sig_before, dir_before = _significant(pre, pre_null), _direction(pre, pre_null)
-        out.update(
-            k_before=pre.get("k"),
-            estimate_before=_number(pre.get("estimate")),
-            ci_low_before=_number(pre.get("ci_low")),
-            ci_high_before=_number(pre.get("ci_high")),
-            p_before=_number(pre.get("p")),
-            significant_before=sig_before,
-            direction_before=dir_before,
-            measure_changed=pre_measure != measure,
-        )
+        out.update(_side(pre, null_value(pre_measure), "before"))
+        out["measure_changed"] = pre_measure != measure
+        sig_before, dir_before = out["significant_before"], out["direction_before"]
         if bool(sig_before) != bool(sig_after):
             out["significance_changed"] = True
             out["significance"] = "gained" if sig_after else "lost"
@@ -173,6 +149,19 @@ def compare_estimates(
         or out["measure_changed"]
     )
     return out
+
+
+def _side(result: Mapping[str, Any], null: float, when: str) -> dict[str, Any]:
+    """One result's half of the comparison: its keys end in ``_before`` or ``_after``."""
+    return {
+        f"k_{when}": result.get("k"),
+        f"estimate_{when}": finite_number(result.get("estimate")),
+        f"ci_low_{when}": finite_number(result.get("ci_low")),
+        f"ci_high_{when}": finite_number(result.get("ci_high")),
+        f"p_{when}": finite_number(result.get("p")),
+        f"significant_{when}": _significant(result, null),
+        f"direction_{when}": _direction(result, null),
+    }
 
 
 def _same(a: float | None, b: float | None) -> bool:

@@ -23,9 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import offset_copy
 
-from livingmeta.atomic import write_text
+from livingmeta.files import write_text
+from livingmeta.formatting import MEASURE_NAMES, MINUS
 from livingmeta.plots.layout import font, text_width
-from livingmeta.plots.text import MEASURE_NAMES, MINUS
 from livingmeta.report.estimates import null_value
 from livingmeta.stats.options import RATIO_MEASURES
 
@@ -56,18 +56,16 @@ NULL_LINE = "#555555"
 def history_row(
     run_id: str, date: str, review: str, outcome: str, result: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """A history row from a ``PooledResult.to_dict()`` (or a whole ``pooled.json``)."""
-    inner = result.get("result")
-    res = inner if isinstance(inner, Mapping) else result
+    """A history row from a result's display JSON (``OutcomeAnalysis.display()``)."""
     row: dict[str, Any] = {
         "run_id": run_id,
         "date": date,
         "review": review,
         "outcome": outcome,
-        "measure": res.get("measure"),
-        "k": res.get("k"),
+        "measure": result.get("measure"),
+        "k": result.get("k"),
     }
-    row.update({name: res.get(name) for name in _NUMBERS})
+    row.update({name: result.get(name) for name in _NUMBERS})
     return row
 
 
@@ -192,6 +190,32 @@ def history_figure(
     is_ratio = measure in RATIO_MEASURES
     null = null_value(measure)
     n = len(data)
+    fig, ax, plot_width = _figure_with_axes(label, width, fontsize)
+    low, high = _draw_estimates(ax, data, is_ratio, null)
+    _y_axis(ax, low, high, null, is_ratio, measure, fontsize)
+    ax.set_xlim(-0.6, max(n - 1, 0) + 0.6)
+    _x_axis(ax, data, fontsize, plot_width)
+    _k_labels(ax, fig, data, fontsize, plot_width)
+    if n == 0:
+        ax.text(
+            0.5,
+            0.5,
+            "No pooled estimate yet",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontproperties=font(fontsize),
+            parse_math=False,
+            label="empty",
+        )
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def _figure_with_axes(label: str, width: float, fontsize: float) -> tuple[Figure, Any, float]:
+    """The figure with its title and the plot's axes, margins sized for the text around
+    them; also the axes' width in inches."""
     line = fontsize * 1.35 / 72
     top, bottom, left = 3.2 * line + 0.1, 3 * line + 0.15, 0.7
     right = max(0.2, text_width("2026-11-25", fontsize) / 2 + 0.05)  # last date label fits
@@ -212,7 +236,15 @@ def history_figure(
         parse_math=False,
         label="title",
     )
+    return fig, ax, width - left - right
 
+
+def _draw_estimates(
+    ax: Any, data: pd.DataFrame, is_ratio: bool, null: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The null line, and each run's estimate and CI (runs evenly spaced); returns the
+    bounds that could be drawn, which set the y axis."""
+    n = len(data)
     x = np.arange(n, dtype=float)
     est = data["estimate"].to_numpy(dtype=float)
     low = data["ci_low"].to_numpy(dtype=float)
@@ -237,25 +269,7 @@ def history_figure(
             markersize=size,
             label="estimate",
         )
-    _y_axis(ax, low[ok], high[ok], null, is_ratio, measure, fontsize)
-    ax.set_xlim(-0.6, max(n - 1, 0) + 0.6)
-    _x_axis(ax, data, fontsize, width - left - right)
-    _k_labels(ax, fig, data, fontsize, width - left - right)
-    if n == 0:
-        ax.text(
-            0.5,
-            0.5,
-            "No pooled estimate yet",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontproperties=font(fontsize),
-            parse_math=False,
-            label="empty",
-        )
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig
+    return low[ok], high[ok]
 
 
 def _y_axis(

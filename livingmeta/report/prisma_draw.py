@@ -15,12 +15,11 @@ from itertools import pairwise
 from typing import Any
 
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
-from livingmeta.plots.draw import draw_text
+from livingmeta.plots.draw import draw_text, inch_figure
 from livingmeta.plots.layout import font, text_width
 
 _text = functools.partial(draw_text, va="center")
@@ -106,6 +105,9 @@ def _content_height(lines: list[Line], size: float) -> float:
     return 2 * PAD + len(lines) * PITCH * size / 72
 
 
+Items = list[tuple[str, int, bool]]
+
+
 @dataclass
 class _Diagram:
     width: float
@@ -117,110 +119,105 @@ class _Diagram:
     title: list[str]
 
 
-def _layout(c: dict[str, Any], size: float, title: str | None) -> _Diagram:
-    updated = c["previous"] is not None
+@dataclass(frozen=True)
+class _Columns:
+    """Left edges (inches) of the diagram's columns and its total width; the column of
+    previous studies exists only in an updated review."""
+
+    updated: bool
+    previous: float
+    main: float
+    side: float
+    width: float
+
+
+def _columns(updated: bool) -> _Columns:
     x = MARGIN + BAR_WIDTH + 0.15
-    x_prev = x if updated else None
-    x_main = x + (WIDTH_PREVIOUS + COLUMN_GAP if updated else 0.0)
-    x_side = x_main + WIDTH_MAIN + COLUMN_GAP
-    width = x_side + WIDTH_SIDE + MARGIN
+    main = x + (WIDTH_PREVIOUS + COLUMN_GAP if updated else 0.0)
+    side = main + WIDTH_MAIN + COLUMN_GAP
+    return _Columns(updated, x, main, side, side + WIDTH_SIDE + MARGIN)
 
+
+def _box(role: str, x: float, width: float, items: Items, size: float, **kw: Any) -> Box:
+    return Box(role, x, width, _paragraphs(items, width, size), **kw)
+
+
+def _layout(c: dict[str, Any], size: float, title: str | None) -> _Diagram:
+    """Boxes by phase, rows placed top to bottom, then the arrows between them."""
+    cols = _columns(c["previous"] is not None)
     y = MARGIN
-    title_lines = _wrap(title, width - 2 * MARGIN, size + 1.5, True) if title else []
+    title_lines = _wrap(title, cols.width - 2 * MARGIN, size + 1.5, True) if title else []
     y += len(title_lines) * PITCH * (size + 1.5) / 72 + (0.1 if title_lines else 0.0)
+    rows = [
+        _heading_row(cols, size),
+        _identification_row(c, cols, size),
+        *_screening_rows(c, cols, size),
+        *_included_rows(c, cols, size),
+    ]
+    boxes, tops, bottoms, height = _place_rows(rows, y, size, cols.updated)
+    phases = [
+        ("Identification", tops[1], bottoms[1]),
+        ("Screening", tops[2], bottoms[4]),
+        ("Included", tops[5], bottoms[-1]),
+    ]
+    arrows = _arrows({b.role: b for b in boxes}, cols)
+    return _Diagram(cols.width, height, boxes, arrows, phases, MARGIN, title_lines)
 
-    def box(role: str, x0: float, w: float, items: list[tuple[str, int, bool]], **kw: Any) -> Box:
-        return Box(role, x0, w, _paragraphs(items, w, size), **kw)
 
-    # Headings
+def _heading_row(cols: _Columns, size: float) -> list[Box]:
     heading = (
         "Identification of new studies via databases and registers"
-        if updated
+        if cols.updated
         else ("Identification of studies via databases and registers")
     )
+    width = cols.side + WIDTH_SIDE - cols.main
     headers = [
-        box(
-            "heading",
-            x_main,
-            x_side + WIDTH_SIDE - x_main,
-            [(heading, 0, True)],
-            fill=HEADER_NEW,
-            center=True,
-        )
+        _box("heading", cols.main, width, [(heading, 0, True)], size, fill=HEADER_NEW, center=True)
     ]
-    if updated:
+    if cols.updated:
         headers.append(
-            box(
+            _box(
                 "heading-previous",
-                x_prev,
+                cols.previous,
                 WIDTH_PREVIOUS,
                 [("Previous studies", 0, True)],
+                size,
                 fill=HEADER_PREVIOUS,
                 center=True,
             )
         )
-    rows: list[list[Box]] = [headers]
+    return headers
 
-    # Identification
-    ident = [
-        box(
-            "identified",
-            x_main,
-            WIDTH_MAIN,
-            [("Records identified from:", 0, False)]
-            + [(_n(name, n), 1, False) for name, n in c["identified"].items()],
-        )
+
+def _identification_row(c: dict[str, Any], cols: _Columns, size: float) -> list[Box]:
+    identified: Items = [("Records identified from:", 0, False)]
+    identified += [(_n(name, n), 1, False) for name, n in c["identified"].items()]
+    automation = "Records marked as ineligible by automation tools"
+    removed: Items = [
+        ("Records removed before screening:", 0, False),
+        (_n("Duplicate records removed", c["duplicates_removed"]), 1, False),
+        (_n(automation, c["records_removed_automation"]), 1, False),
+        (_n("Records removed for other reasons", c["records_removed_other"]), 1, False),
     ]
-    ident.append(
-        box(
-            "removed",
-            x_side,
-            WIDTH_SIDE,
-            [
-                ("Records removed before screening:", 0, False),
-                (_n("Duplicate records removed", c["duplicates_removed"]), 1, False),
-                (
-                    _n(
-                        "Records marked as ineligible by automation tools",
-                        c["records_removed_automation"],
-                    ),
-                    1,
-                    False,
-                ),
-                (_n("Records removed for other reasons", c["records_removed_other"]), 1, False),
-            ],
-        )
-    )
-    if updated:
+    row = [
+        _box("identified", cols.main, WIDTH_MAIN, identified, size),
+        _box("removed", cols.side, WIDTH_SIDE, removed, size),
+    ]
+    if cols.updated:
         prev = c["previous"]
-        ident.append(
-            box(
-                "previous",
-                x_prev,
-                WIDTH_PREVIOUS,
-                [
-                    (
-                        _n("Studies included in previous version of review", prev["studies"]),
-                        0,
-                        False,
-                    ),
-                    ("", 0, False),
-                    (
-                        _n(
-                            "Reports of studies included in previous version of review",
-                            prev["reports"],
-                        ),
-                        0,
-                        False,
-                    ),
-                ],
-            )
-        )
-    rows.append(ident)
+        reports = "Reports of studies included in previous version of review"
+        previous: Items = [
+            (_n("Studies included in previous version of review", prev["studies"]), 0, False),
+            ("", 0, False),
+            (_n(reports, prev["reports"]), 0, False),
+        ]
+        row.append(_box("previous", cols.previous, WIDTH_PREVIOUS, previous, size))
+    return row
 
-    # Screening
+
+def _screening_rows(c: dict[str, Any], cols: _Columns, size: float) -> list[list[Box]]:
     reasons = c["excluded_full_text"]
-    excluded_items = (
+    excluded_items: Items = (
         [("Reports excluded:", 0, False)] + [(_n(r, n), 1, False) for r, n in reasons.items()]
         if reasons
         else [(_n("Reports excluded", 0), 0, False)]
@@ -229,88 +226,65 @@ def _layout(c: dict[str, Any], size: float, title: str | None) -> _Diagram:
         excluded_items.append(
             (_n("Reports awaiting assessment", c["reports_awaiting_assessment"]), 0, False)
         )
-    screened_items = [(_n("Records excluded", c["excluded_screening"]), 0, False)]
+    screened_items: Items = [(_n("Records excluded", c["excluded_screening"]), 0, False)]
     if c["records_awaiting_screening"]:
         screened_items.append(
             (_n("Records awaiting screening", c["records_awaiting_screening"]), 0, False)
         )
-    screening = [
+
+    def main(role: str, label: str, key: str) -> Box:
+        return _box(role, cols.main, WIDTH_MAIN, [(_n(label, c[key]), 0, False)], size)
+
+    not_retrieved = [(_n("Reports not retrieved", c["reports_not_retrieved"]), 0, False)]
+    return [
         [
-            box(
-                "screened", x_main, WIDTH_MAIN, [(_n("Records screened", c["screened"]), 0, False)]
-            ),
-            box("excluded_screening", x_side, WIDTH_SIDE, screened_items),
+            main("screened", "Records screened", "screened"),
+            _box("excluded_screening", cols.side, WIDTH_SIDE, screened_items, size),
         ],
         [
-            box(
-                "reports_sought",
-                x_main,
-                WIDTH_MAIN,
-                [(_n("Reports sought for retrieval", c["reports_sought"]), 0, False)],
-            ),
-            box(
-                "reports_not_retrieved",
-                x_side,
-                WIDTH_SIDE,
-                [(_n("Reports not retrieved", c["reports_not_retrieved"]), 0, False)],
-            ),
+            main("reports_sought", "Reports sought for retrieval", "reports_sought"),
+            _box("reports_not_retrieved", cols.side, WIDTH_SIDE, not_retrieved, size),
         ],
         [
-            box(
-                "reports_assessed",
-                x_main,
-                WIDTH_MAIN,
-                [(_n("Reports assessed for eligibility", c["reports_assessed"]), 0, False)],
-            ),
-            box("excluded_full_text", x_side, WIDTH_SIDE, excluded_items),
+            main("reports_assessed", "Reports assessed for eligibility", "reports_assessed"),
+            _box("excluded_full_text", cols.side, WIDTH_SIDE, excluded_items, size),
         ],
     ]
-    rows += screening
 
-    # Included
-    if updated:
-        rows.append(
-            [
-                box(
-                    "new_included",
-                    x_main,
-                    WIDTH_MAIN,
-                    [
-                        (_n("New studies included in review", c["new_studies"]), 0, False),
-                        (_n("Reports of new included studies", c["new_reports"]), 0, False),
-                    ],
-                )
-            ]
-        )
-        rows.append(
-            [
-                box(
-                    "total_included",
-                    x_main,
-                    WIDTH_MAIN,
-                    [
-                        (_n("Total studies included in review", c["total_studies"]), 0, False),
-                        (_n("Reports of total included studies", c["total_reports"]), 0, False),
-                    ],
-                )
-            ]
-        )
-    else:
-        rows.append(
-            [
-                box(
-                    "included",
-                    x_main,
-                    WIDTH_MAIN,
-                    [
-                        (_n("Studies included in review", c["new_studies"]), 0, False),
-                        (_n("Reports of included studies", c["new_reports"]), 0, False),
-                    ],
-                )
-            ]
-        )
 
-    # Place rows: every box of a row as tall as the row's tallest; phase labels must fit.
+def _included_rows(c: dict[str, Any], cols: _Columns, size: float) -> list[list[Box]]:
+    def included(role: str, studies: str, reports: str, prefix: str) -> list[Box]:
+        items: Items = [
+            (_n(studies, c[f"{prefix}_studies"]), 0, False),
+            (_n(reports, c[f"{prefix}_reports"]), 0, False),
+        ]
+        return [_box(role, cols.main, WIDTH_MAIN, items, size)]
+
+    if cols.updated:
+        return [
+            included(
+                "new_included",
+                "New studies included in review",
+                "Reports of new included studies",
+                "new",
+            ),
+            included(
+                "total_included",
+                "Total studies included in review",
+                "Reports of total included studies",
+                "total",
+            ),
+        ]
+    return [
+        included("included", "Studies included in review", "Reports of included studies", "new")
+    ]
+
+
+def _place_rows(
+    rows: list[list[Box]], y: float, size: float, updated: bool
+) -> tuple[list[Box], list[float], list[float], float]:
+    """Every box of a row as tall as the row's tallest; phase labels must fit. Returns the
+    boxes in drawing order, each row's top and bottom, and the diagram's height."""
     phase_min = {
         name: text_width(name, size, True) + 0.2
         for name in ("Identification", "Screening", "Included")
@@ -330,14 +304,17 @@ def _layout(c: dict[str, Any], size: float, title: str | None) -> _Diagram:
         tops.append(y)
         bottoms.append(y + height)
         y += height + (ROW_GAP if i else 0.18)
-    height = y - ROW_GAP + MARGIN
+    return boxes, tops, bottoms, y - ROW_GAP + MARGIN
 
-    by_role = {b.role: b for b in boxes}
+
+def _arrows(by_role: dict[str, Box], cols: _Columns) -> list[list[tuple[float, float]]]:
+    """Down the main column, across to each exclusion box, and from the previous studies
+    to the total."""
     main_flow = ["identified", "screened", "reports_sought", "reports_assessed"]
-    main_flow += ["new_included", "total_included"] if updated else ["included"]
+    main_flow += ["new_included", "total_included"] if cols.updated else ["included"]
     arrows: list[list[tuple[float, float]]] = []
     for a, b in pairwise(main_flow):
-        cx = x_main + WIDTH_MAIN / 2
+        cx = cols.main + WIDTH_MAIN / 2
         arrows.append([(cx, by_role[a].y + by_role[a].height), (cx, by_role[b].y)])
     for left, right in (
         ("identified", "removed"),
@@ -346,19 +323,13 @@ def _layout(c: dict[str, Any], size: float, title: str | None) -> _Diagram:
         ("reports_assessed", "excluded_full_text"),
     ):
         mid = by_role[left].y + by_role[left].height / 2
-        arrows.append([(x_main + WIDTH_MAIN, mid), (by_role[right].x, mid)])
-    if updated:
+        arrows.append([(cols.main + WIDTH_MAIN, mid), (by_role[right].x, mid)])
+    if cols.updated:
         prev, total = by_role["previous"], by_role["total_included"]
-        cx = x_prev + WIDTH_PREVIOUS / 2
+        cx = cols.previous + WIDTH_PREVIOUS / 2
         mid = total.y + total.height / 2
-        arrows.append([(cx, prev.y + prev.height), (cx, mid), (x_main, mid)])
-
-    phases = [
-        ("Identification", tops[1], bottoms[1]),
-        ("Screening", tops[2], bottoms[4]),
-        ("Included", tops[5], bottoms[-1]),
-    ]
-    return _Diagram(width, height, boxes, arrows, phases, MARGIN, title_lines)
+        arrows.append([(cx, prev.y + prev.height), (cx, mid), (cols.main, mid)])
+    return arrows
 
 
 # ---------------------------------------------------------------------- drawing
@@ -367,86 +338,72 @@ def _layout(c: dict[str, Any], size: float, title: str | None) -> _Diagram:
 def draw(counts: dict[str, Any], title: str | None = None, fontsize: float = FONT_SIZE) -> Figure:
     """Draw validated counts (:func:`livingmeta.report.prisma.validate_counts`)."""
     diagram = _layout(counts, fontsize, title)
-    fig = Figure(figsize=(diagram.width, diagram.height))
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, diagram.width)
-    ax.set_ylim(diagram.height, 0)
-    ax.set_axis_off()
-    ax.set_label("prisma")
-    pitch = PITCH * fontsize / 72
-
+    fig, ax = inch_figure(diagram.width, diagram.height, "prisma")
     for i, text in enumerate(diagram.title):
         y = MARGIN + i * PITCH * (fontsize + 1.5) / 72
         _text(ax, MARGIN, y, text, fontsize + 1.5, bold=True, label="title")
     for name, top, bottom in diagram.phases:
-        ax.add_patch(
-            FancyBboxPatch(
-                (diagram.bar_x, top),
-                BAR_WIDTH,
-                bottom - top,
-                boxstyle="round,pad=0,rounding_size=0.06",
-                facecolor=PHASE,
-                edgecolor="none",
-                label=f"phase:{name}",
-            )
-        )
-        ax.text(
-            diagram.bar_x + BAR_WIDTH / 2,
-            (top + bottom) / 2,
-            name,
-            rotation=90,
-            ha="center",
-            va="center",
-            fontproperties=font(fontsize, True),
-            color=INK,
-            parse_math=False,
-            label=f"phase:{name}",
-        )
+        _draw_phase(ax, diagram.bar_x, name, top, bottom, fontsize)
     for b in diagram.boxes:
-        rounded = b.role.startswith("heading")
-        ax.add_patch(
-            FancyBboxPatch(
-                (b.x, b.y),
-                b.width,
-                b.height,
-                boxstyle="round,pad=0,rounding_size=0.06" if rounded else "square,pad=0",
-                facecolor=b.fill,
-                edgecolor="none" if rounded else INK,
-                linewidth=LINE_WIDTH,
-                label=b.role,
-            )
-        )
-        block = len(b.lines) * pitch
-        top = b.y + (b.height - block) / 2  # text block centred vertically in its box
-        for i, line in enumerate(b.lines):
-            if not line.text:
-                continue
-            y = top + i * pitch + pitch / 2
-            if b.center:
-                _text(
-                    ax,
-                    b.x + b.width / 2,
-                    y,
-                    line.text,
-                    fontsize,
-                    bold=line.bold,
-                    label=b.role,
-                    ha="center",
-                )
-            else:
-                _text(
-                    ax,
-                    b.x + PAD + line.indent,
-                    y,
-                    line.text,
-                    fontsize,
-                    bold=line.bold,
-                    label=b.role,
-                )
+        _draw_box(ax, b, fontsize)
     for points in diagram.arrows:
         _arrow(ax, points)
     return fig
+
+
+def _draw_phase(ax: Axes, x: float, name: str, top: float, bottom: float, size: float) -> None:
+    """A phase bar ("Identification", "Screening", "Included") with its rotated label."""
+    ax.add_patch(
+        FancyBboxPatch(
+            (x, top),
+            BAR_WIDTH,
+            bottom - top,
+            boxstyle="round,pad=0,rounding_size=0.06",
+            facecolor=PHASE,
+            edgecolor="none",
+            label=f"phase:{name}",
+        )
+    )
+    ax.text(
+        x + BAR_WIDTH / 2,
+        (top + bottom) / 2,
+        name,
+        rotation=90,
+        ha="center",
+        va="center",
+        fontproperties=font(size, True),
+        color=INK,
+        parse_math=False,
+        label=f"phase:{name}",
+    )
+
+
+def _draw_box(ax: Axes, b: Box, size: float) -> None:
+    """A box and its lines, the text block centred vertically."""
+    rounded = b.role.startswith("heading")
+    ax.add_patch(
+        FancyBboxPatch(
+            (b.x, b.y),
+            b.width,
+            b.height,
+            boxstyle="round,pad=0,rounding_size=0.06" if rounded else "square,pad=0",
+            facecolor=b.fill,
+            edgecolor="none" if rounded else INK,
+            linewidth=LINE_WIDTH,
+            label=b.role,
+        )
+    )
+    pitch = PITCH * size / 72
+    top = b.y + (b.height - len(b.lines) * pitch) / 2
+    for i, line in enumerate(b.lines):
+        if not line.text:
+            continue
+        y = top + i * pitch + pitch / 2
+        if b.center:
+            x, align = b.x + b.width / 2, "center"
+        else:
+            x, align = b.x + PAD + line.indent, "left"
+        _text(ax, x, y, line.text, size, bold=line.bold, label=b.role, ha=align)
 
 
 def _arrow(ax: Axes, points: list[tuple[float, float]]) -> None:

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from livingmeta.atomic import write_text
+from livingmeta.csvsafe import cell
+from livingmeta.files import write_text
 from livingmeta.retrieval.records import normalise_doi
 from livingmeta.retrieval.registry import Candidate, Registry
 
@@ -116,21 +117,11 @@ def write_candidates(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in rows:
-            writer.writerow([_cell(row[k]) for k in COLUMNS])
+            writer.writerow([cell(row[k]) for k in COLUMNS])
         text = buffer.getvalue()
     else:
         raise ValueError(f"candidate export must end in .csv or .jsonl, got {target.name!r}")
     write_text(target, text)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:

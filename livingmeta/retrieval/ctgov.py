@@ -228,6 +228,17 @@ def parse_study(study: Mapping[str, Any], source: str = SOURCE) -> Record:
     )
 
 
+#: What decoding an untrusted body can raise. RecursionError comes from JSON nested
+#: thousands deep: a hostile or broken server's problem, so this source's failure.
+_PARSE_ERRORS = (ValueError, TypeError, AttributeError, UnicodeDecodeError, RecursionError)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to be a ClinicalTrials.gov response"
+    return str(exc)[:300]
+
+
 def parse_page(content: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     """Decode and validate one ``/studies`` page (a JSON object with a ``studies`` list).
 
@@ -241,8 +252,8 @@ def parse_page(content: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     else:
         try:
             page = json.loads(content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise SourceError(SOURCE, f"malformed JSON page: {exc}") from None
+        except _PARSE_ERRORS as exc:
+            raise SourceError(SOURCE, f"malformed JSON page: {_why(exc)}") from None
     if not isinstance(page, Mapping) or not isinstance(page.get("studies"), list):
         keys = sorted(page)[:10] if isinstance(page, Mapping) else type(page).__name__
         raise SourceError(SOURCE, f"page without a 'studies' list (got {keys})")
@@ -348,8 +359,8 @@ class CtgovClient:
         response = self.transport.get(self.base_url + "version")
         try:
             body = json.loads(response.content)
-        except ValueError as exc:
-            raise SourceError(SOURCE, f"malformed /version JSON: {exc}") from None
+        except _PARSE_ERRORS as exc:
+            raise SourceError(SOURCE, f"malformed /version JSON: {_why(exc)}") from None
         stamp = body.get("dataTimestamp") if isinstance(body, Mapping) else None
         if not isinstance(stamp, str) or not stamp:
             raise SourceError(SOURCE, "/version response without dataTimestamp")
@@ -441,9 +452,9 @@ class CtgovClient:
                 studies_seen += 1
                 try:
                     record = parse_study(study)
-                except (ValueError, TypeError, AttributeError) as exc:
+                except _PARSE_ERRORS as exc:
                     raise SourceError(
-                        SOURCE, f"unparseable study on page {len(pages)}: {exc}"
+                        SOURCE, f"unparseable study on page {len(pages)}: {_why(exc)}"
                     ) from None
                 nct = record.record_id.partition(":")[2]
                 if nct in seen:
@@ -488,8 +499,8 @@ class CtgovClient:
         try:
             body = json.loads(response.content)
             return parse_study(body), response.content
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise SourceError(SOURCE, f"unparseable study {nct}: {exc}") from None
+        except _PARSE_ERRORS as exc:
+            raise SourceError(SOURCE, f"unparseable study {nct}: {_why(exc)}") from None
 
 
 def _total_count(page: Mapping[str, Any]) -> int:

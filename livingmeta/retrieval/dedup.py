@@ -13,12 +13,19 @@ Evidence, strongest first:
   (``BACKGROUND`` references are reading lists, not reports, and are ignored);
 * ``nct_ids_in_text`` (an NCT number printed in the abstract): linked, but with the
   reason ``nct_in_text`` so that reviewers can see it is weaker evidence;
-* fuzzy title similarity (rapidfuzz ``token_sort_ratio`` on normalised titles, years within
-  one, same first-author family name when both have authors) for records with no shared id.
+* for records with no shared id, title and citation: candidates come from title blocking
+  and from the same volume and first page (:mod:`livingmeta.retrieval.fuzzy_pairs`), and
+  :mod:`livingmeta.retrieval.pair_rules` decides whether each pair is a duplicate record, a
+  linked report of the same study, doubtful (the manual queue) or different.
 
-Links never merge two different trials: a union that would put two different NCT ids in one
-cluster is refused and sent to the manual ``doubtful`` queue instead (a pooled analysis of
-two trials stays its own report, linked to neither).
+A PMID or DOI shared by records whose titles do not fit each other (a supplement's DOI on
+its abstracts) links nothing and is queued. Links never merge two different trials: a union
+that would put two different NCT ids in one cluster is refused and sent to the manual
+``doubtful`` queue instead (a pooled analysis of two trials stays its own report, linked to
+neither).
+
+Two partitions come out of the links: clusters (studies: all links) and duplicate groups
+(articles: :data:`DUPLICATE_REASONS` links only, :func:`duplicate_groups`).
 """
 
 from __future__ import annotations
@@ -28,12 +35,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from livingmeta.retrieval.records import NCT_PATTERN, Record, normalise_doi
-from livingmeta.retrieval.title_match import (
-    first_author_family,
-    normalise_title,
-    similar_title_pairs,
+from livingmeta.retrieval.bib_fields import FieldTable
+from livingmeta.retrieval.fuzzy_pairs import ScoredPair, classified_pairs
+from livingmeta.retrieval.pair_rules import (
+    FUZZY_TITLE,
+    SAME_CITATION,
+    Citation,
+    Outcome,
+    compare_citation,
 )
+from livingmeta.retrieval.records import NCT_PATTERN, Record, normalise_doi
+from livingmeta.retrieval.title_match import MIN_TITLE_TOKENS
 
 # Link reasons, strongest first; the order is also the order links are applied in.
 MANUAL = "manual"
@@ -43,14 +55,20 @@ OTHER_ID = "other_id"
 NCT = "nct"
 LINKED_PMID = "linked_pmid"
 NCT_IN_TEXT = "nct_in_text"
-FUZZY_TITLE = "fuzzy_title"
 EXACT_REASONS = (PMID, DOI, OTHER_ID, NCT, LINKED_PMID, NCT_IN_TEXT)
 
+#: Reasons that say two records are the same article (a duplicate record, removed in
+#: PRISMA). Every other reason says they report the same study (linked reports: a
+#: conference abstract and its article, a trial registration and its results paper), which
+#: keeps both records in one cluster but removes neither as a duplicate.
+DUPLICATE_REASONS = frozenset({MANUAL, PMID, DOI, FUZZY_TITLE, SAME_CITATION})
+
 # Reasons a pair lands in the manual queue instead of being linked.
-DOUBTFUL_SCORE = "fuzzy_title_doubtful"
-DOUBTFUL_AUTHOR = "fuzzy_title_author_differs"
-DOUBTFUL_IDS = "fuzzy_title_conflicting_ids"
+# (The reasons of fuzzy pairs are defined in :mod:`livingmeta.retrieval.pair_rules`.)
 DOUBTFUL_TRIALS = "conflicting_trials"
+DOUBTFUL_CHAIN = "duplicate_chain_conflict"
+#: Suffix of ``pmid``/``doi``: an identifier shared by records whose titles do not fit.
+ID_TITLE_DIFFERS = "_title_differs"
 
 DEFAULT_THRESHOLD = 0.93
 DEFAULT_DOUBTFUL_THRESHOLD = 0.85
@@ -127,6 +145,31 @@ class DedupResult:
     doubtful: tuple[DoubtfulPair, ...]
 
 
+def duplicate_groups(record_ids: Iterable[str], links: Iterable[Link]) -> list[list[str]]:
+    """Groups of records that are the same article: components of the duplicate links only.
+
+    Clusters (all links) are studies; these groups are what PRISMA removes as duplicates.
+    Every record is in exactly one group (singletons included), groups and members sorted.
+    """
+    parent = {rid: rid for rid in record_ids}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for link in links:
+        if link.reason in DUPLICATE_REASONS:
+            ra, rb = find(link.record_a), find(link.record_b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for rid in sorted(parent):
+        groups[find(rid)].append(rid)
+    return sorted(groups.values())
+
+
 def trial_aliases(records: Iterable[Record]) -> dict[str, str]:
     """Map every NCT id a registry record carries (its aliases) to its current id."""
     aliases: dict[str, str] = {}
@@ -164,7 +207,7 @@ def find_links(
     *,
     block_keys: int = 3,
 ) -> DedupResult:
-    """Link records by shared ids, then by fuzzy title, without merging different trials.
+    """Link records by shared ids, then by title and citation, without merging different trials.
 
     Parameters
     ----------
@@ -172,10 +215,10 @@ def find_links(
         All records of the registry (any order; they are sorted by ``record_id`` here so
         the result does not depend on arrival order).
     threshold
-        Minimum title similarity (0-1, rapidfuzz ``token_sort_ratio``) for an automatic
-        fuzzy link.
+        Minimum title similarity (0-1, rapidfuzz ``token_sort_ratio``) for "the same
+        title" (:func:`~livingmeta.retrieval.pair_rules.classify_pair` decides the rest).
     doubtful_threshold
-        Pairs scoring in ``[doubtful_threshold, threshold)`` go to the manual queue.
+        Titles scoring in ``[doubtful_threshold, threshold)`` may go to the manual queue.
     decisions
         Reviewer decisions from the manual queue: ``"same"`` pairs are linked (reason
         ``manual``) before anything else, ``"different"`` pairs are never linked. Decided
@@ -204,25 +247,19 @@ def find_links(
     ids = [r.record_id for r in ordered]
     index = {rid: i for i, rid in enumerate(ids)}
     aliases = trial_aliases(ordered)
-    linker = _Linker(ids, [record_trials(r, aliases) for r in ordered])
+    fields = FieldTable(ordered)
+    linker = _Linker(ids, [record_trials(r, aliases) for r in ordered], fields)
 
-    decided: dict[tuple[str, str], DoubtfulPair] = {}
-    for pair in decisions:
-        if pair.decision not in DECISIONS:
-            raise ValueError(f"decision must be one of {DECISIONS}, got {pair.decision!r}")
-        a, b = sorted((pair.record_a, pair.record_b))
-        if pair.decision:
-            decided[(a, b)] = DoubtfulPair(a, b, pair.reason, pair.score, pair.decision)
+    decided = _decided_pairs(decisions)
     linker.blocked = {key for key, p in decided.items() if p.decision == "different"}
     for (a, b), pair in sorted(decided.items()):
         if pair.decision == "same" and a in index and b in index:
             linker.propose(index[a], index[b], MANUAL, 1.0, force=True)
 
-    for reason, i, j in _exact_pairs(ordered, aliases):
+    for reason, i, j in _exact_pairs(ordered, aliases, fields, linker.doubtful):
         linker.propose(i, j, reason, 1.0)
-    fuzzy = _fuzzy_candidates(ordered, threshold, doubtful_threshold, linker, block_keys)
-    for i, j, score in fuzzy:
-        linker.propose(i, j, FUZZY_TITLE, score)
+    pairs = classified_pairs(ordered, fields, threshold, doubtful_threshold, block_keys)
+    _apply_verdicts(pairs, linker)
 
     queue = dict(decided)
     for pair in linker.doubtful:
@@ -233,43 +270,132 @@ def find_links(
     return DedupResult(tuple(sorted(linker.links)), tuple(sorted(queue.values())))
 
 
-class _Linker:
-    """Union-find over record indices that refuses to merge two different trials."""
+def _decided_pairs(decisions: Iterable[DoubtfulPair]) -> dict[tuple[str, str], DoubtfulPair]:
+    decided: dict[tuple[str, str], DoubtfulPair] = {}
+    for pair in decisions:
+        if pair.decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, got {pair.decision!r}")
+        a, b = sorted((pair.record_a, pair.record_b))
+        if pair.decision:
+            decided[(a, b)] = DoubtfulPair(a, b, pair.reason, pair.score, pair.decision)
+    return decided
 
-    def __init__(self, ids: list[str], trials: list[frozenset[str]]) -> None:
+
+def _apply_verdicts(pairs: list[ScoredPair], linker: _Linker) -> None:
+    """Duplicates first (best title first), then linked reports; doubtful pairs queued.
+
+    Pairs an identifier already made duplicates get no second, fuzzy link.
+    """
+    by_id = [linker.find_dup(k) for k in range(len(linker.ids))]
+    for pair in pairs:
+        if by_id[pair.i] == by_id[pair.j]:
+            continue
+        if pair.verdict.outcome is Outcome.DUPLICATE:
+            linker.propose_duplicate(pair.i, pair.j, pair.verdict.reason, pair.score)
+    for pair in pairs:
+        if by_id[pair.i] == by_id[pair.j]:
+            continue
+        outcome, reason = pair.verdict.outcome, pair.verdict.reason
+        if outcome is Outcome.LINKED_REPORT:
+            if linker.find(pair.i) != linker.find(pair.j):
+                linker.propose(pair.i, pair.j, reason, pair.score)
+        elif outcome is Outcome.DOUBTFUL and linker.find_dup(pair.i) != linker.find_dup(pair.j):
+            a, b = sorted((linker.ids[pair.i], linker.ids[pair.j]))
+            linker.doubtful.append(DoubtfulPair(a, b, reason, pair.score))
+
+
+class _Linker:
+    """Union-find over record indices that refuses to merge two different trials.
+
+    Two partitions are kept: clusters (studies: every accepted link) and duplicate groups
+    (articles: duplicate links only, a refinement of the clusters). A fuzzy duplicate link
+    that would put two records with conflicting citations or ids into one duplicate group
+    (a chain A~B~C where A and C cannot be one article) is refused and queued instead.
+    """
+
+    def __init__(self, ids: list[str], trials: list[frozenset[str]], fields: FieldTable) -> None:
         self.ids = ids
+        self.fields = fields
         self.parent = list(range(len(ids)))
         self.trials = trials  # per root: the trial ids of its component
+        self.dup_parent = list(range(len(ids)))
+        self.dup_members: dict[int, list[int]] = {}
         self.links: set[Link] = set()
         self.doubtful: list[DoubtfulPair] = []
         self.blocked: set[tuple[str, str]] = set()
 
     def find(self, i: int) -> int:
-        root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return root
+        return _find(self.parent, i)
 
-    def propose(self, i: int, j: int, reason: str, score: float, *, force: bool = False) -> None:
+    def find_dup(self, i: int) -> int:
+        return _find(self.dup_parent, i)
+
+    def propose(self, i: int, j: int, reason: str, score: float, *, force: bool = False) -> bool:
+        """Link ``i`` and ``j``; return whether the link was accepted."""
         a, b = sorted((self.ids[i], self.ids[j]))
         if a == b or (a, b) in self.blocked:
-            return
+            return False
         ri, rj = self.find(i), self.find(j)
         ti, tj = self.trials[ri], self.trials[rj]
         if ri != rj and ti and tj and ti != tj and not force:
             pair = DoubtfulPair(a, b, f"{DOUBTFUL_TRIALS}:{reason}", round(score, 4))
             self.doubtful.append(pair)
-            return
+            return False
         self.links.add(Link(a, b, reason, round(score, 4)))
         if ri != rj:
             self.parent[rj] = ri
             self.trials[ri] = ti | tj
+        if reason in DUPLICATE_REASONS:
+            self._merge_dup(i, j)
+        return True
+
+    def propose_duplicate(self, i: int, j: int, reason: str, score: float) -> None:
+        """Propose a fuzzy duplicate link, guarded against chaining unrelated records."""
+        di, dj = self.find_dup(i), self.find_dup(j)
+        if di != dj and self._groups_conflict(di, dj):
+            a, b = sorted((self.ids[i], self.ids[j]))
+            self.doubtful.append(DoubtfulPair(a, b, DOUBTFUL_CHAIN, round(score, 4)))
+            return
+        self.propose(i, j, reason, score)
+
+    def _members(self, root: int) -> list[int]:
+        return self.dup_members.get(root, [root])
+
+    def _groups_conflict(self, di: int, dj: int) -> bool:
+        return any(
+            compare_citation(self.fields[x], self.fields[y]) is Citation.CONFLICT
+            for x in self._members(di)
+            for y in self._members(dj)
+        )
+
+    def _merge_dup(self, i: int, j: int) -> None:
+        di, dj = self.find_dup(i), self.find_dup(j)
+        if di != dj:
+            self.dup_parent[dj] = di
+            self.dup_members[di] = self._members(di) + self.dup_members.pop(dj, [dj])
 
 
-def _exact_pairs(records: list[Record], aliases: Mapping[str, str]) -> list[tuple[str, int, int]]:
-    """Pairs sharing an id, as (reason, i, j), each group linked as a star to its hub."""
+def _find(parent: list[int], i: int) -> int:
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:
+        parent[i], i = root, parent[i]
+    return root
+
+
+def _exact_pairs(
+    records: list[Record],
+    aliases: Mapping[str, str],
+    fields: FieldTable,
+    doubtful: list[DoubtfulPair],
+) -> list[tuple[str, int, int]]:
+    """Pairs sharing an id, as (reason, i, j), each group linked as a star to its hub.
+
+    A PMID or DOI shared by records with clearly different titles (a supplement's DOI on
+    every abstract in it, a book's DOI on its chapters) is not linked: the pair goes to
+    ``doubtful`` instead (:func:`_star_by_title`).
+    """
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     weak: dict[str, list[int]] = defaultdict(list)
     for i, record in enumerate(records):
@@ -291,8 +417,12 @@ def _exact_pairs(records: list[Record], aliases: Mapping[str, str]) -> list[tupl
 
     pairs: list[tuple[str, int, int]] = []
     for (reason, _key), members in groups.items():
-        if len(members) > 1:
-            hub = _hub(records, members)
+        if len(members) < 2:
+            continue
+        hub = _hub(records, members)
+        if reason in (PMID, DOI):
+            pairs.extend(_star_by_title(reason, hub, members, records, fields.titles, doubtful))
+        else:
             pairs.extend((reason, hub, m) for m in members if m != hub)
     pmid_hub = {key: _hub(records, m) for (reason, key), m in groups.items() if reason == PMID}
     for i, record in enumerate(records):
@@ -312,6 +442,45 @@ def _exact_pairs(records: list[Record], aliases: Mapping[str, str]) -> list[tupl
     order = {reason: k for k, reason in enumerate(EXACT_REASONS)}
     pairs.sort(key=lambda p: (order[p[0]], min(p[1], p[2]), max(p[1], p[2])))
     return pairs
+
+
+def _star_by_title(
+    reason: str,
+    hub: int,
+    members: list[int],
+    records: list[Record],
+    titles: list[str],
+    doubtful: list[DoubtfulPair],
+) -> list[tuple[str, int, int]]:
+    """Link each member sharing the id to the first earlier member whose title fits it.
+
+    A member whose title fits none of them is queued against the hub with the reason
+    ``<reason>_title_differs``.
+    """
+    ordered = [hub, *sorted(m for m in members if m != hub)]
+    pairs = []
+    for k, m in enumerate(ordered[1:], start=1):
+        fits = next((o for o in ordered[:k] if titles_fit(titles[o], titles[m])), None)
+        if fits is not None:
+            pairs.append((reason, fits, m))
+            continue
+        a, b = sorted((records[hub].record_id, records[m].record_id))
+        doubtful.append(DoubtfulPair(a, b, f"{reason}{ID_TITLE_DIFFERS}", 1.0))
+    return pairs
+
+
+def titles_fit(a: str, b: str) -> bool:
+    """Whether two titles can belong to one article: at least half of the shorter's words.
+
+    Why half: copies of one article keep most words of the shorter title even when one is
+    cut, translated in brackets or missing its subtitle; an abstract book's title and an
+    abstract's, or a book's and a chapter's, share almost none. A title too short to judge
+    (or missing) fits anything, since an identifier is then the only evidence there is.
+    """
+    words_a, words_b = set(a.split()), set(b.split())
+    if min(len(words_a), len(words_b)) < MIN_TITLE_TOKENS:
+        return True
+    return 2 * len(words_a & words_b) >= min(len(words_a), len(words_b))
 
 
 def _hub(records: list[Record], members: list[int]) -> int:
@@ -341,49 +510,3 @@ def _other_id_key(value: str) -> str | None:
     if prefix.strip().lower() not in _REGISTRY_NAMES:
         return None
     return key if len(key) >= 6 and any(ch.isdigit() for ch in key) else None
-
-
-def _fuzzy_candidates(
-    records: list[Record],
-    threshold: float,
-    doubtful_threshold: float,
-    linker: _Linker,
-    block_keys: int,
-) -> list[tuple[int, int, float]]:
-    """Fuzzy pairs to link (sorted best first); doubtful ones go straight to the queue."""
-    titles = [normalise_title(r.title or "") for r in records]
-    years = [r.year for r in records]
-    scored = similar_title_pairs(titles, years, doubtful_threshold * 100, block_keys)
-    authors = [first_author_family(r.authors) for r in records]
-    accepted: list[tuple[int, int, float]] = []
-    for (i, j), raw in scored.items():
-        if linker.find(i) == linker.find(j):
-            continue
-        if raw < 100 and titles[i].replace(" ", "") == titles[j].replace(" ", ""):
-            # Only spacing differs ("randomizedcontrolled trial"): token_sort_ratio
-            # punishes the merged word because it moves in the sort, but it is the same title.
-            raw = 100.0
-        score = raw / 100
-        a, b = records[i], records[j]
-        author_differs = bool(authors[i] and authors[j] and authors[i] != authors[j])
-        ids_conflict = _ids_conflict(a, b)
-        pair_ids = sorted((a.record_id, b.record_id))
-        if score < threshold:
-            if not author_differs and not ids_conflict:
-                linker.doubtful.append(DoubtfulPair(*pair_ids, DOUBTFUL_SCORE, round(score, 4)))
-        elif author_differs:
-            linker.doubtful.append(DoubtfulPair(*pair_ids, DOUBTFUL_AUTHOR, round(score, 4)))
-        elif ids_conflict:
-            linker.doubtful.append(DoubtfulPair(*pair_ids, DOUBTFUL_IDS, round(score, 4)))
-        else:
-            accepted.append((i, j, score))
-    accepted.sort(key=lambda p: (-p[2], p[0], p[1]))
-    return accepted
-
-
-def _ids_conflict(a: Record, b: Record) -> bool:
-    # Two different PMIDs or DOIs are two different articles, however alike the titles.
-    if a.pmid and b.pmid and a.pmid != b.pmid:
-        return True
-    doi_a, doi_b = normalise_doi(a.doi), normalise_doi(b.doi)
-    return bool(doi_a and doi_b and doi_a != doi_b)

@@ -32,6 +32,7 @@ Completeness rules (a living review must never mistake "fetch failed" for "nothi
 from __future__ import annotations
 
 import io
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from typing import Any
 
 from livingmeta.retrieval.http import HttpResponse, HttpTransport, RetryPolicy, SourceError
 from livingmeta.retrieval.records import Record
+
+log = logging.getLogger(__name__)
 
 SOURCE = "pubmed"
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -190,7 +193,9 @@ class EfetchBatch:
 
 @dataclass(frozen=True)
 class EfetchResult:
-    """Parsed records plus the raw batches (for the snapshot) and any PMIDs not returned."""
+    """Parsed records plus the raw batches (for the snapshot), any PMIDs not returned, and
+    any returned without being asked for (``unexpected``: reported, left out of ``records``).
+    """
 
     records: tuple[Record, ...]
     batches: tuple[EfetchBatch, ...]
@@ -435,6 +440,11 @@ class EutilsClient:
         returned = {r.pmid for r in records if r.pmid}
         missing = tuple(p for p in wanted if p not in returned)
         unexpected = tuple(sorted(returned - set(wanted), key=int))
+        if unexpected:
+            # Never queue what was not asked for: a confused or hostile server's extras.
+            log.warning("EFetch returned PMIDs not requested, refused: %s", unexpected[:20])
+            asked = set(wanted)
+            records = [r for r in records if r.pmid in asked]
         if missing and not allow_missing:
             shown = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
             raise SourceError(

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import tenacity
@@ -83,6 +83,14 @@ class SourceError(RuntimeError):
 
 class TruncatedBodyError(requests.exceptions.RequestException):
     """The body was shorter than the ``Content-Length`` the server announced."""
+
+
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """The response did not complete within the attempt's overall deadline.
+
+    A read timeout only bounds the silence between two packets; a server that sends one
+    byte every few seconds never trips it. This bounds the whole attempt.
+    """
 
 
 class _RetryableStatus(Exception):
@@ -273,7 +281,12 @@ class RetryPolicy:
     Defaults: 5 attempts, backoff 2 s, 4 s, 8 s ... capped at 60 s, plus up to 1 s of
     random jitter so that parallel clients do not retry in lockstep. A ``Retry-After``
     longer than ``max_retry_after`` is not waited out: the run fails now and the next
-    scheduled run tries again, which is cheaper than blocking a workflow for an hour.
+    scheduled run tries again, which is cheaper than blocking a workflow for an hour. One
+    shorter than the backoff (``0``, or a date in the past) waits the backoff instead, so
+    a server cannot turn the retries into a burst. Each attempt must complete within
+    ``attempt_deadline`` seconds and all attempts within ``total_deadline``, so a server
+    that trickles bytes cannot hold an unattended run for hours. At most
+    ``max_redirects`` redirects are followed, and only within the request's origin.
     """
 
     max_attempts: int = 5
@@ -281,10 +294,15 @@ class RetryPolicy:
     maximum: float = 60.0
     jitter: float = 1.0
     max_retry_after: float = 300.0
+    attempt_deadline: float = 300.0
+    total_deadline: float = 1200.0
+    max_redirects: int = 5
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
+        if self.attempt_deadline <= 0 or self.total_deadline <= 0:
+            raise ValueError("deadlines must be positive seconds")
 
 
 @dataclass
@@ -301,9 +319,10 @@ class _Wait:
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
+        backoff = float(self.fallback(retry_state))
         if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
-            return exc.retry_after
-        return float(self.fallback(retry_state))
+            return max(exc.retry_after, backoff)
+        return backoff
 
 
 class HttpTransport:
@@ -405,7 +424,10 @@ class HttpTransport:
             return self._send_once(method, url, params=params, data=data)
 
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.retry.max_attempts),
+            stop=(
+                tenacity.stop_after_attempt(self.retry.max_attempts)
+                | tenacity.stop_after_delay(self.retry.total_deadline)
+            ),
             wait=_Wait(self.retry),
             retry=tenacity.retry_if_exception(self._should_retry),
             sleep=self._sleep,
@@ -482,11 +504,12 @@ class HttpTransport:
     def _send_once(
         self, method: str, url: str, *, params: Params | None, data: Params | None
     ) -> requests.Response:
-        response = self.session.request(method, url, params=params, data=data, timeout=self.timeout)
-        # Reading .content forces the whole body; urllib3 raises on a short read, but
-        # check Content-Length ourselves too (it is only meaningful without a
-        # Content-Encoding, since requests transparently decompresses).
-        body = response.content
+        deadline = time.monotonic() + self.retry.attempt_deadline
+        response = self._follow_redirects(method, url, params=params, data=data)
+        body = _read_body(response, deadline, self.retry.attempt_deadline)
+        response._content = body  # what ``response.content`` returns from now on
+        # urllib3 raises on a short read, but check Content-Length ourselves too (it is
+        # only meaningful without a Content-Encoding, since the body is decompressed).
         expected = response.headers.get("Content-Length")
         if (
             expected is not None
@@ -521,6 +544,43 @@ class HttpTransport:
             )
         return response
 
+    def _follow_redirects(
+        self, method: str, url: str, *, params: Params | None, data: Params | None
+    ) -> requests.Response:
+        """Send the request, following redirects only within the URL's own origin.
+
+        Another host's answer must never become this source's records, and the request
+        (with the API key in its query or form body) must never be re-sent to it, so a
+        redirect off the origin fails the source instead of being followed.
+        """
+        origin = _origin(url)
+        for _ in range(self.retry.max_redirects + 1):
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+            if not response.is_redirect:
+                return response
+            status = response.status_code
+            target = urljoin(response.url, response.headers["Location"])
+            response.close()
+            if _origin(target) != origin:
+                raise SourceError(
+                    self.source,
+                    f"{method} {self._redact(url)}: HTTP {status} redirect to "
+                    f"{_origin_text(target)} refused (only {_origin_text(url)} is trusted)",
+                    status=status,
+                )
+            if status in (301, 302, 303) and method.upper() != "HEAD":
+                method, data = "GET", None  # as browsers and requests do
+            url, params = target, None  # the Location carries its own query
+        raise SourceError(self.source, f"more than {self.retry.max_redirects} redirects")
+
     @staticmethod
     def _should_retry(exc: BaseException) -> bool:
         # An unresolvable host name means no network (or a misspelt base URL): retrying
@@ -546,6 +606,42 @@ class HttpTransport:
         return before_sleep
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (defaulted by scheme): what a redirect may not change."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    try:
+        port = parts.port or default
+    except ValueError:  # not a port at all: matches no origin
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}"
+
+
+def _read_body(response: requests.Response, deadline: float, allowed: float) -> bytes:
+    """The whole (decoded) body, reading whatever arrives so the deadline is checked
+    between packets rather than after a buffer fills."""
+    chunks: list[bytes] = []
+    try:
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise DeadlineExceeded(f"response not complete after {allowed:g} s")
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(str(exc)) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(str(exc)) from None
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
+    finally:
+        response.close()
+    return b"".join(chunks)
+
+
 def _pairs(params: Params) -> list[tuple[str, Any]]:
     if isinstance(params, Mapping):
         return list(params.items())
@@ -561,6 +657,7 @@ __all__ = [
     "REDACTED",
     "RETRYABLE_STATUSES",
     "SECRET_PARAMS",
+    "DeadlineExceeded",
     "HttpResponse",
     "HttpTransport",
     "RateLimiter",

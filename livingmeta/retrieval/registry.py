@@ -27,6 +27,7 @@ from livingmeta.retrieval.dedup import (
     DEFAULT_THRESHOLD,
     DoubtfulPair,
     Link,
+    duplicate_groups,
     find_links,
     record_trials,
 )
@@ -125,7 +126,9 @@ class Registry:
         """Run ids in the order they first upserted records."""
         return tuple(self._s.runs)
 
-    def upsert(self, records: Iterable[Record], run_id: str) -> UpsertResult:
+    def upsert(
+        self, records: Iterable[Record], run_id: str, *, keep_existing: bool = False
+    ) -> UpsertResult:
         """Add or replace records by ``record_id`` and note that ``run_id`` saw them.
 
         Re-adding an identical record only extends its ``seen_in``; a changed record
@@ -138,6 +141,10 @@ class Registry:
             Records from one or more sources.
         run_id
             Identifier of the current run (any non-empty string without newlines).
+        keep_existing
+            Never replace a stored record (imports): a known id only gains ``run_id`` in
+            its ``seen_in`` and counts as unchanged, so an export can never alter a record
+            reviewers already have, nor the richer copy a search stored.
 
         Returns
         -------
@@ -157,6 +164,12 @@ class Registry:
             if entry is None:
                 self._s.entries[rid] = Entry(record, [run_id])
                 new.add(rid)
+                continue
+            if keep_existing:
+                if rid not in new:
+                    unchanged.add(rid)
+                if run_id not in entry.seen_in:
+                    entry.seen_in.append(run_id)
                 continue
             if rid not in new:
                 if entry.record != record:
@@ -273,6 +286,16 @@ class Registry:
             named[cluster_id] = members
         return dict(sorted(named.items()))
 
+    def duplicate_groups(self) -> list[list[str]]:
+        """Groups of records that are one article (sorted; singletons included).
+
+        A cluster is a study; within it, only records joined by duplicate links (same
+        PMID or DOI, same title and citation, a reviewer's ``same``) are copies of one
+        article. Records of a cluster in different groups are linked reports (a
+        conference abstract and its article, a registration and its results paper).
+        """
+        return duplicate_groups(self._s.entries, self._current_links())
+
     def cluster_of(self) -> dict[str, str]:
         """Record id -> cluster id."""
         return {rid: cid for cid, members in self.clusters().items() for rid in members}
@@ -349,6 +372,66 @@ class Registry:
             else:
                 row["duplicates_removed"] += 1
         return dict(sorted(counts.items()))
+
+    def handed_over_but_not_queued(
+        self, queued: set[str], *, skip_run: str | None = None
+    ) -> list[Candidate]:
+        """Candidates this registry handed over whose records are missing from the queue.
+
+        The search step marks candidates as handed over when it writes ``candidates.csv``;
+        if that file was lost before the records were queued (a failed strict run, an
+        interrupted schedule, a retried job), they would never be offered again. Asking
+        here makes the queue, not a transient file, the record of what reviewers received.
+        Records reported in ``skip_run`` (the previous version's studies) are not asked for.
+        """
+        if not len(self):
+            return []
+        cluster_of = self.cluster_of()
+        clusters = self.clusters()
+        missing = []
+        for record_id in sorted(self._s.entries):
+            entry = self._s.entries[record_id]
+            if (
+                record_id in queued
+                or entry.reported_in in (None, skip_run)
+                or entry.reported_as not in (CANDIDATE, LINKED_TO_EXISTING)
+            ):
+                continue
+            members = clusters[cluster_of[record_id]]
+            same_run = tuple(m for m in members if self.entry(m).reported_in == entry.reported_in)
+            earlier = tuple(m for m in members if m not in same_run)
+            status = NEW if entry.reported_as == CANDIDATE else LINKED_TO_EXISTING
+            missing.append(Candidate(cluster_of[record_id], status, record_id, same_run, earlier))
+        return missing
+
+    def identification_counts(
+        self, sources: Iterable[str], *, skip_run: str | None = None
+    ) -> dict[str, dict[str, int]]:
+        """PRISMA identification numbers per source over every run (each record counted
+        once, in the run that first retrieved it; overlapping windows are no new
+        identification). Every source in ``sources`` has a row, with zeros until a search
+        of it succeeds; records first seen in ``skip_run`` (the previous version) are left
+        out."""
+        counts = {
+            source: {"identified": 0, "duplicates_removed": 0, "to_screen": 0, "pending": 0}
+            for source in sources
+        }
+        for record in self.records():
+            entry = self.entry(record.record_id)
+            if skip_run is not None and entry.first_seen == skip_run:
+                continue
+            row = counts.setdefault(
+                record.source,
+                {"identified": 0, "duplicates_removed": 0, "to_screen": 0, "pending": 0},
+            )
+            row["identified"] += 1
+            if entry.reported_in is None:
+                row["pending"] += 1
+            elif entry.reported_as == CANDIDATE:
+                row["to_screen"] += 1
+            else:
+                row["duplicates_removed"] += 1
+        return counts
 
     # -- persistence ------------------------------------------------------------------------
 

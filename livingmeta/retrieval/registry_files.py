@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from livingmeta.atomic import write_json, write_text
+from livingmeta.files import write_json, write_text
 from livingmeta.retrieval.dedup import (
     DECISIONS,
     DEFAULT_DOUBTFUL_THRESHOLD,

@@ -21,7 +21,6 @@ rules recording a failure at the same time do not lose one)::
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -31,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from livingmeta.atomic import write_json
+from livingmeta.files import lock_file, write_json
 from livingmeta.retrieval.http import redact
 
 FORMAT_VERSION = 1
@@ -243,17 +242,11 @@ class SearchState:
 
     def _update(self, apply: Callable[[dict[str, dict[str, Any]]], None]) -> None:
         # Re-read under the lock so concurrent rules each add to the latest state.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with lock_path.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                searches = _read(self.path)
-                apply(searches)
-                write_json(self.path, {"format_version": FORMAT_VERSION, "searches": searches})
-                self._searches = searches
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with lock_file(self.path.with_name(self.path.name + ".lock")):
+            searches = _read(self.path)
+            apply(searches)
+            write_json(self.path, {"format_version": FORMAT_VERSION, "searches": searches})
+            self._searches = searches
 
 
 def _read(path: Path) -> dict[str, dict[str, Any]]:

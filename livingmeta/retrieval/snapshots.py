@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.metadata
 import json
 import os
-import platform
 import re
 import shutil
 import stat
@@ -38,11 +36,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from livingmeta import __version__
-from livingmeta.atomic import write_bytes, write_json
+from livingmeta.files import software_versions, write_bytes, write_json
 from livingmeta.retrieval.http import REDACTED, SECRET_PARAMS, HttpResponse, redact
 
 MANIFEST = "manifest.json"
+#: Libraries that shape a snapshot's contents, recorded with their versions.
+SNAPSHOT_SOFTWARE = ("biopython", "requests")
 FORMAT_VERSION = 1
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _SECRET_ASSIGNMENT = re.compile(
@@ -61,20 +60,6 @@ class SecretLeakError(ValueError):
 
 class SnapshotIntegrityError(RuntimeError):
     """A snapshot file is missing, extra, or differs from its manifest."""
-
-
-def software_versions() -> dict[str, str | None]:
-    """Versions of the software that produced a snapshot (``None`` if not installed)."""
-    versions: dict[str, str | None] = {
-        "python": platform.python_version(),
-        "livingmeta": __version__,
-    }
-    for dist in ("biopython", "requests"):
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            versions[dist] = None
-    return versions
 
 
 class SnapshotWriter:
@@ -191,7 +176,7 @@ class SnapshotWriter:
             "request": request_meta,
             "run_id": self.run_id,
             "sequence": seq,
-            "software": software_versions(),
+            "software": software_versions(*SNAPSHOT_SOFTWARE),
             "source": source,
             "started_at": _iso(started_at),
             "total_count": total_count,
@@ -215,8 +200,22 @@ class SnapshotWriter:
             **details,
         )
 
-    def finalise(self) -> Path:
-        """Write ``manifest.json`` and make every file read-only; return the manifest path."""
+    def __enter__(self) -> SnapshotWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: object, tb: object) -> None:
+        """A run that dies with an exception still leaves a finalised, verifiable snapshot
+        of what it received, marked failed, rather than a half-written folder."""
+        if exc_type is not None and not self._finalised and self.root.exists():
+            self.finalise(failed=f"{exc_type.__name__}: {exc}")
+
+    def finalise(self, *, failed: str | None = None) -> Path:
+        """Write ``manifest.json`` and make every file read-only; return the manifest path.
+
+        ``failed`` says why the run did not complete; the manifest then has
+        ``"status": "failed"`` and the (redacted) reason, and the files are kept as the
+        evidence of what the sources answered before the failure.
+        """
         if self._finalised or (self.root / MANIFEST).exists():
             raise SnapshotExistsError(f"snapshot {self.root} is finalised and immutable")
         self.root.mkdir(parents=True, exist_ok=True)
@@ -230,15 +229,40 @@ class SnapshotWriter:
             "finalised_at": _iso(self._now()),
             "format_version": FORMAT_VERSION,
             "run_id": self.run_id,
-            "software": software_versions(),
+            "software": software_versions(*SNAPSHOT_SOFTWARE),
             "sources": sorted(p.name for p in self.root.iterdir() if p.is_dir()),
+            "status": "failed" if failed else "complete",
         }
+        if failed:
+            manifest["error"] = redact(failed, self.secrets)
         write_json(self.root / MANIFEST, manifest)
         for name in [*files, MANIFEST]:
             path = self.root / name
             path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
         self._finalised = True
         return self.root / MANIFEST
+
+
+def finalise_abandoned(review_state_dir: str | os.PathLike[str], current_run_id: str) -> list[str]:
+    """Finalise, as failed, every snapshot folder an earlier run left without a manifest.
+
+    A run killed mid-search (power cut, OOM killer, CI timeout) cannot finalise its own
+    snapshot; the next run does it, so no folder stays unverifiable forever. The run in
+    progress (``current_run_id``) is left alone: its sources may still be writing.
+
+    Returns
+    -------
+    list of str
+        The run ids finalised.
+    """
+    root = Path(review_state_dir) / "snapshots"
+    done = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if folder.is_dir() and folder.name != current_run_id and not (folder / MANIFEST).exists():
+            writer = SnapshotWriter(review_state_dir, folder.name)
+            writer.finalise(failed="interrupted: the run ended before finalising its snapshot")
+            done.append(folder.name)
+    return done
 
 
 def verify_snapshot(snapshot_dir: str | os.PathLike[str]) -> dict[str, Any]:

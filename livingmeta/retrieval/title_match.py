@@ -12,7 +12,6 @@ import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -28,7 +27,6 @@ MIN_TITLE_TOKENS = 3
 RARE_TOKEN_BLOCK = 50
 
 _NON_WORD = re.compile(r"[\W_]+")
-_INITIALS = re.compile(r"^[A-Z][A-Z.\-]{0,5}$")
 
 
 def normalise_title(title: str) -> str:
@@ -41,17 +39,6 @@ def normalise_title(title: str) -> str:
         title = unicodedata.normalize("NFKD", title)
         title = "".join(ch for ch in title if not unicodedata.combining(ch))
     return " ".join(_NON_WORD.sub(" ", title.casefold()).split())
-
-
-def first_author_family(authors: Sequence[str]) -> str | None:
-    """Normalised family name of the first author (``"van der Berg JA"`` -> ``vanderberg``)."""
-    if not authors:
-        return None
-    parts = authors[0].split()
-    if len(parts) > 1 and _INITIALS.match(parts[-1]):
-        parts = parts[:-1]
-    family = normalise_title(" ".join(parts)).replace(" ", "")
-    return family or None
 
 
 def similar_title_pairs(

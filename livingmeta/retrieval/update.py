@@ -20,8 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from livingmeta.atomic import write_json
-from livingmeta.config import Review
+from livingmeta.files import locked
 from livingmeta.retrieval.candidate_export import candidate_rows, write_candidates
 from livingmeta.retrieval.ctgov import CtgovClient
 from livingmeta.retrieval.eutils import EutilsClient, EutilsConfig
@@ -30,7 +29,6 @@ from livingmeta.retrieval.records import Record
 from livingmeta.retrieval.registry import Registry
 from livingmeta.retrieval.search_state import SearchState, SearchWindow
 from livingmeta.retrieval.snapshots import SnapshotWriter, replay
-from livingmeta.screening.csvfile import locked
 
 SOURCES = ("pubmed", "ctgov")
 WATCHED_FIELDS = ("retracted", "retraction_notices", "errata", "concerns")
@@ -175,8 +173,8 @@ def run_retrieval(
 ) -> RetrievalReport:
     """Run every saved search of one review and update its registry (see module doc).
 
-    A failing source is reported (``report.failed``), not raised: see :func:`search_review`
-    for ``strict`` runs.
+    A failing source is reported (``report.failed``), not raised: see
+    :func:`livingmeta.workflow.search.search_review` for ``strict`` runs.
     """
     # One writer of the registry at a time (a `livingmeta import` waits for the run).
     with locked(Path(state_dir) / "registry" / "records.jsonl"):
@@ -463,48 +461,6 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def search_review(
-    review: Review,
-    settings: Mapping[str, Any],
-    *,
-    run_date: str,
-    report_path: str | os.PathLike[str],
-    candidates_path: str | os.PathLike[str],
-    clients: Clients | None = None,
-) -> RetrievalReport:
-    """What rule ``search_review`` does: run the review's searches, write ``report.json``.
-
-    Raises
-    ------
-    RetrievalError
-        With ``strict: true``, after the state and report were saved, if a source failed.
-    """
-    import logging
-
-    log = logging.getLogger("search_review")
-    options = RetrievalSettings.from_config(settings)
-    started = datetime.now(UTC)
-    run_id = f"{run_date}T{started:%H%M%S}Z"
-    report = run_retrieval(
-        review.id,
-        review.state,
-        saved_searches(review.spec),
-        options,
-        run_id=run_id,
-        today=date.fromisoformat(run_date),
-        clients=clients,
-        candidates_path=candidates_path,
-        log=log.info,
-    )
-    write_json(report_path, report.to_dict())
-    for stale in report.stale:
-        log.warning("stale source %s (last success: %s)", stale["search_id"], stale["since"])
-    if options.strict and report.failed:
-        names = ", ".join(f"{s.search_id} ({s.error})" for s in report.failed)
-        raise RetrievalError(f"{review.id}: source(s) failed: {names}")
-    return report
-
-
 __all__: Iterable[str] = (
     "Clients",
     "RetrievalError",
@@ -514,5 +470,4 @@ __all__: Iterable[str] = (
     "replay_records",
     "run_retrieval",
     "saved_searches",
-    "search_review",
 )

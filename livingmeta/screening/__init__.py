@@ -4,7 +4,7 @@ Why a package of its own: screening is where people meet the workflow. The files
 reviewers edit (``decisions.csv``, ``studies.csv``) are plain CSV in the review folder and
 the workflow only ever *appends* to them, so nothing a person typed is rewritten.
 
-Files of a review folder ``reviews/<id>/`` (schemas in ``workflow/schemas/``):
+Files of a review folder ``reviews/<id>/`` (schemas in ``livingmeta/schemas/``):
 
 ``screening/queue.csv``
     Machine-appended: one row per candidate handed over by retrieval (key ``record_id``).

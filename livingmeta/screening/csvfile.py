@@ -12,33 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from livingmeta.atomic import write_bytes
-
-try:  # POSIX only; elsewhere appends are still atomic, just not serialised
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
-
-
-@contextmanager
-def locked(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold an exclusive lock on the folder of ``path`` (read-modify-replace is not atomic)."""
-    folder = Path(path).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
+from livingmeta.csvsafe import cell, restore
+from livingmeta.files import write_bytes
 
 
 def read_existing(path: str | os.PathLike[str]) -> tuple[bytes, list[str], list[dict[str, str]]]:
@@ -49,19 +28,10 @@ def read_existing(path: str | os.PathLike[str]) -> tuple[bytes, list[str], list[
         return data, [], []
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
     header = [h.strip() for h in next(reader, [])]
-    rows = [dict(zip(header, (v.strip() for v in values), strict=False)) for values in reader]
+    rows = [
+        dict(zip(header, (restore(v).strip() for v in values), strict=False)) for values in reader
+    ]
     return data, header, [r for r in rows if any(r.values())]
-
-
-def cell(value: Any) -> str:
-    """One CSV cell as the candidate export writes it (lists ``"; "``-joined, yes/no)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return "; ".join(str(v) for v in value)
-    return str(value)
 
 
 def append_rows(
@@ -81,7 +51,7 @@ def append_rows(
         added or reordered columns): new rows are written in that order, extra columns
         left empty.
     rows
-        Mappings from column name to value (see :func:`cell`).
+        Mappings from column name to value (see :func:`livingmeta.csvsafe.cell`).
     existing
         ``(bytes, header)`` already read under the caller's lock, to avoid reading twice.
 

@@ -11,19 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from livingmeta.extraction import FIRST_DATA_ROW, read_table
+from livingmeta.extraction import read_table, row_number
+from livingmeta.files import locked
 from livingmeta.screening import DECISIONS, ROLES, STAGES
-from livingmeta.screening.csvfile import append_rows, locked, read_existing
+from livingmeta.screening.csvfile import append_rows, read_existing
 from livingmeta.validation import InputError, Problem
 
 #: Column order of the file (``livingmeta screen`` creates it with this header).
 DECISION_COLUMNS = ("record_id", "stage", "reviewer", "decision", "reason", "date", "role", "note")
 REQUIRED_COLUMNS = ("record_id", "stage", "reviewer", "decision")
+#: A row with this decision withdraws the same reviewer's row in effect for the record,
+#: stage and role (an undo that keeps the history: nothing is deleted).
+WITHDRAW = "withdraw"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -48,6 +52,7 @@ def load_decisions(
         :data:`DECISION_COLUMNS` (plus any column a reviewer added) as text, with ``stage``,
         ``decision`` and ``role`` lower-cased, an empty ``role`` filled as
         ``independent``, and ``row``: the spreadsheet row number, to point people at it.
+        Only rows in effect: a :data:`WITHDRAW` row and the row it withdraws are left out.
 
     Raises
     ------
@@ -61,38 +66,39 @@ def load_decisions(
         frame = pd.DataFrame({col: pd.Series(dtype=str) for col in DECISION_COLUMNS})
         frame["row"] = pd.Series(dtype=int)
         return frame
-    frame = read_table(path)
-    missing = [col for col in REQUIRED_COLUMNS if col not in frame.columns]
-    if missing:
-        raise InputError([Problem(file, 1, col, "column missing") for col in missing])
-    for col in DECISION_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = ""
+    frame = read_table(path, required=REQUIRED_COLUMNS, columns=DECISION_COLUMNS)
     for col in ("stage", "decision", "role"):
         frame[col] = frame[col].str.lower()
     frame["role"] = frame["role"].where(frame["role"] != "", "independent")
     by_fold = {r.strip().casefold(): r.strip() for r in reasons}
     problems: list[Problem] = []
-    first: dict[tuple[str, str, str, str], int] = {}
+    in_effect: dict[tuple[str, str, str, str], int] = {}
+    withdrawn: set[int] = set()
     for pos, record in enumerate(frame.to_dict("records")):
-        row = pos + FIRST_DATA_ROW
+        row = row_number(frame, pos)
         problems += _check_row(record, row, file, by_fold, queue_ids)
         key = (record["record_id"], record["stage"], record["reviewer"], record["role"])
         if not all(key):
             continue
-        if key in first:
+        if record["decision"] == WITHDRAW:
+            if key in in_effect:
+                withdrawn.update((in_effect.pop(key), row))
+            else:
+                message = f"withdraws nothing: {key[2]!r} has no {key[3]} decision in effect"
+                problems.append(Problem(file, row, "decision", f"{message} for {key[0]!r}"))
+        elif key in in_effect:
             message = (
                 f"second {key[3]} decision by {key[2]!r} for record {key[0]!r} at {key[1]}; "
-                f"first at row {first[key]} (edit that row instead)"
+                f"first at row {in_effect[key]} (edit that row, or withdraw it first)"
             )
             problems.append(Problem(file, row, "reviewer", message))
         else:
-            first[key] = row
+            in_effect[key] = row
     if problems:
         raise InputError(problems)
     frame["reason"] = [by_fold.get(r.casefold(), r) for r in frame["reason"]]
-    frame["row"] = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
-    return frame
+    frame["row"] = [row_number(frame, pos) for pos in range(len(frame))]
+    return frame[~frame["row"].isin(withdrawn)]
 
 
 def _check_row(
@@ -115,8 +121,8 @@ def _check_row(
         bad("record_id", f"unknown record {record_id!r}: not in the screening queue")
     if stage and stage not in STAGES:
         bad("stage", f"{stage!r} is not one of {', '.join(STAGES)}")
-    if decision and decision not in DECISIONS:
-        bad("decision", f"{decision!r} is not one of {', '.join(DECISIONS)}")
+    if decision and decision not in (*DECISIONS, WITHDRAW):
+        bad("decision", f"{decision!r} is not one of {', '.join((*DECISIONS, WITHDRAW))}")
     if record["role"] not in ROLES:
         bad("role", f"{record['role']!r} is not one of {', '.join(ROLES)} (empty = independent)")
     date = record["date"]
@@ -126,7 +132,7 @@ def _check_row(
     allowed = "; ".join(reasons.values())
     if reason and reason.casefold() not in reasons:
         bad("reason", f"unknown reason {reason!r}; configured: {allowed}")
-    elif reason and decision in ("include", "maybe"):
+    elif reason and decision in ("include", "maybe", WITHDRAW):
         bad("reason", f"a reason is given only when excluding (decision is {decision!r})")
     elif not reason and decision == "exclude" and stage == "full_text":
         bad("reason", f"required when excluding at full_text; one of: {allowed}")
@@ -153,11 +159,14 @@ def append_decision(
     date: dt.date | str | None = None,
     role: str = "independent",
     note: str = "",
+    check: Callable[[bytes], None] | None = None,
 ) -> None:
     """Append one decision atomically, creating the file with its header if missing.
 
     Why one row at a time: ``livingmeta screen`` calls this after every keystroke, so a
     closed terminal loses nothing; the existing bytes (a reviewer's edits) are kept.
+    ``check`` is called under the lock with the file's current bytes; whatever it raises
+    refuses the append (the review workspace uses it to detect edits made meanwhile).
 
     Raises
     ------
@@ -165,7 +174,7 @@ def append_decision(
         If ``stage``, ``decision`` or ``role`` is not an allowed value, or ``reviewer``
         or ``record_id`` is empty.
     """
-    if stage not in STAGES or decision not in DECISIONS or role not in ROLES:
+    if stage not in STAGES or decision not in (*DECISIONS, WITHDRAW) or role not in ROLES:
         raise ValueError(
             f"stage must be one of {STAGES}, decision one of {DECISIONS}, role one of {ROLES}; "
             f"got {stage!r}, {decision!r}, {role!r}"
@@ -185,4 +194,53 @@ def append_decision(
     }
     with locked(path):
         data, header, _ = read_existing(path)
+        if check is not None:
+            check(data)
         append_rows(path, DECISION_COLUMNS, [row], existing=(data, header))
+
+
+def withdraw_decision(
+    path: str | os.PathLike[str],
+    reasons: Sequence[str],
+    reviewer: str,
+    record_id: str | None = None,
+    date: dt.date | str | None = None,
+    check: Callable[[bytes], None] | None = None,
+) -> dict[str, str] | None:
+    """Undo ``reviewer``'s decision on ``record_id`` (default: their latest independent
+    decision still in effect) by appending a :data:`WITHDRAW` row; nothing is deleted.
+    ``check`` is as for :func:`append_decision`.
+
+    Returns
+    -------
+    dict or None
+        The withdrawn row (``record_id``, ``stage``, ``decision``, ...), ``None`` when the
+        reviewer has no such decision in effect.
+    """
+    with locked(path):
+        data, header, _ = read_existing(path)
+        if check is not None:
+            check(data)
+        frame = load_decisions(path, reasons)
+        who = reviewer.strip().casefold()
+        mine = frame[(frame["reviewer"].str.casefold() == who) & (frame["role"] == "independent")]
+        if record_id is not None:
+            mine = mine[mine["record_id"] == record_id]
+        if mine.empty:
+            return None
+        last = {k: str(v) for k, v in mine.iloc[-1].to_dict().items()}
+        row = {
+            "record_id": last["record_id"],
+            "stage": last["stage"],
+            "reviewer": last["reviewer"],  # as spelt in the row it withdraws
+            "decision": WITHDRAW,
+            "date": _iso(date),
+            "role": "independent",
+        }
+        append_rows(path, DECISION_COLUMNS, [row], existing=(data, header))
+        return last
+
+
+def _iso(date: dt.date | str | None) -> str:
+    when = date if date is not None else dt.date.today()
+    return when.isoformat() if isinstance(when, dt.date) else when

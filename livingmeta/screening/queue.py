@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from livingmeta.extraction import FIRST_DATA_ROW, read_table
+from livingmeta.extraction import read_table, row_number
+from livingmeta.files import locked
 from livingmeta.retrieval.candidate_export import COLUMNS
-from livingmeta.screening.csvfile import append_rows, locked, read_existing
+from livingmeta.screening.csvfile import append_rows, read_existing
 from livingmeta.validation import InputError, Problem
 
 #: Queue columns: the candidate export's columns plus the run that queued the row.
@@ -85,7 +86,7 @@ def read_queue(path: str | os.PathLike[str]) -> pd.DataFrame:
     problems = []
     first: dict[str, int] = {}
     for pos, record_id in enumerate(frame["record_id"]):
-        row = pos + FIRST_DATA_ROW
+        row = row_number(frame, pos)
         if not record_id:
             problems.append(Problem(str(path), row, "record_id", "empty"))
         elif record_id in first:

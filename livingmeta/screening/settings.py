@@ -68,9 +68,9 @@ class ScreeningSettings:
             reviewers_required=_reviewers_required(spec, where),
             exclusion_reasons=_reasons(spec, where),
             stages=_stages(spec, where),
-            queue=review.folder / "screening" / "queue.csv",
-            decisions=review.folder / "screening" / "decisions.csv",
-            studies=review.folder / "studies.csv",
+            queue=review.files.queue,
+            decisions=review.files.decisions,
+            studies=review.files.studies,
         )
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingmeta.extraction import FIRST_DATA_ROW, read_table
-from livingmeta.screening.csvfile import append_rows, locked, read_existing
+from livingmeta.extraction import read_table, row_number
+from livingmeta.files import locked
+from livingmeta.screening.csvfile import append_rows, read_existing
 from livingmeta.screening.queue import split_ids
 from livingmeta.screening.status import ScreeningStatus
 from livingmeta.validation import InputError, Problem
@@ -73,7 +74,7 @@ def read_studies(path: str | os.PathLike[str]) -> pd.DataFrame:
     ids: dict[str, int] = {}
     owners: dict[str, tuple[str, int]] = {}
     for pos, rec in enumerate(frame.to_dict("records")):
-        row = pos + FIRST_DATA_ROW
+        row = row_number(frame, pos)
         study_id = rec["study_id"]
         if not study_id:
             problems.append(Problem(file, row, "study_id", "empty"))

@@ -70,3 +70,19 @@ def update_screening(
     )
     studies = update_studies(settings.studies, status, queue, run_id)
     return ScreeningUpdate(queued, status, studies)
+
+
+def new_records_status(review: Review) -> ScreeningStatus:
+    """Screening status of the records found since the previous version, for PRISMA's
+    'new studies' boxes (later reports of known studies are duplicates there)."""
+    from livingmeta.retrieval.imports import PREVIOUS_VERSION
+
+    settings = ScreeningSettings.from_review(review)
+    queue = read_queue(settings.queue)
+    new = queue[(queue["queued_in"] != PREVIOUS_VERSION) & (queue["status"] == "new")]
+    decisions = load_decisions(
+        settings.decisions, settings.exclusion_reasons, set(queue["record_id"])
+    )
+    return screening_status(
+        new, decisions, settings.reviewers_required, settings.stages, settings.exclusion_reasons
+    )

@@ -1,18 +1,24 @@
 """Sensitivity and living-review analyses built on ``pool``: fixed vs random side by side,
-leave-one-out, cumulative (by year), and subgroups with the test for differences."""
+leave-one-out, cumulative (by year), and subgroups with the test for differences (each
+subgroup with its own tau2, or one tau2 common to all)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from livingmeta.stats.data import StudyData
+from livingmeta.stats.effects import escalc
 from livingmeta.stats.heterogeneity import i_squared
+from livingmeta.stats.linear import wls
+from livingmeta.stats.metareg import design_matrix
 from livingmeta.stats.pooling import NotEstimableError, pool
 from livingmeta.stats.result import PooledResult, SubgroupResult
+from livingmeta.stats.tau2_design import tau2_design
 
 
 def fixed_and_random(data: StudyData, **options: Any) -> dict[str, PooledResult]:
@@ -64,6 +70,66 @@ def subgroups(data: StudyData, **options: Any) -> SubgroupResult:
     else:
         q, p = 0.0, float("nan")
     return SubgroupResult(groups, overall, q, df, p, float(i_squared(q, df)))
+
+
+@dataclass(frozen=True)
+class GroupEstimate:
+    """One subgroup's estimate under a common tau2 (analysis scale)."""
+
+    k: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class CommonTau2Subgroups:
+    """Subgroups under random effects with one tau2 for all (metafor ``rma(yi, vi, mods =
+    ~ group)``) and the test for subgroup differences (its QM)."""
+
+    groups: dict[str, GroupEstimate]
+    tau2: float
+    q_between: float
+    df_between: int
+    p_between: float
+
+
+def subgroups_common_tau2(
+    data: StudyData,
+    measure: str,
+    tau2_method: str = "REML",
+    level: float = 0.95,
+    convention: str = "metafor",
+) -> CommonTau2Subgroups:
+    """Inverse-variance random-effects subgroups sharing one tau2, estimated from the model
+    with a mean per subgroup; the subgroup means are weighted by ``1 / (vi + tau2)``.
+
+    The test for differences is the Wald test that the subgroup means are equal, on
+    (number of subgroups - 1) df, which is the between-subgroup Q of these estimates.
+    """
+    es = escalc(measure, data, convention=convention)
+    ok = es.estimable
+    labels = [("" if s is None else s) for s, keep in zip(data.subgroup, ok, strict=True) if keep]
+    yi, vi = es.yi[ok], es.vi[ok]
+    X, _ = design_matrix({"group": labels})
+    tau2 = tau2_design(tau2_method, yi, vi, X)
+    w = 1.0 / (vi + tau2)
+    crit = float(stats.norm.ppf(1 - (1 - level) / 2))
+    groups: dict[str, GroupEstimate] = {}
+    for label in dict.fromkeys(labels):
+        members = np.array([g == label for g in labels])
+        fit = wls(yi[members], w[members], np.ones((int(members.sum()), 1)))
+        estimate, se = float(fit.beta[0]), float(np.sqrt(fit.vb[0, 0]))
+        groups[label] = GroupEstimate(
+            int(members.sum()), estimate, se, estimate - crit * se, estimate + crit * se
+        )
+    est = np.array([g.estimate for g in groups.values()])
+    wg = np.array([1 / g.se**2 for g in groups.values()])
+    df = len(groups) - 1
+    q = float(np.sum(wg * (est - np.sum(wg * est) / np.sum(wg)) ** 2)) if df > 0 else 0.0
+    p = float(stats.chi2.sf(q, df)) if df > 0 else float("nan")
+    return CommonTau2Subgroups(groups, tau2, q, df, p)
 
 
 def _try_pool(run: Callable[[StudyData], PooledResult], data: StudyData) -> PooledResult | None:

@@ -6,6 +6,11 @@ all four cells of a study that has a zero cell. Double-zero rule: a study with n
 estimable* for OR and RR (shown, not pooled); it is kept for RD, where zero is a real
 difference.
 
+``convention="revman5"`` switches to RevMan 5's formulas where they differ from metafor's:
+the risk difference of a zero-cell study is the observed one (0.5 enters only its
+variance), and Hedges' g uses the approximate correction ``J = 1 - 3 / (4N - 9)`` with
+variance ``N / (n1 n2) + g^2 / (2 (N - 3.94))``.
+
 Every function works element-wise on arrays of any shape, so the batch path (many
 meta-analyses at once) and the single-analysis path share one implementation.
 """
@@ -19,7 +24,12 @@ import numpy.typing as npt
 from scipy.special import gammaln
 
 from livingmeta.stats.data import BinaryData, ContinuousData, GenericData, StudyData
-from livingmeta.stats.options import BINARY_MEASURES, CONTINUOUS_MEASURES, check_choice
+from livingmeta.stats.options import (
+    BINARY_MEASURES,
+    CONTINUOUS_MEASURES,
+    CONVENTIONS,
+    check_choice,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -71,8 +81,10 @@ def binary_effects(
     events_ctrl: FloatArray,
     total_ctrl: FloatArray,
     add: float = CONTINUITY,
+    convention: str = "metafor",
 ) -> EffectSizes:
-    """Log odds ratio, log risk ratio or risk difference per study (metafor ``escalc``).
+    """Log odds ratio, log risk ratio or risk difference per study (metafor ``escalc``;
+    ``convention="revman5"``: the observed risk difference of zero-cell studies).
 
     Examples
     --------
@@ -83,6 +95,7 @@ def binary_effects(
     0.3911
     """
     check_choice("measure", measure, BINARY_MEASURES)
+    check_choice("convention", convention, CONVENTIONS)
     a = np.asarray(events_treat, dtype=np.float64)
     c = np.asarray(events_ctrl, dtype=np.float64)
     b = np.asarray(total_treat, dtype=np.float64) - a
@@ -98,7 +111,7 @@ def binary_effects(
             vi = 1 / a1 - 1 / n1 + 1 / c1 - 1 / n2
         else:  # RD
             p1, p2 = a1 / n1, c1 / n2
-            yi = p1 - p2
+            yi = a / (a + b) - c / (c + d) if convention == "revman5" else p1 - p2
             vi = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
     estimable = np.ones(a.shape, dtype=bool) if measure == "RD" else ~double_zero(a, b, c, d)
     yi = np.where(estimable, yi, np.nan)
@@ -120,19 +133,27 @@ def continuous_effects(
     mean_ctrl: FloatArray,
     sd_ctrl: FloatArray,
     n_ctrl: FloatArray,
+    convention: str = "metafor",
 ) -> EffectSizes:
-    """Mean difference, or standardised mean difference as Hedges' g with metafor's
-    large-sample variance (``vtype="LS"``): ``1/n1 + 1/n2 + g^2 / (2 (n1 + n2))``."""
+    """Mean difference, or standardised mean difference as Hedges' g: metafor's exact
+    correction with the large-sample variance (``vtype="LS"``) ``1/n1 + 1/n2 + g^2 /
+    (2 (n1 + n2))``, or with ``convention="revman5"`` RevMan 5's approximations."""
     check_choice("measure", measure, CONTINUOUS_MEASURES)
+    check_choice("convention", convention, CONVENTIONS)
     m1, s1, n1 = (np.asarray(x, dtype=np.float64) for x in (mean_treat, sd_treat, n_treat))
     m2, s2, n2 = (np.asarray(x, dtype=np.float64) for x in (mean_ctrl, sd_ctrl, n_ctrl))
     if measure == "MD":
         yi = m1 - m2
         vi = s1**2 / n1 + s2**2 / n2
     else:
-        pooled_sd = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
-        yi = hedges_correction(n1 + n2 - 2) * (m1 - m2) / pooled_sd
-        vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
+        total = n1 + n2
+        pooled_sd = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (total - 2))
+        if convention == "revman5":
+            yi = (1 - 3 / (4 * total - 9)) * (m1 - m2) / pooled_sd
+            vi = total / (n1 * n2) + yi**2 / (2 * (total - 3.94))
+        else:
+            yi = hedges_correction(total - 2) * (m1 - m2) / pooled_sd
+            vi = 1 / n1 + 1 / n2 + yi**2 / (2 * total)
     ok = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
     return EffectSizes(measure, yi, vi, ok, np.zeros(yi.shape, dtype=bool))
 
@@ -145,11 +166,19 @@ def generic_effects(yi: FloatArray, se: FloatArray) -> EffectSizes:
     return EffectSizes("GIV", yi, vi, ok, np.zeros(yi.shape, dtype=bool))
 
 
-def escalc(measure: str, data: StudyData, add: float = CONTINUITY) -> EffectSizes:
+def escalc(
+    measure: str, data: StudyData, add: float = CONTINUITY, convention: str = "metafor"
+) -> EffectSizes:
     """Effect sizes for any study data container (dispatch on its type)."""
     if isinstance(data, BinaryData):
         return binary_effects(
-            measure, data.events_treat, data.total_treat, data.events_ctrl, data.total_ctrl, add
+            measure,
+            data.events_treat,
+            data.total_treat,
+            data.events_ctrl,
+            data.total_ctrl,
+            add,
+            convention,
         )
     if isinstance(data, ContinuousData):
         return continuous_effects(
@@ -160,6 +189,7 @@ def escalc(measure: str, data: StudyData, add: float = CONTINUITY) -> EffectSize
             data.mean_ctrl,
             data.sd_ctrl,
             data.n_ctrl,
+            convention,
         )
     if isinstance(data, GenericData):
         if measure not in ("GIV", "MD", "SMD", "OR", "RR", "RD"):

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, stats
+from scipy import stats
+
+from livingmeta.stats.roots import UNIROOT_TOL, uniroot
 
 FloatArray = npt.NDArray[np.float64]
 
 # metafor's defaults (rma.uni control): Fisher scoring stops when tau2 changes by less
 # than 1e-5; uniroot-based estimators stop at R's default tolerance eps^0.25.
 METAFOR_THRESHOLD = 1e-5
-UNIROOT_TOL = float(np.finfo(float).eps ** 0.25)
 REML_MAX_ITER = 100
 
 
@@ -144,9 +145,10 @@ def tau2_pm(yi: FloatArray, vi: FloatArray, tol: float = UNIROOT_TOL) -> FloatAr
     """Paule-Mandel: the tau2 at which the generalised Q equals its expectation k - 1
     (0 when Q at tau2 = 0 is already below it).
 
-    Solved as metafor does, with Brent's method on [0, max(100, 10 MAD(yi)^2)] to
-    ``tol`` (R's ``uniroot`` default, eps^0.25), so the results agree with R; pass a
-    smaller ``tol`` for more digits. Analyses in a batch are solved one by one.
+    Solved as metafor does: R's ``uniroot`` steps (ported in :mod:`livingmeta.stats.roots`)
+    on [0, max(100, 10 MAD(yi)^2)] to ``tol`` (R's default, eps^0.25), so the root is
+    metafor's to many more digits than ``tol``; pass a smaller ``tol`` for the exact root.
+    Analyses in a batch are solved one by one.
     """
     yi, vi = np.asarray(yi, dtype=np.float64), np.asarray(vi, dtype=np.float64)
     if yi.ndim > 1:
@@ -164,7 +166,8 @@ def tau2_pm(yi: FloatArray, vi: FloatArray, tol: float = UNIROOT_TOL) -> FloatAr
     upper = max(100.0, 10 * mad**2)
     if generalised_q(yi, vi, upper) > target:
         raise ValueError(f"Paule-Mandel: no root below tau2 = {upper:g}; use DL or REML")
-    root = optimize.brentq(lambda t: float(generalised_q(yi, vi, t)) - target, 0.0, upper, xtol=tol)
+    centred = yi - np.mean(y)  # metafor solves on mean-centred effects
+    root = uniroot(lambda t: float(generalised_q(centred, vi, t)) - target, 0.0, upper, tol)
     return np.float64(root)
 
 

@@ -1,9 +1,11 @@
 """Mantel-Haenszel and Peto pooled estimates for 2x2 tables.
 
-Variances: Robins-Breslow-Greenland for the log OR, Greenland-Robins for the log RR and
-Sato-Greenland-Robins for the RD (as metafor's ``rma.mh``). By default the cells of
-zero-cell studies carry the 0.5 correction inside the M-H estimate, as RevMan 5 does;
-``exact=True`` uses the raw cells, as metafor's ``rma.mh`` does.
+Variances: Robins-Breslow-Greenland for the log OR, Greenland-Robins for the log RR and,
+for the RD, Sato-Greenland-Robins (metafor's ``rma.mh``) or Greenland-Robins (RevMan 5,
+``rd_variance="greenland-robins"``). By default the cells of zero-cell studies carry the
+0.5 correction inside the M-H estimate, as RevMan 5 does for ratios; ``exact=True`` uses
+the raw cells, as metafor's ``rma.mh`` does; ``rd_observed=True`` pools the observed study
+RDs with weights from the corrected cells (R meta's RevMan 5 setting ``MH.exact = FALSE``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy.typing as npt
 
 from livingmeta.stats.effects import corrected_cells, double_zero
 from livingmeta.stats.errors import NotEstimableError
+from livingmeta.stats.options import MH_RD_VARIANCES, check_choice
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -55,14 +58,45 @@ def mantel_haenszel(
     total_ctrl: FloatArray,
     include: BoolArray,
     exact: bool = False,
+    rd_variance: str = "sato",
+    rd_observed: bool = False,
 ) -> FixedEstimate:
     """M-H pooled OR, RR (log scale) or RD over the studies in ``include``."""
-    a, b, c, d = _cells(events_treat, total_treat, events_ctrl, total_ctrl, exact)
-    a, b, c, d = (np.where(include, x, 0.0) for x in (a, b, c, d))
+    check_choice("rd_variance", rd_variance, MH_RD_VARIANCES)
+    counts = (events_treat, total_treat, events_ctrl, total_ctrl)
+    a, b, c, d = (np.where(include, x, 0.0) for x in _cells(*counts, exact))
     n1, n2 = a + b, c + d
     n = np.where(include, n1 + n2, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _pool_cells(measure, a, b, c, d, n1, n2, n, include)
+        pooled = _pool_cells(measure, a, b, c, d, n1, n2, n, include)
+        if measure != "RD":
+            return pooled
+        estimate = pooled.estimate
+        if rd_observed:
+            # R meta's MH.exact = FALSE: observed study RDs, weights from the corrected cells
+            ra, rb, rc, rd = _cells(*counts, exact=True)
+            observed = np.where(include, ra / (ra + rb) - rc / (rc + rd), 0.0)
+            weights = np.where(include, n1 * n2 / n, 0.0)
+            estimate = float(np.sum(weights * observed) / np.sum(weights))
+        se = pooled.se
+        if rd_variance == "greenland-robins":
+            se = float(np.sqrt(greenland_robins_rd_variance(a, b, c, d)))
+    return FixedEstimate(estimate, se, pooled.weights)
+
+
+def greenland_robins_rd_variance(
+    a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray
+) -> FloatArray:
+    """Greenland & Robins (1985) variance of the M-H risk difference, as RevMan 5 computes
+    it: ``sum (a b n2^3 + c d n1^3) / (n1 n2 N^2) / (sum n1 n2 / N)^2`` (studies with all
+    cells 0 contribute nothing)."""
+    n1, n2 = a + b, c + d
+    n = n1 + n2
+    present = n > 0
+    safe = np.where(present, n1 * n2 * n**2, 1.0)
+    numerator = np.where(present, (a * b * n2**3 + c * d * n1**3) / safe, 0.0)
+    weights = np.where(present, n1 * n2 / np.where(present, n, 1.0), 0.0)
+    return np.sum(numerator, axis=-1) / np.sum(weights, axis=-1) ** 2
 
 
 def _pool_cells(

@@ -11,6 +11,13 @@ MEASURES = BINARY_MEASURES + CONTINUOUS_MEASURES + GENERIC_MEASURES
 METHODS = ("MH", "IV", "Peto")
 MODELS = ("fixed", "random")
 TAU2_METHODS = ("DL", "REML", "PM")
+# Effect-size formulas: metafor's (exact Hedges' g, 0.5 inside a zero-cell study's RD, Sato's
+# M-H RD variance) or RevMan 5's (approximate g, observed RD, Greenland-Robins variance).
+CONVENTIONS = ("metafor", "revman5")
+MH_RD_VARIANCES = ("sato", "greenland-robins")
+# Prediction interval: normal quantile (metafor predict() on a z-based fit), t on k - 1 df,
+# or t on k - 2 df (Higgins, Thompson & Spiegelhalter 2009; the Cochrane Handbook).
+PI_METHODS = ("z", "t-k1", "t-k2")
 
 
 def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -27,8 +34,13 @@ def check_options(measure: str, method: str, model: str, tau2_method: str) -> No
     check_choice("model", model, MODELS)
     check_choice("tau2_method", tau2_method, TAU2_METHODS)
     if method == "MH" and measure not in BINARY_MEASURES:
-        raise ValueError(f"method MH needs a dichotomous measure (OR, RR, RD); got {measure}")
+        raise ValueError(f"method MH needs a binary measure (OR, RR, RD); got {measure}")
     if method == "Peto" and measure != "OR":
         raise ValueError(f"method Peto gives odds ratios only; got measure {measure}")
     if method == "Peto" and model == "random":
         raise ValueError("method Peto is a fixed-effect method; use IV or MH for random effects")
+    if method == "MH" and model == "random" and tau2_method != "DL":
+        raise ValueError(
+            f"method MH with random effects estimates tau2 by DerSimonian-Laird (RevMan 5); "
+            f"tau2_method {tau2_method} needs method IV"
+        )

@@ -15,6 +15,9 @@ Peto
 Zero cells get 0.5 in every cell of the study, for study effects and (RevMan 5 default,
 ``mh_exact=False``) inside the M-H estimate; ``mh_exact=True`` uses raw cells in the M-H
 estimate like ``rma.mh``. Double-zero studies are shown but not pooled for OR and RR.
+``convention="revman5"`` uses RevMan 5's formulas where they differ from metafor's (see
+:mod:`livingmeta.stats.effects`): the observed RD of zero-cell studies, RevMan's Hedges' g
+and the Greenland-Robins variance of the M-H RD.
 """
 
 from __future__ import annotations
@@ -34,15 +37,28 @@ from livingmeta.stats.heterogeneity import (
     tau2_dl,
     weighted_mean,
 )
-from livingmeta.stats.mantel_haenszel import mantel_haenszel, peto_components, peto_estimable
-from livingmeta.stats.options import check_options
+from livingmeta.stats.mantel_haenszel import (
+    FixedEstimate,
+    mantel_haenszel,
+    peto_components,
+    peto_estimable,
+)
+from livingmeta.stats.options import (
+    CONVENTIONS,
+    MH_RD_VARIANCES,
+    PI_METHODS,
+    check_choice,
+    check_options,
+)
 from livingmeta.stats.result import PooledResult, StudyResult
 
 
-def study_effects(measure: str, method: str, data: StudyData) -> EffectSizes:
+def study_effects(
+    measure: str, method: str, data: StudyData, convention: str = "metafor"
+) -> EffectSizes:
     """The study effects that the given method pools (Peto's own effects for Peto)."""
     if method != "Peto":
-        return escalc(measure, data)
+        return escalc(measure, data, convention=convention)
     assert isinstance(data, BinaryData)  # guaranteed by check_options + pool's type check
     comps = peto_components(data.events_treat, data.total_treat, data.events_ctrl, data.total_ctrl)
     ok = peto_estimable(data.events_treat, data.total_treat, data.events_ctrl, data.total_ctrl)
@@ -61,6 +77,11 @@ def pool(
     hksj: bool = False,
     mh_exact: bool = False,
     level: float = 0.95,
+    *,
+    convention: str = "metafor",
+    mh_rd_variance: str | None = None,
+    hksj_adhoc: bool = False,
+    pi_method: str | None = None,
 ) -> PooledResult:
     """Pool one outcome's studies.
 
@@ -69,20 +90,33 @@ def pool(
     data
         ``BinaryData``, ``ContinuousData`` or ``GenericData`` for one outcome.
     measure
-        ``OR``, ``RR``, ``RD`` (dichotomous), ``MD``, ``SMD`` (continuous), or any of
+        ``OR``, ``RR``, ``RD`` (binary), ``MD``, ``SMD`` (continuous), or any of
         them / ``GIV`` for generic data (``yi`` on the analysis scale, log for ratios).
     method
         ``IV``, ``MH`` or ``Peto``.
     model
         ``fixed`` or ``random``.
     tau2_method
-        ``DL``, ``REML`` or ``PM`` (IV random effects; M-H random always uses DL).
+        ``DL``, ``REML`` or ``PM`` (IV random effects; M-H random effects is RevMan's DL
+        and refuses the others).
     hksj
         Hartung-Knapp-Sidik-Jonkman t-based CI and test (random effects).
     mh_exact
         Raw cells in the M-H estimate (metafor ``rma.mh``) instead of RevMan's corrected ones.
     level
         Confidence level of all intervals.
+    convention
+        ``metafor`` or ``revman5``: whose formulas for zero-cell RDs, Hedges' g and the
+        M-H RD variance.
+    mh_rd_variance
+        ``sato`` or ``greenland-robins``; by default the convention's (Sato for metafor,
+        Greenland-Robins for RevMan 5).
+    hksj_adhoc
+        HKSJ with the ad hoc correction that never narrows the CI below the Wald CI
+        (metafor ``test = "adhoc"``); implies ``hksj``.
+    pi_method
+        Prediction interval ``z``, ``t-k1`` or ``t-k2`` (random effects); by default as
+        metafor's ``predict()``: z, or t on k - 1 df with HKSJ.
 
     Returns
     -------
@@ -105,15 +139,23 @@ def pool(
     >>> from livingmeta.stats import BinaryData, pool
     >>> data = BinaryData(("A", "B"), [4, 6], [123, 306], [11, 29], [139, 303])
     >>> round(pool(data, "OR", "MH", "fixed").conf_int()[1], 3)
-    0.492
+    0.488
     """
     check_options(measure, method, model, tau2_method)
+    check_choice("convention", convention, CONVENTIONS)
+    for name, value, allowed in (
+        ("pi_method", pi_method, PI_METHODS),
+        ("mh_rd_variance", mh_rd_variance, MH_RD_VARIANCES),
+    ):
+        if value is not None:
+            check_choice(name, value, allowed)
     if method in ("MH", "Peto") and not isinstance(data, BinaryData):
-        raise ValueError(f"method {method} needs dichotomous data (events and totals per arm)")
+        raise ValueError(f"method {method} needs binary data (events and totals per arm)")
+    hksj = hksj or hksj_adhoc
     if hksj and model != "random":
         raise ValueError("the HKSJ adjustment applies to random-effects models only")
 
-    es = study_effects(measure, method, data)
+    es = study_effects(measure, method, data, convention)
     include = es.estimable
     k = int(include.sum())
     if k == 0:
@@ -126,69 +168,39 @@ def pool(
     mh = None
     if method == "MH":
         assert isinstance(data, BinaryData)
-        mh = mantel_haenszel(
-            measure,
-            data.events_treat,
-            data.total_treat,
-            data.events_ctrl,
-            data.total_ctrl,
-            include,
-            exact=mh_exact,
-        )
-        q = float(cochran_q(y, w, np.float64(mh.estimate)))
-    else:
-        q = float(cochran_q(y, w))
+        mh = _mantel_haenszel(data, measure, include, mh_exact, convention, mh_rd_variance)
+    q = float(cochran_q(y, w, None if mh is None else np.float64(mh.estimate)))
 
     if model == "fixed":
         tau2 = 0.0
         if mh is not None:
             estimate, se, weights = mh.estimate, mh.se, mh.weights
         else:
-            estimate = float(weighted_mean(y, w))
-            se = float(1 / np.sqrt(w.sum()))
-            weights = 100 * w / w.sum()
-        pooled_w = w
+            estimate, se, weights = _inverse_variance(y, w)
     else:
-        if method == "MH":
-            tau2 = float(tau2_dl(y, v, q=np.float64(q)))
-        else:
-            tau2 = float(estimate_tau2(tau2_method, y, v))
-            if not np.isfinite(tau2):
-                raise NotEstimableError(
-                    f"the {tau2_method} estimate of tau2 did not converge; try DL or PM"
-                )
-        pooled_w = 1.0 / (v + tau2)
-        estimate = float(weighted_mean(y, pooled_w))
-        se = float(1 / np.sqrt(pooled_w.sum()))
-        weights = 100 * pooled_w / pooled_w.sum()
+        tau2 = _random_tau2(method, tau2_method, y, v, q)
+        estimate, se, weights = _inverse_variance(y, 1.0 / (v + tau2))
 
-    alpha = 1 - level
     hksj = hksj and df > 0  # undefined for a single study: the z-based test is reported
     if hksj:
-        s2 = float(np.sum(pooled_w * (y - estimate) ** 2)) / df
-        se = float(np.sqrt(s2 / pooled_w.sum()))
-        reference = stats.t(df)
-    else:
-        reference = stats.norm()
+        se = _hksj_se(y, 1.0 / (v + tau2), estimate, se, hksj_adhoc)
+    reference = stats.t(df) if hksj else stats.norm()
     # A zero SE (HKSJ with identical study effects) gives an infinite statistic, as in R.
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = float(np.float64(estimate) / np.float64(se))
-    crit = float(reference.ppf(1 - alpha / 2))
-    p = float(2 * reference.sf(abs(statistic)))
-
-    pi_low = pi_high = None
+    crit = float(reference.ppf(1 - (1 - level) / 2))
+    pi_low, pi_high = (None, None)
     if model == "random":
-        half = crit * np.sqrt(se**2 + tau2)
-        pi_low, pi_high = estimate - half, estimate + half
+        pi_low, pi_high = prediction_interval(
+            estimate, se, tau2, k, level, pi_method or ("t-k1" if hksj else "z")
+        )
 
-    z_study = float(stats.norm.ppf(1 - alpha / 2))
     i2 = float(i_squared(q, df))
-    i2_tau2 = i2 if model == "fixed" else float(i_squared_from_tau2(tau2, w, k))
     return PooledResult(
         measure=measure,
         method=method,
         model=model,
-        tau2_method=None if model == "fixed" else ("DL" if method == "MH" else tau2_method),
+        tau2_method=None if model == "fixed" else tau2_method,
         hksj=hksj,
         mh_exact=mh_exact,
         level=level,
@@ -199,17 +211,85 @@ def pool(
         ci_high=estimate + crit * se,
         statistic=float(statistic),
         statistic_name="t" if hksj else "z",
-        p=p,
+        p=float(2 * reference.sf(abs(statistic))),
         q=q,
         df=df,
         p_q=float(q_p_value(q, df)),
         i2=i2,
-        i2_tau2=i2_tau2,
+        i2_tau2=i2 if model == "fixed" else float(i_squared_from_tau2(tau2, w, k)),
         tau2=tau2,
-        pi_low=None if pi_low is None else float(pi_low),
-        pi_high=None if pi_high is None else float(pi_high),
-        studies=_study_results(data, es, weights, z_study),
+        pi_low=pi_low,
+        pi_high=pi_high,
+        studies=_study_results(data, es, weights, float(stats.norm.ppf(1 - (1 - level) / 2))),
     )
+
+
+def _mantel_haenszel(
+    data: BinaryData,
+    measure: str,
+    include: np.ndarray,
+    mh_exact: bool,
+    convention: str,
+    rd_variance: str | None,
+) -> FixedEstimate:
+    """The M-H estimate with the convention's cells and RD variance."""
+    if rd_variance is None:
+        rd_variance = "greenland-robins" if convention == "revman5" else "sato"
+    return mantel_haenszel(
+        measure,
+        data.events_treat,
+        data.total_treat,
+        data.events_ctrl,
+        data.total_ctrl,
+        include,
+        exact=mh_exact,
+        rd_variance=rd_variance,
+        rd_observed=convention == "revman5",
+    )
+
+
+def _inverse_variance(y: np.ndarray, w: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Weighted mean, its standard error and the weights in percent."""
+    return float(weighted_mean(y, w)), float(1 / np.sqrt(w.sum())), 100 * w / w.sum()
+
+
+def _random_tau2(method: str, tau2_method: str, y: np.ndarray, v: np.ndarray, q: float) -> float:
+    """tau2 of a random-effects fit: RevMan's DL from Q around the M-H estimate for MH."""
+    if method == "MH":
+        return float(tau2_dl(y, v, q=np.float64(q)))
+    tau2 = float(estimate_tau2(tau2_method, y, v))
+    if not np.isfinite(tau2):
+        raise NotEstimableError(
+            f"the {tau2_method} estimate of tau2 did not converge; try DL or PM"
+        )
+    return tau2
+
+
+def _hksj_se(y: np.ndarray, w: np.ndarray, estimate: float, se: float, adhoc: bool) -> float:
+    """Knapp-Hartung standard error; the ad hoc version never goes below the Wald SE."""
+    s2 = float(np.sum(w * (y - estimate) ** 2)) / (np.count_nonzero(w) - 1)
+    if adhoc:
+        s2 = max(1.0, s2)
+    return float(np.sqrt(s2)) * se
+
+
+def prediction_interval(
+    estimate: float, se: float, tau2: float, k: int, level: float = 0.95, method: str = "z"
+) -> tuple[float | None, float | None]:
+    """Prediction interval for the effect in a new study: ``estimate +- crit sqrt(tau2 +
+    se^2)`` with crit from the normal (``z``), or t on k - 1 (``t-k1``) or k - 2 (``t-k2``)
+    df; ``(None, None)`` where the df are not positive."""
+    check_choice("pi_method", method, PI_METHODS)
+    alpha = 1 - level
+    if method == "z":
+        crit = float(stats.norm.ppf(1 - alpha / 2))
+    else:
+        df = k - (1 if method == "t-k1" else 2)
+        if df < 1:
+            return None, None
+        crit = float(stats.t.ppf(1 - alpha / 2, df))
+    half = crit * float(np.sqrt(se**2 + tau2))
+    return estimate - half, estimate + half
 
 
 def _study_results(

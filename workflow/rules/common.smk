@@ -1,10 +1,12 @@
 # Shared helpers: config validation at load, the portfolio of reviews, and the named
-# get_* functions every rule takes its inputs and params from.
+# get_* functions every rule takes its inputs and params from. Every path comes from a
+# review's ReviewFiles (livingmeta.config), so a file is named in one place.
 from datetime import date
 
 import livingmeta.config as lm_config
 from livingmeta.approval import excluded_studies
-from livingmeta.pipeline import outcome_digest
+from livingmeta.extraction import outcome_digest
+from livingmeta.workflow.site import result_inputs, site_files
 
 try:
     lm_config.validate_config(config, "config/config.yaml")
@@ -14,6 +16,7 @@ except lm_config.ConfigError as error:
 REVIEWS = lm_config.reviews(config)
 PLOT_FORMATS = config["plots"]["formats"]
 PLOT_KINDS = ("forest", "cumulative", "leave_one_out")
+HISTORY_FORMATS = ("png", "svg")
 
 
 wildcard_constraints:
@@ -25,30 +28,37 @@ def get_review(wildcards):
     return REVIEWS[wildcards.review]
 
 
+def get_files(wildcards):
+    return get_review(wildcards).files
+
+
 def get_extraction(wildcards):
     """The review's extraction table; marked ancient so that only a change in an
     outcome's own rows (its digest param) reruns that outcome's jobs."""
-    return ancient(str(get_review(wildcards).extraction))
+    return ancient(str(get_files(wildcards).extraction))
+
+
+def get_extraction_table(wildcards):
+    """The review's extraction table (a change revalidates it)."""
+    return str(get_files(wildcards).extraction)
 
 
 def get_outcome_digest(wildcards):
     """Fingerprint of the outcome's rows and of the studies excluded by decision."""
     review = get_review(wildcards)
-    excluded = excluded_studies(review.folder / "studies.csv")
+    excluded = excluded_studies(review.files.studies)
     return outcome_digest(
-        review.extraction, review.outcome(wildcards.outcome), excluded
+        review.files.extraction, review.outcome(wildcards.outcome), excluded
     )
 
 
-def get_plot_settings(wildcards):
-    return {"formats": PLOT_FORMATS, "dpi": config["plots"]["dpi"]}
+def review_file(name):
+    """A param function: the path of one file of the review (see ReviewFiles)."""
 
+    def path(wildcards):
+        return str(getattr(get_files(wildcards), name))
 
-def get_review_pooled(wildcards):
-    review = get_review(wildcards)
-    return [
-        f"results/{review.id}/{outcome.name}/pooled.json" for outcome in review.outcomes
-    ]
+    return path
 
 
 def get_final_outputs():
@@ -85,15 +95,24 @@ def get_retrieval_settings(wildcards):
 
 def get_imports_log(wildcards):
     """`livingmeta import` appends here, so the next run hands imported records over."""
-    log = get_review(wildcards).state / "imports.log"
-    return [str(log)] if log.exists() else []
+    return get_files(wildcards).existing("imports_log")
 
 
 def get_screening_files(wildcards):
     """The reviewers' screening files that exist (a change revalidates them)."""
-    folder = get_review(wildcards).folder
-    files = [folder / "screening" / "decisions.csv", folder / "studies.csv"]
-    return [str(f) for f in files if f.exists()]
+    return get_files(wildcards).existing("decisions", "studies")
+
+
+def get_extraction_drafts(wildcards):
+    """Extractors' drafts: a change refreshes the list of disagreements."""
+    return [str(p) for p in sorted(get_files(wildcards).drafts.glob("*.csv"))]
+
+
+def get_review_pooled(wildcards):
+    review = get_review(wildcards)
+    return [
+        f"results/{review.id}/{outcome.name}/pooled.json" for outcome in review.outcomes
+    ]
 
 
 def get_report_inputs(wildcards):
@@ -110,29 +129,15 @@ def get_report_inputs(wildcards):
     return inputs
 
 
+def get_histories(wildcards):
+    """Every review's history file (the review's own state, kept in its folder)."""
+    return [str(review.files.history) for review in REVIEWS.values()]
+
+
+def get_site_pages(wildcards):
+    """Per review, every file its page shows (livingmeta.workflow.site.site_files)."""
+    return {rid: site_files(r, PLOT_FORMATS) for rid, r in REVIEWS.items()}
+
+
 def get_site_inputs(wildcards):
-    """Everything the results site shows, for every review."""
-    inputs = []
-    for review in REVIEWS.values():
-        inputs += [
-            f"results/{review.id}/report/latest.html",
-            f"results/{review.id}/prisma.png",
-            f"results/{review.id}/summary.csv",
-        ]
-        for outcome in review.outcomes:
-            inputs += [
-                f"results/{review.id}/{outcome.name}/forest.png",
-                f"results/{review.id}/{outcome.name}/history.png",
-            ]
-    return inputs
-
-
-def get_extraction_table(wildcards):
-    """The review's extraction table (a change refreshes the extraction template)."""
-    return str(get_review(wildcards).extraction)
-
-
-def get_extraction_drafts(wildcards):
-    """Extractors' drafts: a change refreshes the list of disagreements."""
-    folder = get_review(wildcards).folder / "extraction"
-    return [str(p) for p in sorted(folder.glob("*.csv"))]
+    return result_inputs(get_site_pages(wildcards))

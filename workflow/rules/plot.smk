@@ -1,6 +1,5 @@
 rule plot_outcome:
     input:
-        data="results/{review}/.validated/{outcome}.csv",
         pooled="results/{review}/{outcome}/pooled.json",
     output:
         report(
@@ -15,6 +14,22 @@ rule plot_outcome:
     conda:
         "../envs/livingmeta.yaml"
     params:
-        settings=get_plot_settings,
+        dpi=config["plots"]["dpi"],
     script:
         "../../scripts/plot_outcome.py"
+
+
+rule plot_history:
+    input:
+        changes="results/{review}/report/changes.json",
+    output:
+        expand("results/{{review}}/{{outcome}}/history.{ext}", ext=HISTORY_FORMATS),
+    log:
+        "logs/plot_history/{review}/{outcome}.log",
+    conda:
+        "../envs/livingmeta.yaml"
+    params:
+        # Written by report_run (the review's own state, kept in its folder).
+        history=review_file("history"),
+    script:
+        "../../scripts/plot_history.py"

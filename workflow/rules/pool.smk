@@ -1,18 +1,3 @@
-rule validate_outcome:
-    input:
-        extraction=get_extraction,
-    output:
-        data="results/{review}/.validated/{outcome}.csv",
-    log:
-        "logs/validate_outcome/{review}/{outcome}.log",
-    conda:
-        "../envs/livingmeta.yaml"
-    params:
-        digest=get_outcome_digest,
-    script:
-        "../../scripts/validate_outcome.py"
-
-
 rule pool_outcome:
     input:
         data="results/{review}/.validated/{outcome}.csv",

@@ -1,3 +1,20 @@
+rule draw_prisma:
+    input:
+        status="results/{review}/screening/status.json",
+    output:
+        counts="results/{review}/prisma.json",
+        figures=expand("results/{{review}}/prisma.{ext}", ext=("png", "svg")),
+    log:
+        "logs/draw_prisma/{review}.log",
+    conda:
+        "../envs/livingmeta.yaml"
+    params:
+        registry=review_file("registry"),
+        studies=review_file("studies"),
+    script:
+        "../../scripts/draw_prisma.py"
+
+
 rule report_run:
     input:
         unpack(get_report_inputs),
@@ -12,23 +29,13 @@ rule report_run:
         "logs/report_run/{review}.log",
     conda:
         "../envs/livingmeta.yaml"
+    params:
+        decisions=review_file("decisions"),
+        # Updated in place: the review's history of estimates, and the report archive.
+        history=review_file("history"),
+        archive="results/{review}/report/runs",
     script:
         "../../scripts/report_run.py"
-
-
-rule plot_history:
-    input:
-        changes="results/{review}/report/changes.json",
-    output:
-        expand("results/{{review}}/{{outcome}}/history.{ext}", ext=("png", "svg")),
-    log:
-        "logs/plot_history/{review}/{outcome}.log",
-    conda:
-        "../envs/livingmeta.yaml"
-    params:
-        formats=("png", "svg"),
-    script:
-        "../../scripts/plot_history.py"
 
 
 rule collect_history:
@@ -40,18 +47,7 @@ rule collect_history:
         "logs/collect_history/all.log",
     conda:
         "../envs/livingmeta.yaml"
+    params:
+        histories=get_histories,
     script:
         "../../scripts/collect_history.py"
-
-
-rule build_site:
-    input:
-        get_site_inputs,
-    output:
-        directory("results/site"),
-    log:
-        "logs/build_site/all.log",
-    conda:
-        "../envs/livingmeta.yaml"
-    script:
-        "../../scripts/build_site.py"

@@ -7,21 +7,12 @@ rule check_screening:
         "logs/check_screening/{review}.log",
     conda:
         "../envs/livingmeta.yaml"
+    params:
+        queue=review_file("queue"),
+        decisions=review_file("decisions"),
+        studies=review_file("studies"),
     script:
         "../../scripts/check_screening.py"
-
-
-rule check_extraction:
-    input:
-        extraction=get_extraction_table,
-    output:
-        marker="results/{review}/.validated/extraction.json",
-    log:
-        "logs/check_extraction/{review}.log",
-    conda:
-        "../envs/livingmeta.yaml"
-    script:
-        "../../scripts/check_extraction.py"
 
 
 rule screen_new_records:
@@ -29,7 +20,7 @@ rule screen_new_records:
         marker="results/{review}/.validated/screening.json",
         candidates="results/{review}/retrieval/candidates.csv",
         report="results/{review}/retrieval/report.json",
-        extraction="results/{review}/.validated/extraction.json",
+        extraction_checked="results/{review}/.validated/extraction.json",
         drafts=get_extraction_drafts,
     output:
         status="results/{review}/screening/status.json",
@@ -40,19 +31,12 @@ rule screen_new_records:
         "logs/screen_new_records/{review}.log",
     conda:
         "../envs/livingmeta.yaml"
+    params:
+        # Read, and the queue and studies appended to, in place (the review's files).
+        queue=review_file("queue"),
+        decisions=review_file("decisions"),
+        studies=review_file("studies"),
+        registry=review_file("registry"),
+        extraction=review_file("extraction"),
     script:
         "../../scripts/screen_new_records.py"
-
-
-rule draw_prisma:
-    input:
-        status="results/{review}/screening/status.json",
-    output:
-        counts="results/{review}/prisma.json",
-        figures=expand("results/{{review}}/prisma.{ext}", ext=("png", "svg")),
-    log:
-        "logs/draw_prisma/{review}.log",
-    conda:
-        "../envs/livingmeta.yaml"
-    script:
-        "../../scripts/draw_prisma.py"

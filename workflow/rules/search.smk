@@ -13,5 +13,7 @@ rule search_review:
         run_date=get_run_date,
         searches=get_searches,
         settings=get_retrieval_settings,
+        # Updated in place: the registry, search state and snapshots of the review.
+        state=review_file("state"),
     script:
         "../../scripts/search_review.py"

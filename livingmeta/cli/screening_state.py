@@ -1,0 +1,58 @@
+"""What ``livingmeta screen`` and ``livingmeta status`` both read: a review's screening files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from livingmeta.config import Review
+    from livingmeta.screening.settings import ScreeningSettings
+    from livingmeta.screening.status import ScreeningStatus
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything both commands read: the review, its settings and validated files."""
+
+    review: Review
+    settings: ScreeningSettings
+    queue: pd.DataFrame
+    decisions: pd.DataFrame
+    studies: pd.DataFrame
+    status: ScreeningStatus
+
+
+def load_review(config_path: str, review_id: str) -> Loaded:
+    """Read and validate the review's screening files (paths relative to the repo root).
+
+    Raises
+    ------
+    ValueError
+        Unknown review id or invalid screening settings.
+    InputError
+        Invalid queue, decisions or studies file (every problem listed).
+    """
+    from livingmeta.config import load_config, reviews
+    from livingmeta.screening.decisions import load_decisions
+    from livingmeta.screening.queue import read_queue
+    from livingmeta.screening.settings import ScreeningSettings
+    from livingmeta.screening.status import screening_status
+    from livingmeta.screening.studies import read_studies
+
+    portfolio = reviews(load_config(config_path))
+    if review_id not in portfolio:
+        raise ValueError(f"unknown review {review_id!r}; the config has {', '.join(portfolio)}")
+    review = portfolio[review_id]
+    settings = ScreeningSettings.from_review(review)
+    queue = read_queue(settings.queue)
+    decisions = load_decisions(
+        settings.decisions, settings.exclusion_reasons, set(queue["record_id"])
+    )
+    studies = read_studies(settings.studies)
+    status = screening_status(
+        queue, decisions, settings.reviewers_required, settings.stages, settings.exclusion_reasons
+    )
+    return Loaded(review, settings, queue, decisions, studies, status)

@@ -1,0 +1,173 @@
+"""What each review's run found, read from its run report or retrieval report.
+
+Per review: ``results/<id>/report/changes.json`` (the run report) when it was written by
+this run, otherwise ``results/<id>/retrieval/report.json`` (the retrieval report: new
+candidates, changed watched records, failed and stale searches). Files older than the
+start of the run are ignored, so a second run on the same day does not announce the same
+candidates again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livingmeta.report.run_report import CHANGE_KINDS, PROBLEM_KINDS
+
+#: Human-readable labels of the findings, for summaries and pull request bodies.
+KIND_LABELS: dict[str, str] = {
+    "new_candidates": "New candidates",
+    "retractions": "Retraction notices",
+    "trial_changes": "Trial changes",
+    "estimate_changes": "Estimate changes",
+    "newly_included": "Newly included",
+    "conflicts": "Conflicts",
+    "other_changes": "Other changes",
+    "stale_sources": "Stale sources",
+    "failed_sources": "Failed sources",
+    "invalid_data": "Invalid data",
+}
+
+# report.json change kinds (livingmeta.retrieval.update.WATCHED_FIELDS / TRIAL_FIELDS).
+_PUBLICATION_NOTICES = frozenset({"retracted", "retraction_notices", "errata", "concerns"})
+_TRIAL_FIELDS = frozenset({"overall_status", "has_results", "results_first_posted"})
+
+
+@dataclass
+class ReviewChanges:
+    """What one review's run found, normalised from ``changes.json`` or ``report.json``.
+
+    ``counts`` has every kind of :data:`CHANGE_KINDS` and :data:`PROBLEM_KINDS`; ``items``
+    keeps the listed records (or messages) where the source file gave them.
+    """
+
+    review: str
+    source: str
+    run_id: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    items: dict[str, list[Any]] = field(default_factory=dict)
+    has_changes: bool = False
+
+    def __post_init__(self) -> None:
+        for kind in (*CHANGE_KINDS, *PROBLEM_KINDS):
+            self.counts.setdefault(kind, len(self.items.get(kind, [])))
+            self.items.setdefault(kind, [])
+
+    @property
+    def has_problems(self) -> bool:
+        return any(self.counts[kind] for kind in PROBLEM_KINDS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _count_and_items(value: Any) -> tuple[int, list[Any]]:
+    """A field of ``changes.json`` may be a count, a list or a mapping: accept all three."""
+    if value is None or value is False:
+        return 0, []
+    if value is True:
+        return 1, []
+    if isinstance(value, int | float):
+        return int(value), []
+    if isinstance(value, Mapping):
+        return len(value), [{"name": k, "value": v} for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return len(value), list(value)
+    return 1, [value]
+
+
+def from_changes_json(data: Mapping[str, Any]) -> ReviewChanges:
+    """Normalise a run report (``results/<id>/report/changes.json``).
+
+    ``has_changes`` is taken from the file when it says so (the run report knows best what
+    reviewers must see); otherwise it is true when any kind of :data:`CHANGE_KINDS` is
+    non-empty.
+    """
+    counts: dict[str, int] = {}
+    items: dict[str, list[Any]] = {}
+    for kind in (*CHANGE_KINDS, *PROBLEM_KINDS):
+        counts[kind], items[kind] = _count_and_items(data.get(kind))
+    computed = any(counts[kind] for kind in CHANGE_KINDS)
+    has_changes = bool(data["has_changes"]) if "has_changes" in data else computed
+    return ReviewChanges(
+        review=str(data.get("review", "?")),
+        source="changes.json",
+        run_id=data.get("run_id"),
+        counts=counts,
+        items=items,
+        has_changes=has_changes,
+    )
+
+
+def from_retrieval_report(data: Mapping[str, Any]) -> ReviewChanges:
+    """Normalise a retrieval report (``results/<id>/retrieval/report.json``), the fallback
+    until the run report exists: new candidates, changes to watched records (retractions,
+    errata, concerns, trial status and results), failed searches and stale sources."""
+    items: dict[str, list[Any]] = {kind: [] for kind in (*CHANGE_KINDS, *PROBLEM_KINDS)}
+    for change in data.get("changes") or []:
+        kind = change.get("kind")
+        if kind in _PUBLICATION_NOTICES:
+            items["retractions"].append(change)
+        elif kind in _TRIAL_FIELDS:
+            items["trial_changes"].append(change)
+        elif kind == "watch_list_failed":
+            items["failed_sources"].append({"search_id": "watch_list", **change})
+        else:
+            items["other_changes"].append(change)
+    for search in data.get("searches") or []:
+        if search.get("status") == "failed":
+            items["failed_sources"].append(
+                {k: search.get(k) for k in ("search_id", "source", "error")}
+            )
+    items["stale_sources"] = list(data.get("stale") or [])
+    new, new_items = _count_and_items(data.get("new_candidates"))
+    counts = {kind: len(values) for kind, values in items.items()}
+    counts["new_candidates"] = new
+    items["new_candidates"] = new_items
+    return ReviewChanges(
+        review=str(data.get("review", "?")),
+        source="report.json",
+        run_id=data.get("run_id"),
+        counts=counts,
+        items=items,
+        has_changes=any(counts[kind] for kind in CHANGE_KINDS),
+    )
+
+
+def read_review_changes(
+    workdir: str | os.PathLike[str], review_id: str, since: float | None = None
+) -> ReviewChanges | None:
+    """The findings of one review: its ``changes.json`` if present (and written at or
+    after ``since``, a POSIX time), else its ``report.json`` under the same condition,
+    else None (this run produced nothing new for it)."""
+    results = Path(workdir) / "results" / review_id
+    candidates: tuple[tuple[Path, Callable[[Mapping[str, Any]], ReviewChanges]], ...] = (
+        (results / "report" / "changes.json", from_changes_json),
+        (results / "retrieval" / "report.json", from_retrieval_report),
+    )
+    for path, parse in candidates:
+        if not path.is_file() or (since is not None and path.stat().st_mtime < since):
+            continue
+        changes = parse(json.loads(path.read_text(encoding="utf-8")))
+        changes.review = review_id
+        return changes
+    return None
+
+
+def collect_for_pr(
+    workdir: str | os.PathLike[str], configfile: str = "config/config.yaml"
+) -> list[ReviewChanges]:
+    """Every review's current findings (no freshness filter: in CI the checkout is fresh),
+    for :func:`pr_body`."""
+    import livingmeta.config as lm_config
+
+    config = lm_config.load_config(Path(workdir) / configfile)
+    return [
+        changes
+        for review_id in lm_config.reviews(config)
+        if (changes := read_review_changes(workdir, review_id)) is not None
+    ]

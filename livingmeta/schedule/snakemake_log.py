@@ -1,0 +1,68 @@
+"""What Snakemake's console output says about a run: which jobs failed, and why."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from livingmeta.validation import EXIT_INVALID_INPUT
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job Snakemake reported as failed (``Error in rule ...``)."""
+
+    rule: str
+    log: str | None = None
+    exit_status: int | None = None
+
+    @property
+    def review(self) -> str | None:
+        """The review a job's log belongs to (``logs/<rule>/<review>[/<outcome>].log``)."""
+        if not self.log:
+            return None
+        parts = Path(self.log).parts
+        if len(parts) >= 3 and parts[0] == "logs":
+            return Path(parts[2]).stem if len(parts) == 3 else parts[2]
+        return None
+
+
+_ERROR_IN_RULE = re.compile(r"^Error in rule (\w+):\s*$")
+_LOG_LINE = re.compile(r"^\s+log: (\S+)")
+_EXIT_STATUS = re.compile(r"non-zero exit status (\d+)")
+
+
+def parse_failed_jobs(output: str) -> list[FailedJob]:
+    """Failed jobs from Snakemake's console output (its ``Error in rule`` blocks).
+
+    Why parse text: Snakemake 9 offers no machine-readable list of failed jobs without a
+    logger plugin, and these blocks have been stable for years. The exit status comes
+    from the ``CalledProcessError`` line printed just before each block.
+    """
+    jobs: list[FailedJob] = []
+    status: int | None = None
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if found := _EXIT_STATUS.search(line):
+            status = int(found[1])
+            continue
+        match = _ERROR_IN_RULE.match(line)
+        if not match:
+            continue
+        log = None
+        for following in lines[index + 1 : index + 12]:
+            if not following.startswith((" ", "\t")):
+                break
+            if log_match := _LOG_LINE.match(following):
+                log = log_match[1]
+                break
+        jobs.append(FailedJob(match[1], log, status))
+        status = None
+    return jobs
+
+
+def is_invalid_data(job: FailedJob) -> bool:
+    """Validation failures: rule ``validate_outcome``, or exit status 2, the code every
+    rule uses for invalid input (:data:`~livingmeta.validation.EXIT_INVALID_INPUT`)."""
+    return job.rule == "validate_outcome" or job.exit_status == EXIT_INVALID_INPUT

@@ -1,0 +1,215 @@
+"""The review workspace in real headless Chromium: two reviewers, each with their own
+server on 127.0.0.1, screen with the keyboard, settle a conflict, extract, approve and
+assess risk of bias; the files on disk are what a careful hand-edit would have made.
+
+Skipped without Chromium, except in CI (see ``browser`` in tests/test_site.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from livingmeta.app import create_app
+from livingmeta.app.workspace import open_workspace
+from livingmeta.risk_of_bias.consensus import load_folder
+from livingmeta.risk_of_bias.settings import settings_from_config
+from tests.app_fixtures import EXTRACTION_HEADER, make_repo
+from tests.test_site import browser  # noqa: F401  (the shared headless Chromium fixture)
+
+ROB2 = {"tools": [{"tool": "rob2", "outcomes": ["death"]}]}
+WAIT = 30  # seconds at most for a page or fragment; a loaded CI machine is slow
+
+
+@pytest.fixture
+def servers(tmp_path, monkeypatch):
+    """Alice's and Bob's workspaces on the same review, each served on a free port."""
+    from werkzeug.serving import make_server
+
+    monkeypatch.chdir(tmp_path)
+    make_repo(tmp_path)
+    started, urls = [], {}
+    for name in ("alice", "bob"):
+        ws = open_workspace(
+            "config/config.yaml", "demo", name, roster=("alice", "bob"), risk_of_bias=ROB2
+        )
+        server = make_server("127.0.0.1", 0, create_app(ws), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(server)
+        urls[name] = f"http://127.0.0.1:{server.server_port}"
+    yield tmp_path, urls
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+def wait_for(driver, script: str, *args):
+    """Wait until ``script`` returns something truthy, and return it."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT).until(lambda d: d.execute_script(script, *args))
+
+
+def press(driver, *keys: str) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    for key in keys:
+        ActionChains(driver).send_keys(key).perform()
+
+
+def shown_record(driver, record_id: str) -> None:
+    wait_for(
+        driver,
+        "const r = document.getElementById('record');"
+        "return document.readyState === 'complete' && r && r.dataset.record === arguments[0];",
+        record_id,
+    )
+
+
+def screen_by_keys(driver, url: str, steps) -> None:
+    """Open the screening page; press each step's keys once its record is shown."""
+    driver.get(f"{url}/screening/")
+    for record_id, keys in steps:
+        shown_record(driver, record_id)
+        press(driver, *keys)
+
+
+def submit(driver, css: str) -> None:
+    """Click a button that sends a form and wait for the page that answers it."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element("tag name", "html")
+    driver.find_element("css selector", css).click()
+    WebDriverWait(driver, WAIT).until(expected_conditions.staleness_of(page))
+    wait_for(driver, "return document.readyState === 'complete'")
+
+
+def fill(driver, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        field = driver.find_element("name", name)
+        field.clear()
+        field.send_keys(value)
+
+
+def choose(driver, values: dict[str, str]) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    for name, value in values.items():
+        Select(driver.find_element("name", name)).select_by_value(value)
+
+
+def console_errors(driver) -> list[str]:
+    """Console errors other than the refused saves' own status codes (409, 422)."""
+    logged = driver.get_log("browser")
+    return [e["message"] for e in logged if e["level"] == "SEVERE" and "status of 4" not in e["message"]]  # fmt: skip
+
+
+def text_of(driver, css: str) -> str:
+    return wait_for(driver, "const e = document.querySelector(arguments[0]); return e && e.textContent;", css)  # fmt: skip
+
+
+@pytest.mark.browser
+def test_two_reviewers_take_a_review_from_screening_to_consensus(browser, servers):  # noqa: F811
+    root, urls = servers
+    folder = root / "reviews/demo"
+    # Alice screens three records with the keyboard and undoes her last decision.
+    screen_by_keys(
+        browser,
+        urls["alice"],
+        [("pubmed:1", "i"), ("pubmed:2", "e2"), ("pubmed:3", "m")],
+    )
+    wait_for(browser, "return document.getElementById('done')")
+    press(browser, "u")
+    shown_record(browser, "pubmed:3")
+    wait_for(browser, "return document.getElementById('include')")
+    press(browser, "i")
+    wait_for(browser, "return document.getElementById('done')")
+    choose(browser, {"view": "mine"})  # the filter applies as soon as it is chosen
+    assert len(wait_for(browser, "return document.querySelectorAll('table.mine tbody tr')")) == 3
+    # Bob disagrees on the first record: a conflict he settles with a consensus.
+    screen_by_keys(
+        browser, urls["bob"], [("pubmed:1", "e1"), ("pubmed:2", "e2"), ("pubmed:3", "i")]
+    )
+    wait_for(browser, "return document.getElementById('done')")
+    browser.get(f"{urls['bob']}/conflicts/")
+    assert "alice: include" in " ".join(text_of(browser, ".conflict .side").split())
+    submit(browser, ".conflict button[value=include]")
+    wait_for(browser, "return document.getElementById('no-conflicts')")
+    today = dt.date.today().isoformat()
+    assert (folder / "screening/decisions.csv").read_text() == (
+        "record_id,stage,reviewer,decision,reason,date,role,note\n"
+        f"pubmed:1,title_abstract,alice,include,,{today},independent,\n"
+        f"pubmed:2,title_abstract,alice,exclude,wrong design,{today},independent,\n"
+        f"pubmed:3,title_abstract,alice,maybe,,{today},independent,\n"
+        f"pubmed:3,title_abstract,alice,withdraw,,{today},independent,\n"
+        f"pubmed:3,title_abstract,alice,include,,{today},independent,\n"
+        f"pubmed:1,title_abstract,bob,exclude,wrong population,{today},independent,\n"
+        f"pubmed:2,title_abstract,bob,exclude,wrong design,{today},independent,\n"
+        f"pubmed:3,title_abstract,bob,include,,{today},independent,\n"
+        f"pubmed:1,title_abstract,bob,include,,{today},consensus,\n"
+    )
+
+    # Alice extracts: an invalid value is flagged live and refused; the valid one is saved.
+    browser.get(f"{urls['alice']}/extraction/?study=smith2021&outcome=death")
+    fill(browser, {"events_treat": "40", "total_treat": "30", "events_ctrl": "9"})
+    fill(browser, {"total_ctrl": "31", "source": "Table 2"})
+    assert "40 events exceed the total of 30" in text_of(browser, "#problems li")
+    submit(browser, "#save")
+    assert "40 events exceed the total of 30" in text_of(browser, "#problems li")
+    assert (folder / "extraction.csv").read_text() == EXTRACTION_HEADER
+    fill(browser, {"events_treat": "4"})
+    wait_for(browser, "return document.querySelector('p.ok#problems')")
+    submit(browser, "#save")
+    submit(browser, "#approve")
+    assert "Approved by alice" in text_of(browser, "#approved")
+    assert (folder / "extraction.csv").read_text() == EXTRACTION_HEADER + (
+        f"smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,Table 2,alice,,alice,{today},\n"
+    )
+
+    # Risk of bias: two assessors disagree on one domain; the consensus settles it.
+    low = {f"j|D{i}": "low" for i in range(1, 6)}
+    for name, judgements in (("alice", low), ("bob", {**low, "j|D3": "high"})):
+        browser.get(f"{urls[name]}/risk-of-bias/?study=smith2021&outcome=death")
+        choose(browser, judgements)
+        fill(browser, {"s|D3": f"{name}: attrition 2%"})
+        submit(browser, "#save-rob")
+        assert browser.find_element("id", "s-D3").get_attribute("value") == f"{name}: attrition 2%"
+    browser.get(f"{urls['alice']}/risk-of-bias/")
+    sides = " ".join(text_of(browser, ".disagreement .side").split())
+    assert "alice: low" in sides and "bob: high" in sides
+    choose(browser, {"judgement": "low"})
+    fill(browser, {"support": "attrition 2% in both arms"})
+    submit(browser, ".disagreement button")
+    wait_for(browser, "return document.getElementById('no-disagreements')")
+    status = load_folder(folder / "risk_of_bias", settings_from_config(ROB2))
+    assert status.overall("smith2021", "death") == "low"
+    assert console_errors(browser) == []
+    assert (folder / "risk_of_bias/consensus.csv").read_text() == (
+        "study_id,outcome,domain,question,answer,judgement,override_reason,support,page,date,"
+        "note,agreed_by\n"
+        f"smith2021,death,D3,,,low,,attrition 2% in both arms,,{today},,alice; bob\n"
+    )
+
+
+@pytest.mark.browser
+def test_a_concurrent_hand_edit_is_detected_in_the_browser(browser, servers):  # noqa: F811
+    root, urls = servers
+    path = root / "reviews/demo/extraction.csv"
+    browser.get(f"{urls['alice']}/extraction/?study=wang2023&outcome=death")
+    fill(browser, {"events_treat": "3", "total_treat": "20", "events_ctrl": "5"})
+    fill(browser, {"total_ctrl": "21", "source": "Fig. 2"})
+    hand = EXTRACTION_HEADER + "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,T2,bob,,,,\n"
+    path.write_text(hand)  # bob edits the file in a spreadsheet meanwhile
+    submit(browser, "#save")
+    assert "changed since this page was shown" in text_of(browser, ".stale h2")
+    assert "+smith2021,Smith 2021,2021,death,4,30,9,31" in text_of(browser, ".diff")
+    assert path.read_text() == hand
+    assert browser.find_element("name", "total_ctrl").get_attribute("value") == "21"
+    submit(browser, "#save")  # the refused page holds the new version: saving now works
+    assert not browser.find_elements("css selector", ".stale")
+    assert path.read_text() == hand + (
+        "wang2023,Wang 2023,2023,death,3,20,5,21,,,,,,,,Fig. 2,alice,,,,\n"
+    )

@@ -1,0 +1,51 @@
+"""The workflow's shape: rule files, step modules and glue scripts use the same names,
+every rule's script calls the step named like the rule, and the glue stays glue."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+
+from livingmeta.config import REPO_ROOT
+
+RULES = REPO_ROOT / "workflow" / "rules"
+SCRIPTS = REPO_ROOT / "scripts"
+STEP_MODULES = ("search", "screening", "extraction", "pool", "plot", "summary", "report", "site")
+MAX_GLUE_LINES = 20
+
+
+def rules_by_file() -> dict[str, list[str]]:
+    return {
+        path.stem: re.findall(r"^rule (\w+):", path.read_text(), flags=re.M)
+        for path in sorted(RULES.glob("*.smk"))
+        if path.stem != "common"
+    }
+
+
+def test_one_rule_file_per_step_module():
+    assert sorted(rules_by_file()) == sorted(STEP_MODULES)
+
+
+def test_every_rule_has_a_step_function_and_a_glue_script_of_its_name():
+    for module_name, rules in rules_by_file().items():
+        module = importlib.import_module(f"livingmeta.workflow.{module_name}")
+        for rule in rules:
+            assert callable(getattr(module, rule, None)), f"{module_name}.{rule} missing"
+            script = SCRIPTS / f"{rule}.py"
+            tree = ast.parse(script.read_text())
+            imported = {
+                (node.module, alias.name)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom)
+                for alias in node.names
+            }
+            assert (f"livingmeta.workflow.{module_name}", rule) in imported, script
+
+
+def test_glue_scripts_are_short_and_read_snakemake_objects_only():
+    for rules in rules_by_file().values():
+        for rule in rules:
+            text = (SCRIPTS / f"{rule}.py").read_text()
+            assert len(text.splitlines()) <= MAX_GLUE_LINES, rule
+            assert "open(" not in text and "Path(" not in text, rule

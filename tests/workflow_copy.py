@@ -1,0 +1,23 @@
+"""A copy of the repository's workflow, for tests that run Snakemake end to end."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from livingmeta.config import REPO_ROOT
+
+WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
+#: Local state a fresh clone does not have: retrieval state, locks, the run history.
+LOCAL_STATE = ("snapshots", "state.json", "*.lock", "history.csv")
+
+
+def copy_workflow(root: Path) -> Path:
+    """Copy the workflow files into ``root`` as a fresh clone has them; return ``root``."""
+    for name in WORKFLOW_FILES:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(*LOCAL_STATE))
+        else:
+            shutil.copy2(source, root / name)
+    return root
