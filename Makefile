@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= 4
 
-.PHONY: run test lint format bench clean-venv
+.PHONY: run test test-slurm lint format bench clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,16 @@ run: $(STAMP)
 ## test: install into .venv and run the test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-slurm: as root on Debian, start a single-node Slurm cluster (tests/slurm/cluster.sh),
+## run a portfolio through workflow/profiles/slurm and compare it with a local run, stop it
+test-slurm: $(VENV)/.slurm-installed
+	trap 'tests/slurm/cluster.sh stop' EXIT; \
+	tests/slurm/cluster.sh start && $(BIN)/python tests/slurm/portfolio.py --kill-one
+
+$(VENV)/.slurm-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[slurm]'
+	touch $@
 
 ## lint: ruff, snakefmt and snakemake --lint
 lint: $(STAMP)

@@ -5,6 +5,16 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+# Snakemake's own message for a YAML syntax error names no line: check it first.
+import livingmeta.config as lm_config
+
+try:
+    if os.path.exists("config/config.yaml"):
+        lm_config.read_yaml("config/config.yaml")
+except lm_config.ConfigError as error:
+    raise WorkflowError(str(error))
+
+
 configfile: "config/config.yaml"
 
 
@@ -15,6 +25,9 @@ include: "workflow/rules/extraction.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/risk_of_bias.smk"
+include: "workflow/rules/characteristics.smk"
+include: "workflow/rules/grade.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/site.smk"
 

@@ -130,12 +130,27 @@ def read_drafts(folder: str | Path) -> dict[str, pd.DataFrame]:
     return {p.stem: read_table(p) for p in sorted(path.glob("*.csv"))}
 
 
+#: Columns of ``template.csv`` after the identity, in the data contract's order.
+TEMPLATE_TAIL = ("reported", "subgroup", *PROVENANCE_COLUMNS, "notes")
+#: Identifiers that help find the paper of a study (from its records in the queue).
+FINDING_COLUMNS = ("pmid", "doi", "nct_id")
+
+
 def extraction_template(
-    studies: pd.DataFrame, extraction: pd.DataFrame, outcomes: Mapping[str, Outcome]
+    studies: pd.DataFrame,
+    extraction: pd.DataFrame,
+    outcomes: Mapping[str, Outcome],
+    queue: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rows still to extract: every included study x configured outcome without a row in
-    the extraction table, prefilled with the study's id, label and year."""
+    the extraction table, prefilled with the study's id, label, year and, from its
+    records in ``queue``, the PMIDs, DOIs and trial ids to find the paper. Columns in the
+    data contract's order: identity, the arm columns (treatment arm first), then
+    ``reported``, ``subgroup``, provenance and notes."""
+    from livingmeta.outcomes import ARM_COLUMNS
+
     have = set(zip(extraction.get("study_id", []), extraction.get("outcome", []), strict=True))
+    finding = _finding_ids(studies, queue)
     rows = []
     for study in studies.to_dict("records"):
         for name in outcomes:
@@ -145,12 +160,33 @@ def extraction_template(
                         "study_id": study["study_id"],
                         "study_label": study.get("study_label", ""),
                         "year": study.get("year", ""),
+                        **finding.get(study["study_id"], {}),
                         "outcome": name,
                     }
                 )
-    arm = sorted({c for o in outcomes.values() for c in o.arm_columns})
-    columns = [*IDENTITY_COLUMNS, *arm, "subgroup", *PROVENANCE_COLUMNS, "notes"]
+    types = [t for t in ARM_COLUMNS if any(o.type == t for o in outcomes.values())]
+    arm = [c for t in types for c in ARM_COLUMNS[t]]
+    identity = [*IDENTITY_COLUMNS[:3], *FINDING_COLUMNS, "outcome", "comparison"]
+    columns = [*identity, *arm, *TEMPLATE_TAIL]
     return pd.DataFrame(rows, columns=columns, dtype=object).fillna("")
+
+
+def _finding_ids(studies: pd.DataFrame, queue: pd.DataFrame | None) -> dict[str, dict[str, str]]:
+    """PMIDs, DOIs and NCT ids of each study's records (``; ``-joined), from the queue."""
+    from livingmeta.screening.queue import split_ids
+
+    if queue is None or queue.empty or "record_ids" not in studies.columns:
+        return {}
+    by_record = {r["record_id"]: r for r in queue.to_dict("records")}
+    out = {}
+    for study in studies.to_dict("records"):
+        found: dict[str, list[str]] = {c: [] for c in FINDING_COLUMNS}
+        for record_id in split_ids(study["record_ids"]):
+            record = by_record.get(record_id, {})
+            for column, source in zip(FINDING_COLUMNS, ("pmids", "dois", "nct_ids"), strict=True):
+                found[column] += split_ids(str(record.get(source, "") or ""))
+        out[study["study_id"]] = {c: "; ".join(dict.fromkeys(v)) for c, v in found.items()}
+    return out
 
 
 def require(problems: list[Problem]) -> None:

@@ -12,14 +12,14 @@ from typing import Any
 
 from livingmeta.approval import (
     compare_drafts,
-    extraction_problems,
     extraction_template,
     is_approved,
     read_drafts,
 )
 from livingmeta.config import Review
-from livingmeta.extraction import read_table
-from livingmeta.retrieval.registry import Registry
+from livingmeta.extraction import read_table, row_kinds
+from livingmeta.retrieval.registry_files import iter_entries
+from livingmeta.review_check import extraction_file_problems
 from livingmeta.validation import InputError
 
 
@@ -29,7 +29,7 @@ def analysis_blockers(review: Review) -> dict[str, Any]:
 
     outcomes = {o.name: o for o in review.outcomes}
     studies = read_studies(review.files.studies)
-    problems = [str(p) for p in extraction_problems(review.extraction, outcomes)]
+    problems = [str(p) for p in extraction_file_problems(review, review.extraction)]
     try:
         extraction = read_table(review.extraction)
     except InputError:
@@ -39,8 +39,14 @@ def analysis_blockers(review: Review) -> dict[str, Any]:
     if extraction is not None:
         template = extraction_template(studies, extraction, outcomes)
         missing = template[["study_id", "outcome"]].to_dict("records")
+        started = extraction
+        if {"study_id", "outcome"} <= set(extraction.columns):
+            # rows with every number empty (and not marked not reported): still to extract
+            blank = (row_kinds(extraction, outcomes) == "to_extract").to_numpy()
+            missing += extraction[blank][["study_id", "outcome"]].to_dict("records")
+            started = extraction[~blank]
         if "approved_by" in extraction.columns and "approved_on" in extraction.columns:
-            pending = extraction[~is_approved(extraction)]
+            pending = started[~is_approved(started)]
             unapproved = pending[["study_id", "outcome"]].to_dict("records")
         drafts = read_drafts(review.files.drafts)
         differences = len(compare_drafts(drafts, extraction, outcomes))
@@ -56,15 +62,17 @@ def analysis_blockers(review: Review) -> dict[str, Any]:
 def retracted_reports(review: Review, studies: Any) -> list[dict[str, str]]:
     """Retracted records among the included studies' reports, with the recorded decision
     (``exclude_retracted``: empty means nobody has decided yet)."""
-    registry = Registry.load(review.files.registry)
+    rows = studies.to_dict("records")
+    wanted = {r.strip() for study in rows for r in study["record_ids"].split(";") if r.strip()}
+    retracted = {  # streamed: the registry of a large backfill is never held whole
+        entry.record.record_id
+        for entry in iter_entries(review.files.registry)
+        if entry.record.retracted and entry.record.record_id in wanted
+    }
     out = []
-    for study in studies.to_dict("records"):
+    for study in rows:
         for record_id in filter(None, (r.strip() for r in study["record_ids"].split(";"))):
-            try:
-                record = registry.entry(record_id).record
-            except KeyError:
-                continue
-            if record.retracted:
+            if record_id in retracted:
                 decision = study.get("exclude_retracted", "")
                 out.append(
                     {"study_id": study["study_id"], "record_id": record_id, "decision": decision}
@@ -75,10 +83,7 @@ def retracted_reports(review: Review, studies: Any) -> list[dict[str, str]]:
 def blocker_lines(blockers: dict[str, Any]) -> list[str]:
     """The blockers as readable lines (empty when nothing blocks the analysis)."""
     lines = [f"invalid data: {p}" for p in blockers["invalid"]]
-    lines += [
-        f"extraction row missing: {r['study_id']} x {r['outcome']}"
-        for r in blockers["missing_rows"]
-    ]
+    lines += [f"to extract: {r['study_id']} x {r['outcome']}" for r in blockers["missing_rows"]]
     lines += [
         f"not approved yet: {r['study_id']} x {r['outcome']}" for r in blockers["unapproved_rows"]
     ]

@@ -19,6 +19,8 @@ from typing import Any
 from livingmeta.outcomes import Outcome
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The outcome type that is extracted and described per study, not pooled.
+DESCRIPTIVE = "descriptive"
 
 
 class ConfigError(ValueError):
@@ -69,13 +71,39 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
     schema = load_schema("config.schema.yaml")
     from jsonschema import Draft202012Validator
 
-    validator = _with_defaults(Draft202012Validator)(schema)
+    validator = _with_defaults(Draft202012Validator)(schema, registry=_fragment_registry())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"{source}: {key_path(e.absolute_path)}: {e.message}" for e in errors]
+        from livingmeta.config_messages import schema_error_lines
+
+        lines = [f"{source}: {line}" for e in errors for line in schema_error_lines(config, e)]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
     _check_semantics(config, source)
     return config
+
+
+#: Config fragments whose schemas ship with their package, as ``$ref``'d by the main schema.
+FRAGMENT_SCHEMAS = ("risk_of_bias", "characteristics")
+
+
+def _fragment_registry() -> Any:
+    """The packages' fragment schemas under ``livingmeta:<package>/config.schema.yaml``,
+    so the main schema refers to them and each is written (and validated) once."""
+    import yaml
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    entries = []
+    for package in FRAGMENT_SCHEMAS:
+        text = _fragment_schema_text(package)
+        schema = yaml.safe_load(text)
+        entries.append((f"livingmeta:{package}/config.schema.yaml", Resource(schema, DRAFT202012)))
+    return Registry().with_resources(entries)
+
+
+def _fragment_schema_text(package: str) -> str:
+    """The text of ``livingmeta/<package>/config.schema.yaml`` (package data)."""
+    return resources.files("livingmeta").joinpath(package, "config.schema.yaml").read_text("utf-8")
 
 
 def _check_semantics(config: dict[str, Any], source: str) -> None:
@@ -87,27 +115,69 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
             problems.append(f"reviews[{i}].id: duplicate review id {review['id']!r}")
         seen.add(review["id"])
         names: set[str] = set()
-        for j, spec in enumerate(review["outcomes"]):
-            where = f"reviews[{i}].outcomes[{j}]"
+        for spec in review["outcomes"]:
+            where = f"reviews[{review['id']}].outcomes[{spec['name']}]"
             if spec["name"] in names:
                 problems.append(f"{where}.name: duplicate outcome {spec['name']!r}")
             names.add(spec["name"])
+            if spec["type"] == DESCRIPTIVE:
+                continue
             try:
-                Outcome.from_config(spec)
+                Outcome.from_config(outcome_spec(review, spec))
             except ValueError as exc:
                 problems.append(f"{where}: {exc}")
+        problems += _fragment_problems(review, i)
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(f"{source}: {p}" for p in problems))
 
 
+def _fragment_problems(review: dict[str, Any], index: int) -> list[str]:
+    """What the risk-of-bias and characteristics settings say beyond their schemas."""
+    from livingmeta.characteristics.fields import settings_from_config as characteristics
+    from livingmeta.risk_of_bias.settings import settings_from_config as risk_of_bias
+
+    problems = []
+    for key, parse in (("risk_of_bias", risk_of_bias), ("characteristics", characteristics)):
+        if key in review:
+            try:
+                parse(review[key], source=f"reviews[{index}].{key}")
+            except ConfigError as exc:
+                problems += [line.strip() for line in str(exc).splitlines()[1:]]
+    return problems
+
+
+#: Outcome settings a review can set once for all its outcomes (an outcome may override).
+REVIEW_WIDE_OUTCOME_KEYS = ("convention",)
+
+
+def outcome_spec(review_spec: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """An outcome's config entry with the settings it inherits from its review."""
+    inherited = {k: review_spec[k] for k in REVIEW_WIDE_OUTCOME_KEYS if k in review_spec}
+    return {**inherited, **spec}
+
+
+def read_yaml(path: str | Path) -> Any:
+    """The YAML document in ``path``.
+
+    Raises
+    ------
+    ConfigError
+        A syntax error, naming the file, line and column.
+    """
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        try:
+            return yaml.safe_load(handle)
+        except yaml.YAMLError as exc:
+            from livingmeta.config_messages import yaml_syntax_message
+
+            raise ConfigError(yaml_syntax_message(str(path), exc)) from None
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read and validate a YAML config file."""
-    path = Path(path)
-    with open(path, encoding="utf-8") as handle:
-        import yaml
-
-        config = yaml.safe_load(handle) or {}
-    return validate_config(config, str(path))
+    return validate_config(read_yaml(path) or {}, str(path))
 
 
 @dataclass(frozen=True)
@@ -150,6 +220,12 @@ class ReviewFiles:
         return self.folder / "history.csv"
 
     @property
+    def reports(self) -> Path:
+        """Archived run reports, ``<run id>.html`` each, kept with the review's files (in
+        version control), unlike the rebuilt ``results/``."""
+        return self.folder / "reports"
+
+    @property
     def registry(self) -> Path:
         """Folder of the deduplicated record registry."""
         return self.state / "registry"
@@ -179,6 +255,11 @@ class ReviewFiles:
         """Characteristics of the included studies."""
         return self.folder / "characteristics.csv"
 
+    @property
+    def grade(self) -> Path:
+        """GRADE ratings of the certainty of each outcome's evidence."""
+        return self.folder / "grade.csv"
+
     def existing(self, *names: str) -> list[str]:
         """The named files that exist, as strings (rule inputs that may be absent)."""
         return [str(p) for p in (getattr(self, n) for n in names) if p.exists()]
@@ -201,6 +282,16 @@ class Review:
         """Every file of the review."""
         return ReviewFiles(self.folder, self.extraction, self.state)
 
+    @property
+    def descriptive(self) -> tuple[dict[str, Any], ...]:
+        """The declared ``type: descriptive`` outcomes (described per study, not pooled)."""
+        return tuple(o for o in self.spec["outcomes"] if o.get("type") == DESCRIPTIVE)
+
+    def sequential(self, name: str) -> dict[str, Any] | None:
+        """The ``sequential`` settings of the outcome ``name`` (None: not monitored)."""
+        spec = next((o for o in self.spec["outcomes"] if o["name"] == name), {})
+        return spec.get("sequential")
+
     def outcome(self, name: str) -> Outcome:
         """The declared outcome called ``name``."""
         for outcome in self.outcomes:
@@ -220,7 +311,11 @@ def reviews(config: dict[str, Any]) -> dict[str, Review]:
             folder=folder,
             extraction=Path(spec.get("extraction") or folder / "extraction.csv"),
             state=Path(spec.get("state") or folder / "retrieval"),
-            outcomes=tuple(Outcome.from_config(o) for o in spec["outcomes"]),
+            outcomes=tuple(
+                Outcome.from_config(outcome_spec(spec, o))
+                for o in spec["outcomes"]
+                if o.get("type") != DESCRIPTIVE
+            ),
             spec=spec,
         )
     return out

@@ -3,7 +3,11 @@
 Data contract (one row per study x outcome; see README "Data contract"):
 
 - identity: ``study_id`` (or ``study`` in a minimal file), ``study_label``, ``year``,
-  ``outcome`` (optional when the file holds one outcome), ``subgroup``, ``notes``;
+  ``outcome`` (optional when the file holds one outcome), ``comparison`` (which arms of a
+  multi-arm trial), ``subgroup``, ``notes``;
+- ``reported``: ``no`` when the study did not report the outcome (numbers empty,
+  ``source`` saying where it was looked for); a row with every number empty and not
+  marked so is still *to extract*, which is work to do rather than invalid data;
 - dichotomous: ``events_treat, total_treat, events_ctrl, total_ctrl``;
 - continuous: ``mean_treat, sd_treat, n_treat, mean_ctrl, sd_ctrl, n_ctrl``;
 - generic inverse variance: ``yi, se`` (analysis scale: log for ratios).
@@ -20,6 +24,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +46,7 @@ ROW_INDEX = "spreadsheet_row"
 MAX_COUNT = 1e9
 MAX_MAGNITUDE = 1e12
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPORTED = ("", "yes", "no")
 
 
 def read_table(
@@ -59,9 +65,15 @@ def read_table(
     except FileNotFoundError:
         raise InputError([Problem(str(path), None, None, "file not found")]) from None
     text = _decode(data, str(path))
+    # A large file (a backfill's queue) is held once, as UTF-8 bytes (a StringIO of it
+    # would take four bytes a character), while pandas parses it.
+    del data
+    utf8 = io.BytesIO(text.encode("utf-8"))
+    del text
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            utf8,
+            encoding="utf-8",
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
@@ -69,9 +81,11 @@ def read_table(
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([Problem(str(path), None, None, f"not a readable CSV: {exc}")]) from None
+    del utf8
     frame.columns = [c.strip() for c in frame.columns]
     _refuse_other_separators(frame, str(path))
-    frame = frame.apply(lambda col: col.map(restore).str.strip())
+    for column in frame.columns:  # one column at a time: never two copies of the table
+        frame[column] = frame[column].map(restore).str.strip()
     frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name=ROW_INDEX)
     frame = frame[(frame != "").any(axis=1)] if len(frame.columns) else frame
     missing = [col for col in required if col not in frame.columns]
@@ -173,20 +187,17 @@ def validate_extraction(
         raise InputError(problems)
 
     numeric = {col: pd.to_numeric(frame[col], errors="coerce") for col in _all_arm_columns(frame)}
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     for pos, record in enumerate(frame.to_dict("records")):
         rownum = row_number(frame, pos)
         problems += _check_row(record, rownum, file, outcomes, numeric, pos, id_column)
-        key = (record["study_id"], record["outcome"])
+        key = (record["study_id"], record["outcome"], record.get("comparison", ""))
         if key in seen:
-            problems.append(
-                Problem(
-                    file,
-                    rownum,
-                    id_column,
-                    f"duplicate study x outcome ({key[0]}, {key[1]}); first at row {seen[key]}",
-                )
-            )
+            what = "study x outcome" + (" x comparison" if key[2] else "")
+            listed = ", ".join(filter(None, key))
+            hint = "" if key[2] else " (a multi-arm trial: tell its rows apart in 'comparison')"
+            message = f"duplicate {what} ({listed}); first at row {seen[key]}{hint}"
+            problems.append(Problem(file, rownum, id_column, message))
         else:
             seen[key] = rownum
     problems += _subgroup_problems(frame, file)
@@ -252,6 +263,8 @@ def _check_row(
     if year and not _is_integer_text(year):
         bad("year", f"{year!r} is not a year")
     outcome = outcomes[name]
+    if not _has_numbers(record, outcome, bad):
+        return problems
     values: dict[str, float] = {}
     for col in outcome.arm_columns:
         text = record[col]
@@ -278,6 +291,48 @@ def _check_row(
     return problems
 
 
+def _has_numbers(record: Mapping[str, str], outcome: Outcome, bad: Any) -> bool:
+    """Whether the row's numbers are to be checked: not for an outcome the study did not
+    report (``reported: no``, which needs empty numbers and a ``source``), nor for a row
+    still to extract (every number empty, not approved)."""
+    reported = record.get("reported", "").lower()
+    if reported not in REPORTED:
+        bad("reported", f"{record['reported']!r} is not empty, 'yes' or 'no'")
+    filled = [col for col in outcome.arm_columns if record[col] != ""]
+    if reported == "no":
+        for col in filled:
+            bad(col, f"{record[col]!r} given, but reported is 'no' (empty it or set 'yes')")
+        if not record.get("source", ""):
+            bad("source", "empty: say where the outcome was looked for (reported is 'no')")
+        return False
+    if filled or reported == "yes":
+        return True
+    if record.get("approved_by", "") or record.get("approved_on", ""):
+        first = outcome.arm_columns[0]
+        bad(first, "empty, but the row is approved: fill in the numbers or set reported 'no'")
+    return False
+
+
+def row_kinds(frame: pd.DataFrame, outcomes: Mapping[str, Outcome]) -> pd.Series:
+    """Each row's kind: ``data`` (numbers to pool), ``not_reported`` (``reported: no``) or
+    ``to_extract`` (every number of its outcome empty). Works on the text table and on
+    the validated one (where empty numbers are NaN)."""
+    kinds = []
+    for record in frame.to_dict("records"):
+        outcome = outcomes.get(record.get("outcome", ""))
+        if str(record.get("reported", "")).lower() == "no":
+            kinds.append("not_reported")
+        elif outcome is not None and all(_blank(record.get(c)) for c in outcome.arm_columns):
+            kinds.append("to_extract")
+        else:
+            kinds.append("data")
+    return pd.Series(kinds, index=frame.index, dtype=object)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
+
+
 def _is_integer_text(text: str) -> bool:
     try:
         return float(text) == int(float(text))
@@ -290,10 +345,55 @@ def load_extraction(path: str | Path, outcomes: Mapping[str, Outcome]) -> pd.Dat
     return validate_extraction(read_table(path), str(path), outcomes)
 
 
-def outcome_data(frame: pd.DataFrame, outcome: Outcome) -> StudyData:
-    """The validated rows of one outcome as a study-data container, in table order."""
+def pooled_rows(frame: pd.DataFrame, outcome: Outcome) -> pd.DataFrame:
+    """The validated rows of one outcome that are pooled: with numbers, and not left out
+    of the analysis (a ``left_out`` reason, written by the approval step)."""
     rows = frame[frame["outcome"] == outcome.name]
-    labels = rows["study_label"].where(rows["study_label"] != "", rows["study_id"])
+    keep = row_kinds(rows, {outcome.name: outcome}) == "data"
+    if "left_out" in rows.columns:
+        keep &= rows["left_out"].fillna("").astype(str) == ""
+    return rows[keep]
+
+
+def study_labels(rows: pd.DataFrame) -> list[str]:
+    """Plot labels: ``study_label`` (else the id), with the ``comparison`` added for a
+    study that has several rows (the comparisons of a multi-arm trial)."""
+    labels = rows["study_label"].where(rows["study_label"] != "", rows["study_id"]).tolist()
+    if "comparison" not in rows.columns:
+        return labels
+    repeated = rows["study_id"].duplicated(keep=False).tolist()
+    return [
+        f"{label} ({comparison})" if again and comparison else label
+        for label, comparison, again in zip(labels, rows["comparison"], repeated, strict=True)
+    ]
+
+
+def shared_controls(rows: pd.DataFrame, outcome: Outcome) -> list[str]:
+    """Studies whose comparisons repeat the same control arm: its participants are counted
+    twice (Cochrane Handbook 23.3.4 advises splitting the shared group between them).
+    Rows whose ``shared_control`` says ``split`` were split on purpose (equal halves look
+    alike) and are not flagged."""
+    control = [c for c in outcome.arm_columns if c.endswith("_ctrl")]
+    if not control or "comparison" not in rows.columns:
+        return []
+    if "shared_control" in rows.columns:
+        rows = rows[rows["shared_control"].fillna("").astype(str).str.lower() != "split"]
+    notes = []
+    for _, group in rows.groupby("study_id", sort=False):
+        if len(group) > 1 and len(group[control].drop_duplicates()) < len(group):
+            label = study_labels(group.iloc[:1])[0]
+            notes.append(
+                f"{label}: the control group is shared by {len(group)} comparisons and "
+                "counted in each; split it between them (Cochrane Handbook 23.3.4)"
+            )
+    return notes
+
+
+def outcome_data(frame: pd.DataFrame, outcome: Outcome) -> StudyData:
+    """The pooled rows of one outcome (:func:`pooled_rows`) as a study-data container, in
+    table order."""
+    rows = pooled_rows(frame, outcome)
+    labels = study_labels(rows)
     years = tuple(None if pd.isna(y) else int(y) for y in rows.get("year", [None] * len(rows)))
     subgroup = tuple(
         s if s else None for s in rows.get("subgroup", pd.Series([""] * len(rows))).tolist()
@@ -309,6 +409,11 @@ def outcomes_in(frame: pd.DataFrame, outcomes: Iterable[Outcome]) -> list[Outcom
     return [o for o in outcomes if o.name in present]
 
 
+#: Options whose value was implied before they existed: left out of the digest, so adding
+#: the option does not rebuild results it cannot change.
+DIGEST_NEUTRAL = {("convention", "metafor")}
+
+
 def outcome_digest(extraction: str | Path, outcome: Outcome, excluded: Iterable[str] = ()) -> str:
     """A fingerprint of one outcome's rows and options.
 
@@ -319,7 +424,8 @@ def outcome_digest(extraction: str | Path, outcome: Outcome, excluded: Iterable[
     import hashlib
     import json
 
-    hasher = hashlib.sha256(json.dumps(outcome.pool_options(), sort_keys=True).encode())
+    options = {k: v for k, v in outcome.pool_options().items() if (k, v) not in DIGEST_NEUTRAL}
+    hasher = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
     hasher.update(outcome.label.encode())
     hasher.update(json.dumps(sorted(excluded)).encode())
     try:

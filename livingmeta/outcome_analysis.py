@@ -26,7 +26,20 @@ from livingmeta.stats.result import PooledResult, StudyResult, SubgroupResult
 Steps = list[tuple[str, PooledResult | None]]
 
 BRIEF_KEYS = ("k", "estimate", "ci_low", "ci_high", "p", "i2", "tau2")
+#: The ``reason`` of a study in ``left_out`` that did not report the outcome.
+NOT_REPORTED = "not reported"
+#: The ``status`` of an outcome without approved data to pool (k = 0).
+NO_APPROVED_DATA = "no approved data yet"
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def main_result(pooled: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The display result inside a whole ``pooled.json`` (its ``result``), or the object
+    itself when it already is one (``livingmeta pool --json`` output, a history row)."""
+    if pooled is None:
+        return None
+    inner = pooled.get("result")
+    return inner if isinstance(inner, Mapping) else pooled
 
 
 def result_json(result: PooledResult) -> dict[str, Any]:
@@ -59,6 +72,20 @@ class OutcomeAnalysis:
         The subgroup analysis, when at least two subgroups could be pooled.
     provenance
         Input checksum and software versions.
+    risk_of_bias
+        The main analysis restricted by risk of bias
+        (:class:`~livingmeta.risk_of_bias.sensitivity.RestrictedAnalysis`), when the
+        review declares risk-of-bias tools; written as ``risk_of_bias`` only then.
+    left_out
+        Studies with an approved row that are not pooled (``{"study", "reason"}``):
+        ``not reported`` (the study did not report the outcome) or why it was removed
+        (``retracted, decision recorded on ...``). Written only when there are some.
+    notes
+        Other caveats shown under the forest plot (a control group counted twice).
+    beyond_pooling
+        The analyses beyond pooling (:class:`~livingmeta.beyond_pooling.BeyondPooling`:
+        two views, small-study effects, zero-event panel, meta-regression, subgroups with
+        a common tau2), written as top-level sections when present.
     """
 
     review: str
@@ -70,6 +97,15 @@ class OutcomeAnalysis:
     cumulative: Steps
     subgroups: SubgroupResult | None
     provenance: dict[str, Any]
+    risk_of_bias: Any = None
+    beyond_pooling: Any = None
+    left_out: tuple[dict[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def footnotes(self) -> list[str]:
+        """What the forest plot says under the table about studies not in it: who did not
+        report the outcome, who was removed and why, and double-counted control groups."""
+        return left_out_lines(self.left_out) + list(self.notes)
 
     @property
     def sensitivity(self) -> PooledResult | None:
@@ -83,6 +119,18 @@ class OutcomeAnalysis:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``pooled.json`` (see the module docstring)."""
+        out = self._main_json()
+        if self.left_out:
+            out["left_out"] = [dict(s) for s in self.left_out]
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.risk_of_bias is not None:
+            out["risk_of_bias"] = self.risk_of_bias.to_json()
+        if self.beyond_pooling is not None:
+            out.update(self.beyond_pooling.to_json())
+        return out
+
+    def _main_json(self) -> dict[str, Any]:
         sub = self.subgroups
         return {
             "review": self.review,
@@ -125,6 +173,10 @@ class OutcomeAnalysis:
             cumulative=_decode_steps(exact["cumulative"]),
             subgroups=None if exact["subgroups"] is None else _decode_subgroups(exact["subgroups"]),
             provenance=dict(obj["provenance"]),
+            risk_of_bias=_restricted(obj.get("risk_of_bias")),
+            beyond_pooling=_beyond_pooling(obj),
+            left_out=tuple(dict(s) for s in obj.get("left_out", [])),
+            notes=tuple(obj.get("notes", [])),
         )
 
     @classmethod
@@ -135,6 +187,85 @@ class OutcomeAnalysis:
     def write(self, path: str | Path) -> None:
         """Write ``pooled.json`` atomically."""
         write_json(path, self.to_json())
+
+
+@dataclass(frozen=True)
+class NoApprovedData:
+    """An outcome declared in config with no approved data to pool yet (k = 0).
+
+    A first-class state, not an error: a new review declares its outcomes before anyone
+    extracts. Its ``pooled.json`` has ``result: null`` and ``status`` saying so; every
+    reader shows "no approved data yet" (the figures are placeholders that say so).
+
+    Attributes
+    ----------
+    review, outcome
+        As in :class:`OutcomeAnalysis`.
+    left_out
+        Approved rows of studies that did not report the outcome or were removed.
+    """
+
+    review: str
+    outcome: dict[str, Any]
+    left_out: tuple[dict[str, str], ...] = ()
+
+    def footnotes(self) -> list[str]:
+        """Studies not reporting the outcome, and removed studies (as the forest plot's)."""
+        return left_out_lines(self.left_out)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``pooled.json``: no result, and the ``status`` of the outcome."""
+        out: dict[str, Any] = {
+            "review": self.review,
+            "outcome": dict(self.outcome),
+            "status": NO_APPROVED_DATA,
+            "result": None,
+        }
+        if self.left_out:
+            out["left_out"] = [dict(s) for s in self.left_out]
+        return out
+
+    def write(self, path: str | Path) -> None:
+        """Write ``pooled.json`` atomically."""
+        write_json(path, self.to_json())
+
+
+def read_analysis(path: str | Path) -> OutcomeAnalysis | NoApprovedData:
+    """Read a ``pooled.json``: the outcome's analysis, or :class:`NoApprovedData`."""
+    obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    if obj.get("result") is None:
+        left_out = tuple(dict(s) for s in obj.get("left_out") or ())
+        return NoApprovedData(obj["review"], dict(obj["outcome"]), left_out)
+    return OutcomeAnalysis.from_json(obj)
+
+
+def left_out_lines(left_out: Sequence[Mapping[str, str]]) -> list[str]:
+    """Footnote lines for studies not in an analysis: who did not report the outcome,
+    who was removed and why."""
+    lines = []
+    absent = [s["study"] for s in left_out if s["reason"] == NOT_REPORTED]
+    if absent:
+        lines.append(f"Not reported by: {', '.join(absent)}.")
+    lines += [
+        f"Removed: {s['study']}, {s['reason']}." for s in left_out if s["reason"] != NOT_REPORTED
+    ]
+    return lines
+
+
+def _restricted(obj: Mapping[str, Any] | None) -> Any:
+    """The restricted analysis back from its JSON (None when there is none)."""
+    if obj is None:
+        return None
+    from livingmeta.risk_of_bias.sensitivity import RestrictedAnalysis
+
+    return RestrictedAnalysis.from_json(obj)
+
+
+def _beyond_pooling(obj: Mapping[str, Any]) -> Any:
+    """The analyses beyond pooling back from the JSON (None when it has none)."""
+    from livingmeta.beyond_pooling import BeyondPooling
+
+    return BeyondPooling.from_json(obj)
 
 
 def _finite(value: float) -> float | None:

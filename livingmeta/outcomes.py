@@ -12,6 +12,7 @@ from typing import Any
 from livingmeta.stats.options import (
     BINARY_MEASURES,
     CONTINUOUS_MEASURES,
+    CONVENTIONS,
     MEASURES,
     check_choice,
     check_options,
@@ -19,6 +20,8 @@ from livingmeta.stats.options import (
 
 OUTCOME_TYPES = ("dichotomous", "continuous", "generic")
 DIRECTIONS = ("higher_is_better", "higher_is_worse")
+#: Study orders of the forest plot (as ``livingmeta.plots.forest.SORT_ORDERS``).
+SORT_ORDERS = ("year", "label", "weight", "as_entered")
 
 ARM_COLUMNS: dict[str, tuple[str, ...]] = {
     "dichotomous": ("events_treat", "total_treat", "events_ctrl", "total_ctrl"),
@@ -40,14 +43,26 @@ class Outcome:
     tau2_method: str = "DL"
     hksj: bool = False
     mh_exact: bool = False
+    convention: str = "metafor"
     direction: str = "higher_is_worse"
     label_treat: str = "Treatment"
     label_ctrl: str = "Control"
+    sort: str = "year"
+    axis_limits: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         check_choice("type", self.type, OUTCOME_TYPES)
+        check_choice("sort", self.sort, SORT_ORDERS)
+        if self.axis_limits is not None:
+            low, high = self.axis_limits
+            if not low < high or (self.measure in ("OR", "RR") and low <= 0):
+                raise ValueError(
+                    f"outcome {self.name}: axis_limits must be [low, high] with low < high"
+                    + (" and low > 0 for a ratio" if self.measure in ("OR", "RR") else "")
+                )
         check_choice("direction", self.direction, DIRECTIONS)
         check_choice("measure", self.measure, MEASURES)
+        check_choice("convention", self.convention, CONVENTIONS)
         if self.type == "dichotomous" and self.measure not in BINARY_MEASURES:
             raise ValueError(f"outcome {self.name}: a dichotomous outcome needs OR, RR or RD")
         if self.type == "continuous" and self.measure not in CONTINUOUS_MEASURES:
@@ -79,6 +94,7 @@ class Outcome:
             "tau2_method": self.tau2_method,
             "hksj": self.hksj,
             "mh_exact": self.mh_exact,
+            "convention": self.convention,
         }
 
     @classmethod
@@ -92,4 +108,6 @@ class Outcome:
         if "ctrl" in groups:
             values["label_ctrl"] = groups["ctrl"]
         values.setdefault("label", spec["name"])
+        if values.get("axis_limits") is not None:
+            values["axis_limits"] = tuple(float(v) for v in values["axis_limits"])
         return cls(**values)

@@ -2,8 +2,8 @@
 
 :func:`review_problems` is ``livingmeta validate``; the workflow's check rules run its two
 halves (:func:`extraction_file_problems` in ``check_extraction``,
-:func:`screening_problems` in ``check_screening``), so the command and the workflow can
-never disagree about what is valid.
+:func:`screening_and_assessment_problems` in ``check_screening``), so the command and the
+workflow can never disagree about what is valid.
 """
 
 from __future__ import annotations
@@ -15,25 +15,63 @@ from livingmeta.validation import InputError, Problem
 
 
 def review_problems(review: Review) -> list[Problem]:
-    """Every problem in the review's extraction table and screening files."""
+    """Every problem in the review's extraction table and screening files, and names off
+    the roster in its assessments (risk of bias, GRADE, characteristics)."""
     files = review.files
     problems = extraction_file_problems(review, files.extraction)
-    problems += screening_problems(review, files.queue, files.decisions, files.studies)
-    return problems
+    return problems + screening_and_assessment_problems(
+        review, files.queue, files.decisions, files.studies
+    )
 
 
-def extraction_file_problems(review: Review, extraction: str | Path) -> list[Problem]:
-    """Problems of the extraction table: data contract and approval columns."""
+def screening_and_assessment_problems(
+    review: Review, queue: str | Path, decisions: str | Path, studies: str | Path
+) -> list[Problem]:
+    """:func:`screening_problems`, then names off the roster in the review's assessments
+    (risk of bias, GRADE, characteristics): what the workflow's ``check_screening`` runs."""
+    from livingmeta.roster import assessment_problems
+
+    problems = screening_problems(review, queue, decisions, studies)
+    return problems + assessment_problems(review)
+
+
+def extraction_file_problems(
+    review: Review, extraction: str | Path, studies: str | Path | None = None
+) -> list[Problem]:
+    """Problems of the extraction table: data contract, approval columns, extractors
+    and approvers on the roster, and rows of studies not included in ``studies``
+    (default: the review's ``studies.csv``)."""
     from livingmeta.approval import extraction_problems
+    from livingmeta.roster import EXTRACTION_PEOPLE, file_problems, review_roster
 
-    return extraction_problems(extraction, {o.name: o for o in review.outcomes})
+    problems = extraction_problems(extraction, {o.name: o for o in review.outcomes})
+    problems += _not_included(review, extraction, studies)
+    return problems + file_problems(extraction, EXTRACTION_PEOPLE, review_roster(review))
+
+
+def _not_included(
+    review: Review, extraction: str | Path, studies: str | Path | None
+) -> list[Problem]:
+    """Extraction rows of studies that are not included (see :mod:`livingmeta.study_scope`)."""
+    from livingmeta.extraction import read_table
+    from livingmeta.screening.settings import ScreeningSettings
+    from livingmeta.study_scope import scope_problems
+
+    try:
+        frame = read_table(extraction)
+    except InputError:
+        return []  # reported by the data-contract check
+    files = review.files
+    reasons = ScreeningSettings.from_review(review).exclusion_reasons
+    where = files.studies if studies is None else studies
+    return scope_problems(frame, str(extraction), where, files.queue, files.decisions, reasons)
 
 
 def screening_problems(
     review: Review, queue: str | Path, decisions: str | Path, studies: str | Path
 ) -> list[Problem]:
-    """Problems of the screening files: the queue, the decisions (against the queue and
-    the review's exclusion reasons) and the included studies, all reported at once."""
+    """Problems of the screening files: the queue, the decisions (against the queue, the
+    review's exclusion reasons and its roster) and the included studies, all at once."""
     from livingmeta.screening.decisions import load_decisions
     from livingmeta.screening.queue import read_queue
     from livingmeta.screening.settings import ScreeningSettings
@@ -48,7 +86,12 @@ def screening_problems(
         queue_ids = None
     checks = [lambda: read_studies(studies)]
     if queue_ids is not None:
-        checks.insert(0, lambda: load_decisions(decisions, settings.exclusion_reasons, queue_ids))
+        checks.insert(
+            0,
+            lambda: load_decisions(
+                decisions, settings.exclusion_reasons, queue_ids, settings.reviewers
+            ),
+        )
     for check in checks:
         try:
             check()

@@ -67,6 +67,16 @@ def summary_row(label: str, result: Mapping[str, Any], participants: int | None)
     }
 
 
+#: What a summary says before any outcome has approved data to pool.
+NO_DATA_YET = "No studies yet: no approved data yet, so no outcome was pooled."
+
+#: Columns of the summary CSV (before the sensitivity and beyond-pooling columns).
+SUMMARY_COLUMNS = (
+    "outcome", "studies", "participants", "measure", "method", "estimate", "ci_low",
+    "ci_high", "p", "i2", "tau2", "p_heterogeneity",
+)  # fmt: skip
+
+
 def summary_markdown(rows: Sequence[dict[str, Any]], title: str) -> str:
     """The summary table in Markdown, like a paper's abstract numbers."""
     lines = [
@@ -76,6 +86,8 @@ def summary_markdown(rows: Sequence[dict[str, Any]], title: str) -> str:
         "| Sensitivity: other model |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    if not rows:
+        lines += ["", NO_DATA_YET]
     for row in rows:
         participants = "" if row["participants"] is None else str(row["participants"])
         other = row.get("sensitivity")
@@ -99,5 +111,6 @@ def _row_effect(row: Mapping[str, Any]) -> str:
 
 
 def summary_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """The summary table as a DataFrame (for CSV)."""
-    return pd.DataFrame(list(rows))
+    """The summary table as a DataFrame (for CSV); its header alone when nothing was
+    pooled yet."""
+    return pd.DataFrame(list(rows)) if rows else pd.DataFrame(columns=list(SUMMARY_COLUMNS))

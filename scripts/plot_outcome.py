@@ -9,4 +9,5 @@ outcome = review.outcome(snakemake.wildcards.outcome)
 run_rule(
     snakemake.log[0], "plot_outcome", plot_outcome, outcome,
     pooled=snakemake.input.pooled, figures=list(snakemake.output), dpi=snakemake.params.dpi,
+    review=review, risk_of_bias=snakemake.input.get("risk_of_bias"),
 )  # fmt: skip

@@ -9,4 +9,6 @@ outcome = review.outcome(snakemake.wildcards.outcome)
 run_rule(
     snakemake.log[0], "pool_outcome", pool_outcome, review, outcome,
     data=snakemake.input.data, pooled=snakemake.output.pooled,
+    risk_of_bias=snakemake.input.get("risk_of_bias"),
+    analyses=snakemake.params.analyses,
 )  # fmt: skip

@@ -9,5 +9,5 @@ inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
 run_rule(
     snakemake.log[0], "search_review", search_review, review, params.settings,
     run_date=params.run_date, state=params.state,
-    report=outputs.report, candidates=outputs.candidates,
+    report=outputs.report, candidates=outputs.candidates, queue=params.queue,
 )  # fmt: skip

@@ -4,7 +4,6 @@ extractors are compared until an approved row settles them."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 import yaml
 
 from livingmeta.approval import (
@@ -18,7 +17,6 @@ from livingmeta.cli import main
 from livingmeta.config import REPO_ROOT, reviews, validate_config
 from livingmeta.extraction import read_table
 from livingmeta.outcomes import Outcome
-from livingmeta.validation import InputError
 from livingmeta.workflow.extraction import validate_outcome
 
 OUTCOMES = {"death": Outcome("death", "Death"), "bleed": Outcome("bleed", "Bleeding")}
@@ -72,21 +70,19 @@ def test_only_approved_rows_of_included_studies_are_pooled(tmp_path):
         "c,C 2003,2003,death,3,10,4,10,p5,x,y,ann,2026-01-02,\n"
         "a,A 2001,2001,bleed,0,10,1,10,p3,x,y,ann,2026-01-02,\n",
         studies="study_id,study_label,year,record_ids,included_in,exclude_retracted,notes\n"
-        "a,A 2001,2001,pubmed:1,run1,,\nc,C 2003,2003,pubmed:3,run1,yes,retracted 2025\n",
+        "a,A 2001,2001,pubmed:1,run1,,\nb,B 2002,2002,pubmed:2,run1,,\n"
+        "c,C 2003,2003,pubmed:3,run1,yes,retracted 2025\n",
     )
     assert excluded_studies(review.folder / "studies.csv") == {"c"}
     out = tmp_path / "death.csv"
     validate_outcome(review, review.outcome("death"), **files_of(review), data=out)
-    assert list(read_table(out)["study_id"]) == ["a"]
-
-
-def test_no_approved_rows_stops_before_writing(tmp_path):
-    review = make_review(tmp_path, "a,A 2001,2001,death,1,10,2,10,p3,x,,,,\n")
-    out = tmp_path / "death.csv"
-    out.write_text("previous\n")
-    with pytest.raises(InputError, match="no approved rows for 'death'"):
-        validate_outcome(review, review.outcome("death"), **files_of(review), data=out)
-    assert out.read_text() == "previous\n"
+    written = read_table(out)
+    pooled = written[written["left_out"] == ""]
+    assert list(pooled["study_id"]) == ["a"]
+    # the removed study is kept, with its reason, so the analysis can name it
+    removed = written[written["left_out"] != ""]
+    assert list(removed["study_id"]) == ["c"]
+    assert removed["left_out"].iloc[0] == "retracted, decision recorded in studies.csv"
 
 
 def test_drafts_differences_until_settled(tmp_path):

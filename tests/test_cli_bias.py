@@ -95,7 +95,7 @@ def test_pool_prediction_interval_and_adhoc(capsys):
     out = run_json(
         capsys, "pool", bcg, "--measure", "OR", "--tau2", "REML", "--hksj-adhoc", "--json"
     )
-    assert out["hksj"] and out["statistic"] == "t"
+    assert out["hksj"] and out["test"] == "t" and out["statistic"] == out["z"]
     assert close(out["ci_low"], float(np.exp(expected["adhoc"]["ci_low"])))
 
 

@@ -37,28 +37,28 @@ def test_defaults_are_filled_in():
     [
         (
             lambda c: c["reviews"][0]["outcomes"][0].update(measure="XX"),
-            "reviews[0].outcomes[0].measure: 'XX' is not one of",
+            "reviews[r1].outcomes[death].measure: 'XX' is not one of",
         ),
         (
             lambda c: c["reviews"][0].update(colour="red"),
-            "reviews[0]: Additional properties are not allowed ('colour'",
+            "reviews[r1]: 'colour' is not a key; the keys are: id, title",
         ),
         (
             lambda c: c["reviews"][0].pop("outcomes"),
-            "reviews[0]: 'outcomes' is a required property",
+            "reviews[r1]: 'outcomes' is a required property",
         ),
         (
             lambda c: c["reviews"][0].update(id="has space"),
-            "reviews[0].id: 'has space' does not match",
+            "reviews[has space].id: 'has space' does not match",
         ),
         (lambda c: c.update(plots={"dpi": 10}), "plots.dpi: 10 is less than the minimum of 50"),
         (
             lambda c: c["reviews"][0]["outcomes"][0].update(method="Peto", measure="RR"),
-            "reviews[0].outcomes[0]: method Peto gives odds ratios only",
+            "reviews[r1].outcomes[death]: method Peto gives odds ratios only",
         ),
         (
             lambda c: c["reviews"][0]["outcomes"][0].update(type="continuous"),
-            "reviews[0].outcomes[0]: outcome death: a continuous outcome needs MD or SMD",
+            "reviews[r1].outcomes[death]: outcome death: a continuous outcome needs MD or SMD",
         ),
         (
             lambda c: c["reviews"].append(copy.deepcopy(c["reviews"][0])),

@@ -216,14 +216,29 @@ def test_pooled_diamond_spans_the_confidence_interval(
     assert xs[1] == pytest.approx(math.exp(mortality_result.estimate))  # the diamond's tip
 
 
-def test_clipped_intervals_get_arrows_at_the_axis_limit(
+def test_every_interval_fits_the_default_axis(
     seed_figure: Figure, mortality_result: PooledResult
 ) -> None:
     low, high = graph(seed_figure).get_xlim()
+    assert (low, high) == pytest.approx((0.001, 1000.0))  # Cornelissen's CI reaches 0.0034
+    for s in mortality_result.studies:
+        assert low <= math.exp(s.ci_low) and math.exp(s.ci_high) <= high
+    assert arrows(seed_figure) == []
+
+
+def test_axis_limits_from_config_clip_intervals_with_arrows(
+    mortality_result: PooledResult,
+) -> None:
+    fig = forest_plot(mortality_result, axis_limits=(0.05, 20))
+    low, high = graph(fig).get_xlim()
+    assert (low, high) == pytest.approx((0.05, 20.0))
+    assert [t.get_text() for t in graph(fig).get_xticklabels() if t.get_text()] == [
+        "0.05", "0.2", "1", "5", "20",
+    ]  # fmt: skip
     clipped_low = [s for s in mortality_result.studies if math.exp(s.ci_low) < low]
     clipped_high = [s for s in mortality_result.studies if math.exp(s.ci_high) > high]
     assert clipped_low, "the seed data should have an interval beyond the axis (Cornelissen)"
-    found = arrows(seed_figure)
+    found = arrows(fig)
     assert len(found) == len(clipped_low) + len(clipped_high)
     assert all(line.get_xdata()[0] in (low, high) for line in found)
 
@@ -437,9 +452,11 @@ def test_notes_do_not_run_into_the_axis(mortality_result: PooledResult) -> None:
         assert note.get_window_extent(renderer).x1 < min(b.x0 for b in ticks)
 
 
-def test_scale_keeps_estimates_and_pooled_interval_visible() -> None:
+def test_scale_fits_estimates_and_every_interval() -> None:
     scale = choose_scale([0.07, 0.6, 0.16, 0.93], [0.0034, 1.64], is_ratio=True, null=1.0)
-    assert (scale.low, scale.high, scale.log) == (0.05, 20.0, True)
+    assert (scale.low, scale.high, scale.log) == (0.001, 1000.0, True)
+    scale = choose_scale([0.07, 0.6, 0.16, 0.93], [0.05, 1.64], is_ratio=True, null=1.0)
+    assert (scale.low, scale.high) == (0.05, 20.0)
     scale = choose_scale([-71, 11], [-95, 30], is_ratio=False, null=0.0)
     assert (scale.low, scale.high) == (-100, 100) and scale.ticks == (-100, -50, 0, 50, 100)
 

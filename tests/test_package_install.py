@@ -68,3 +68,11 @@ def test_installed_validate_runs_outside_the_checkout(installed, tmp_path):
     assert Path(where.strip()).is_relative_to(installed)
     out = run("-m", "livingmeta.cli", "validate", "--config", "review.yaml", cwd=tmp_path, env=env)
     assert "review.yaml: valid; 1 review(s) checked: rescue_stenting" in out
+
+
+def test_installed_pool_runs_outside_the_checkout(installed, tmp_path):
+    shutil.copy2(REPO_ROOT / "reviews" / "rescue_stenting" / "extraction.csv", tmp_path)
+    env = {"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"}
+    args = ("--outcome", "mortality_90d", "--measure", "OR", "--method", "MH")
+    out = run("-m", "livingmeta.cli", "pool", "extraction.csv", *args, cwd=tmp_path, env=env)
+    assert "0.39 [0.16, 0.93]" in out

@@ -190,10 +190,13 @@ def test_fuzzy_title_links_case_punctuation_and_year_variants():
     assert all(link.score >= 0.93 for link in reg.links)
 
 
-def test_fuzzy_title_needs_years_within_one():
+def test_fuzzy_title_years_apart_is_at_most_a_linked_report():
     reg = deduplicated(pubmed("1", year=2019), imported("e1", year=2021))
-    assert reg.links == []
+    assert {link.reason for link in reg.links} == {"linked_report"}  # never a duplicate
+    assert reg.duplicate_groups() == [["embase:e1"], ["pubmed:1"]]
     assert reg.doubtful == []
+    far = deduplicated(pubmed("1", year=2012), imported("e1", year=2021))
+    assert far.links == []
 
 
 def test_same_title_with_different_first_author_goes_to_the_queue():
@@ -400,12 +403,36 @@ def test_prisma_counts_per_source():
     reg.mark_reported(reg.new_candidates(), "run2")
     counts = reg.prisma_counts("run2")
     assert counts == {
-        "ctgov": {"identified": 1, "duplicates_removed": 0, "to_screen": 1, "pending": 0},
-        "embase": {"identified": 2, "duplicates_removed": 2, "to_screen": 0, "pending": 0},
-        "pubmed": {"identified": 2, "duplicates_removed": 1, "to_screen": 1, "pending": 0},
+        "ctgov": {
+            "identified": 1,
+            "duplicates_removed": 0,
+            "to_screen": 1,
+            "pending": 0,
+            "linked_reports": 0,
+        },
+        "embase": {
+            "identified": 2,
+            "duplicates_removed": 2,
+            "to_screen": 0,
+            "pending": 0,
+            "linked_reports": 0,
+        },
+        "pubmed": {
+            "identified": 2,
+            "duplicates_removed": 1,
+            "to_screen": 1,
+            "pending": 0,
+            "linked_reports": 0,
+        },
     }
     assert reg.prisma_counts("run1") == {
-        "pubmed": {"identified": 2, "duplicates_removed": 0, "to_screen": 2, "pending": 0}
+        "pubmed": {
+            "identified": 2,
+            "duplicates_removed": 0,
+            "to_screen": 2,
+            "pending": 0,
+            "linked_reports": 0,
+        }
     }
 
 

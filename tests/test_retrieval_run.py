@@ -154,6 +154,7 @@ def test_repeated_run_over_the_same_window_adds_nothing(server, tmp_path):
     assert report.prisma["pubmed"] == {
         "identified": 2,
         "duplicates_removed": 2,
+        "linked_reports": 0,
         "to_screen": 0,
         "pending": 0,
     }

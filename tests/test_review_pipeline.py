@@ -1,4 +1,5 @@
-"""Hand-over from retrieval to screening survives a lost candidates file."""
+"""Hand-over from retrieval to screening survives a lost candidates file: the next run's
+search step hands the records over again, and screening queues them once."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from livingmeta.retrieval.records import Record
 from livingmeta.retrieval.registry import Registry
 from livingmeta.screening.queue import read_queue
 from livingmeta.workflow.screening import screen_new_records
+from livingmeta.workflow.search import search_review
 
 
 def test_candidates_handed_over_but_lost_are_queued_once(tmp_path):
@@ -45,22 +47,26 @@ def test_candidates_handed_over_but_lost_are_queued_once(tmp_path):
     registry.deduplicate()
     registry.mark_reported(registry.new_candidates(), "run1")  # the search step handed them over...
     registry.save(review.state / "registry")
-    empty = tmp_path / "candidates.csv"
-    empty.write_text("record_id\n")  # ...but its candidates file was lost before queueing
-    report = tmp_path / "report.json"
-    report.write_text(json.dumps({"run_id": "run2"}))
+    # ...but its candidates file was lost before queueing.
+    candidates, report = tmp_path / "candidates.csv", tmp_path / "report.json"
     outputs = {
         name: tmp_path / f"{name}.out"
         for name in ("status", "conflicts", "template", "differences")
     }
 
-    def screen() -> None:
-        screen_new_records(review, candidates=empty, report=report, **outputs)
+    def run(run_date: str) -> None:  # offline: the search step only hands over
+        search_review(
+            review, {"enabled": False}, run_date=run_date, state=review.state,
+            report=report, candidates=candidates, queue=review.files.queue,
+        )  # fmt: skip
+        screen_new_records(review, candidates=candidates, report=report, **outputs)
 
-    screen()
+    run("2026-01-08")
+    assert json.loads(report.read_text())["new_candidates"] == 2
     queue = read_queue(folder / "screening" / "queue.csv")
     assert len(queue) == 2  # one row per cluster, the two reports of one article together
     grouped = [set(ids.split("; ")) for ids in queue["record_ids"]]
     assert {"pubmed:1", "embase:x"} in grouped and {"pubmed:2"} in grouped
-    screen()
+    run("2026-01-15")
+    assert json.loads(report.read_text())["new_candidates"] == 0
     assert len(read_queue(folder / "screening" / "queue.csv")) == 2

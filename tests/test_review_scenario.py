@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -21,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from livingmeta.config import REPO_ROOT
 from tests.fakeserver import CtgovPages, FakeServer, PubmedCorpus, Reply, chain_pages, minimal_study
+from tests.workflow_copy import copy_workflow
 
 pytestmark = pytest.mark.slow
 
@@ -47,14 +46,7 @@ def article(pmid: str, title: str, family: str, year: int) -> bytes:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A copy of the workflow and a fake PubMed/ClinicalTrials.gov it searches."""
-    root = tmp_path_factory.mktemp("scenario")
-    for name in ("Snakefile", "workflow", "scripts", "config", "reviews"):
-        source = REPO_ROOT / name
-        if source.is_dir():
-            ignore = shutil.ignore_patterns("snapshots", "state.json", "*.lock", "history.csv")
-            shutil.copytree(source, root / name, ignore=ignore)
-        else:
-            shutil.copy2(source, root / name)
+    root = copy_workflow(tmp_path_factory.mktemp("scenario"))
     with FakeServer() as server:
         corpus = PubmedCorpus(
             {"40000001": date(2025, 12, 1), "40000002": date(2025, 12, 2)},
@@ -161,7 +153,9 @@ def test_three_runs_from_new_records_to_an_updated_forest_plot(world):
     }  # fmt: skip
     decide(
         folder,
-        ["pubmed:40000002,title_abstract,lead,exclude,no control group,2026-01-13,consensus,"],
+        [
+            "pubmed:40000002,title_abstract,reviewer_1,exclude,no control group,2026-01-13,consensus,"
+        ],
     )
     with open(folder / "extraction.csv", "a", encoding="utf-8", newline="") as handle:
         for outcome, counts in (
@@ -170,7 +164,7 @@ def test_three_runs_from_new_records_to_an_updated_forest_plot(world):
             ("sich", "5,60,6,60"),
         ):
             handle.write(
-                f"garcia2025,Garcia 2025,2025,{outcome},{counts},,PMID 40000001 table 2,ann,bob,carol,2026-01-14,\n"
+                f"garcia2025,Garcia 2025,2025,{outcome},{counts},,PMID 40000001 table 2,reviewer_1,reviewer_2,reviewer_1,2026-01-14,\n"
             )
 
     # Run 3: five studies pooled; the report shows before -> after.

@@ -71,14 +71,19 @@ def keys(*answers):
     return read
 
 
-def screen(*answers, reviewer="alice", stage=None):
-    argv = ["screen", "--review", "demo", "--reviewer", reviewer]
+def drive(command, answers, reviewer, stage):
+    """Run ``command`` (``screen`` or ``resolve``) with scripted keys: (exit code, output)."""
+    argv = [command, "--review", "demo", "--reviewer", reviewer]
     if stage:
         argv += ["--stage", stage]
     out = io.StringIO()
     args = parse(*argv)
     code = args.handler(args, read_key=keys(*answers), today=TODAY, out=out)
     return code, out.getvalue()
+
+
+def screen(*answers, reviewer="alice", stage=None):
+    return drive("screen", answers, reviewer, stage)
 
 
 def rows():
@@ -134,7 +139,7 @@ def test_skip_writes_nothing_for_that_record(repo):
 def test_reason_prompt_back_invalid_and_quit(repo):
     code, out = screen("x", "e", "z", "-", "e", "0", "e", "q")
     assert code == 0
-    assert "Press i, e, m, s or q." in out and "Choose one of" in out
+    assert "Press i, e, m, s, u or q." in out and "Choose one of" in out
     # "0" = no reason at title/abstract; quitting at the reason prompt writes nothing.
     assert rows() == [
         ("pubmed:1", "title_abstract", "alice", "exclude", "", "2026-03-04", "independent")
@@ -221,3 +226,161 @@ def test_linked_record_names_the_included_study(repo):
     studies.write_text("study_id,study_label,year,record_ids\nsmith2021,Smith 2021,2021,pubmed:1\n")
     _, out = screen("s", "s", "q")
     assert "Further report of included study smith2021 (Smith 2021)" in out
+
+
+ROSTER_CONFIG = CONFIG.replace(
+    "    title: Demo review\n",
+    "    title: Demo review\n    screening:\n      reviewers: [Alice, bob]\n",
+)
+
+
+@pytest.fixture
+def roster_repo(repo):
+    """The same review with a roster: Alice and bob."""
+    (repo / "config" / "config.yaml").write_text(ROSTER_CONFIG)
+    return repo
+
+
+def resolve(*answers, reviewer="bob", stage=None):
+    return drive("resolve", answers, reviewer, stage)
+
+
+def test_a_name_off_the_roster_is_refused_and_case_is_ignored(roster_repo, capsys):
+    from livingmeta.cli import main
+
+    with pytest.raises(ValueError, match="'alcie' is not a reviewer of this review; the roster "):
+        screen("i", reviewer="alcie")
+    code = main(["screen", "--review", "demo", "--reviewer", "alcie"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "not a reviewer of this review; the roster is: Alice, bob" in err
+    assert not (roster_repo / DECISIONS).exists()
+    screen("i", reviewer="ALICE")  # written as the roster spells it
+    assert rows()[0][2] == "Alice"
+    _, out = screen("q", reviewer="alice")  # alice's decision counts for "alice" too
+    assert "record pubmed:1\n" not in out and "2 of 3 left at title_abstract for Alice" in out
+
+
+def test_decisions_by_a_name_off_the_roster_are_invalid(roster_repo):
+    append_decision(DECISIONS, "pubmed:1", "title_abstract", "bob", "include")
+    append_decision(DECISIONS, "pubmed:2", "title_abstract", "bbo", "include")
+    with pytest.raises(InputError) as caught:
+        screen("q", reviewer="bob")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.row, problem.column) == (DECISIONS, 3, "reviewer")
+    assert problem.message == "'bbo' is not a reviewer of this review; the roster is: Alice, bob"
+
+
+def test_reviewer_names_are_compared_ignoring_case_without_a_roster(repo):
+    append_decision(DECISIONS, "pubmed:1", "title_abstract", "Alice", "include")
+    append_decision(DECISIONS, "pubmed:1", "title_abstract", "bob", "include")
+    append_decision(DECISIONS, "pubmed:2", "title_abstract", "alice", "exclude")
+    append_decision(DECISIONS, "pubmed:2", "title_abstract", "BOB", "include")
+    _, out = screen("q", reviewer="ALICE")
+    assert "record pubmed:3\n" in out and "1 of 3 left at title_abstract" in out
+    text = io.StringIO()
+    args = parse("status", "--review", "demo")
+    args.handler(args, out=text)
+    # One pair of reviewers (as first written), not four names that never share a record.
+    assert "kappa: 0.00 (Alice vs bob, 2 records)" in text.getvalue()
+    assert "pending per reviewer: Alice 1, bob 1" in text.getvalue()
+    append_decision(DECISIONS, "pubmed:1", "title_abstract", "ALICE", "exclude")
+    with pytest.raises(InputError, match=r"row 6, column 'reviewer'.*second independent"):
+        screen("q")
+
+
+def raw_rows():
+    import csv
+
+    with open(DECISIONS, newline="") as handle:
+        return [(r["record_id"], r["reviewer"], r["decision"]) for r in csv.DictReader(handle)]
+
+
+def test_undo_withdraws_the_last_decision_with_a_withdrawal_row(roster_repo):
+    code, out = screen("i", "e", "3", "u", "m", "i", "u", "e", "0")
+    assert code == 0
+    assert "Withdrawn: exclude of pubmed:2 at title_abstract" in out
+    assert "Withdrawn: include of pubmed:3 at title_abstract" in out  # undo after the last
+    assert out.count("Nothing left to screen at title_abstract for Alice.") == 2
+    assert "5 decision(s) saved, 2 withdrawn" in out
+    # Nothing is deleted: each withdrawn row stays, followed by its withdrawal.
+    assert raw_rows() == [
+        ("pubmed:1", "Alice", "include"),
+        ("pubmed:2", "Alice", "exclude"),
+        ("pubmed:2", "Alice", "withdraw"),
+        ("pubmed:2", "Alice", "maybe"),
+        ("pubmed:3", "Alice", "include"),
+        ("pubmed:3", "Alice", "withdraw"),
+        ("pubmed:3", "Alice", "exclude"),
+    ]
+    assert [(r[0], r[3]) for r in rows()] == [
+        ("pubmed:1", "include"),
+        ("pubmed:2", "maybe"),
+        ("pubmed:3", "exclude"),
+    ]
+
+
+def test_undo_with_nothing_to_withdraw_says_so(roster_repo):
+    append_decision(DECISIONS, "pubmed:1", "title_abstract", "bob", "include")
+    code, out = screen("u", "q")
+    assert code == 0 and "Nothing to undo: Alice has no decision in effect." in out
+    assert raw_rows() == [("pubmed:1", "bob", "include")]
+
+
+def test_conflicts_are_shown_with_titles_and_settled_by_resolve(roster_repo):
+    append_decision(DECISIONS, "pubmed:1", "title_abstract", "bob", "exclude")
+    append_decision(DECISIONS, "pubmed:2", "title_abstract", "bob", "exclude")
+    _, out = screen("i", "e", "0", "q")  # Alice disagrees on pubmed:1 only
+    conflicts = out[out.index("Conflicts at title_abstract") :]
+    assert "livingmeta resolve --review demo" in conflicts
+    assert "  pubmed:1: Stenting trial pubmed:1\n    bob: exclude; Alice: include\n" in conflicts
+    assert "pubmed:2" not in conflicts
+
+    with pytest.raises(ValueError, match="'carol' is not a reviewer"):
+        resolve("i", reviewer="carol")
+    code, out = resolve("x", "e", "2")
+    assert code == 0
+    assert "Stenting trial pubmed:1" in out and "record pubmed:1\n" in out
+    assert "Conflict at title_abstract (1 left)" in out and "  bob: exclude\n" in out
+    assert "Press i, e, s or q." in out and "1 consensus decision(s) saved" in out
+    consensus = [r for r in rows() if r[6] == "consensus"]
+    assert consensus == [
+        ("pubmed:1", "title_abstract", "bob", "exclude", DEFAULT_EXCLUSION_REASONS[1],
+         "2026-03-04", "consensus"),
+    ]  # fmt: skip
+    _, out = resolve()
+    assert "No conflict left to settle." in out
+    status = io.StringIO()
+    args = parse("status", "--review", "demo", "--json")
+    args.handler(args, out=status)
+    stage = json.loads(status.getvalue())["stages"]["title_abstract"]
+    assert stage["conflicts"] == [] and stage["excluded"] == 2
+
+
+def test_status_shows_the_title_of_each_conflict(repo):
+    append_decision(DECISIONS, "pubmed:2", "title_abstract", "alice", "include")
+    append_decision(DECISIONS, "pubmed:2", "title_abstract", "bob", "exclude")
+    out = io.StringIO()
+    args = parse("status", "--review", "demo")
+    args.handler(args, out=out)
+    assert (
+        "  conflict pubmed:2 at title_abstract: alice: include; bob: exclude\n"
+        "    Stenting trial pubmed:2\n"
+    ) in out.getvalue()
+
+
+def test_resolve_picks_the_only_review_and_settles_one_stage(roster_repo):
+    for who, decision in (("Alice", "include"), ("bob", "exclude")):
+        append_decision(DECISIONS, "pubmed:2", "title_abstract", who, decision)
+        append_decision(DECISIONS, "pubmed:3", "title_abstract", who, decision)
+    args = parse("resolve", "--reviewer", "alice", "--stage", "full_text")
+    out = io.StringIO()
+    assert args.handler(args, read_key=keys(), today=TODAY, out=out) == 0
+    assert "No conflict left to settle." in out.getvalue()
+    args = parse("resolve", "--reviewer", "alice")
+    out = io.StringIO()
+    assert args.handler(args, read_key=keys("s", "i"), today=TODAY, out=out) == 0
+    assert "(2 left)" in out.getvalue() and "(1 left)" in out.getvalue()
+    assert [r for r in rows() if r[6] == "consensus"] == [
+        ("pubmed:3", "title_abstract", "Alice", "include", "", "2026-03-04", "consensus")
+    ]

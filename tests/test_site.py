@@ -463,7 +463,7 @@ def test_rebuild_prunes_what_is_gone_and_refuses_foreign_folders(
         ({"outcomes": [OutcomePage("a/b", "x")]}, ValueError, "folder name"),
         ({"outcomes": [OutcomePage("a", "x"), OutcomePage("a", "y")]}, ValueError, "twice"),
         (
-            {"outcomes": [OutcomePage("a", "x", images={"funnel.png": Path("f.png")})]},
+            {"outcomes": [OutcomePage("a", "x", images={"radial.png": Path("f.png")})]},
             ValueError,
             "unknown image key",
         ),

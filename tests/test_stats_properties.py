@@ -150,8 +150,20 @@ def test_generic_inverse_variance_equals_iv_on_the_same_effects():
 def test_single_study_pools_to_itself():
     data = BinaryData(("only",), [4], [40], [9], [41])
     result = pool(data, "OR", "MH", "random")
-    assert result.k == 1 and result.df == 0 and result.tau2 == 0 and result.i2 == 0
+    assert result.k == 1 and result.df == 0 and result.tau2 == 0
+    assert math.isnan(result.i2) and math.isnan(result.i2_tau2)
+    assert result.to_dict()["i2"] is None and result.to_dict()["i2_tau2"] is None
     assert result.estimate == pytest.approx(result.studies[0].yi)
+
+
+def test_i2_of_one_study_is_undefined_even_when_q_is_rounding_noise():
+    from livingmeta.stats.heterogeneity import cochran_q, i_squared
+
+    # one study with y = 0.1, w = 3: the weighted mean is off in the last bit
+    q = cochran_q(np.array([0.1]), np.array([3.0]))
+    assert q > 0
+    assert math.isnan(i_squared(q, 0))
+    assert i_squared(np.array([q, 3.0]), np.array([0, 1])).tolist()[1] == pytest.approx(100 * 2 / 3)
 
 
 def test_reml_that_does_not_converge_is_reported(monkeypatch):

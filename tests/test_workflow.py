@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -28,10 +27,10 @@ from tests.fakeserver import (
     minimal_study,
     pubmed_article,
 )
+from tests.workflow_copy import copy_workflow
 
 pytestmark = pytest.mark.slow
 
-WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
 OUTCOMES = ("mrs0_2_90d", "mortality_90d", "sich")
 
 
@@ -81,17 +80,7 @@ def workdir(tmp_path_factory, sources):
     """A copy of the workflow (without local retrieval state), run once to completion
     with the searches pointed at the local fake servers."""
     ENV.update(LIVINGMETA_EUTILS_URL=sources.url, LIVINGMETA_CTGOV_URL=sources.url)
-    root = tmp_path_factory.mktemp("workflow")
-    for name in WORKFLOW_FILES:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source,
-                root / name,
-                ignore=shutil.ignore_patterns("snapshots", "state.json", "*.lock", "history.csv"),
-            )
-        else:
-            shutil.copy2(source, root / name)
+    root = copy_workflow(tmp_path_factory.mktemp("workflow"))
     proc = snakemake(root)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return root
@@ -194,6 +183,20 @@ def test_invalid_data_stops_with_full_report_and_replaces_nothing(workdir):
         table.write_text(original)
 
 
+def test_rebuilding_deleted_results_adds_no_run(workdir):
+    import shutil
+
+    review = workdir / "reviews" / "rescue_stenting"
+    history = (review / "history.csv").read_text()
+    runs = {row["run_id"] for row in csv.DictReader(history.splitlines())}
+    assert [p.stem for p in sorted((review / "reports").glob("*.html"))] == sorted(runs)
+    shutil.rmtree(workdir / "results")
+    proc = snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (review / "history.csv").read_text() == history
+    assert {p.stem for p in (review / "reports").glob("*.html")} == runs
+
+
 def test_invalid_config_names_the_key(workdir, tmp_path):
     bad = tmp_path / "bad.yaml"
     config = (
@@ -202,7 +205,8 @@ def test_invalid_config_names_the_key(workdir, tmp_path):
     bad.write_text(config)
     proc = snakemake(workdir, "--dry-run", "--configfile", str(bad))
     assert proc.returncode != 0
-    assert "reviews[0].outcomes[0].measure: 'HR' is not one of" in proc.stdout + proc.stderr
+    expected = "reviews[rescue_stenting].outcomes[mrs0_2_90d].measure: 'HR' is not one of"
+    assert expected in proc.stdout + proc.stderr
 
 
 def test_lint_is_clean():

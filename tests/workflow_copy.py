@@ -8,8 +8,9 @@ from pathlib import Path
 from livingmeta.config import REPO_ROOT
 
 WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
-#: Local state a fresh clone does not have: retrieval state, locks, the run history.
-LOCAL_STATE = ("snapshots", "state.json", "*.lock", "history.csv")
+#: Local state a fresh clone does not have: retrieval state, locks, the run history and
+#: its archived run reports.
+LOCAL_STATE = ("snapshots", "state.json", "*.lock", "history.csv", "reports")
 
 
 def copy_workflow(root: Path) -> Path:

@@ -36,7 +36,9 @@ def load() -> Loaded:
     settings = ws.screening
     queue = read_queue(settings.queue)
     reasons = settings.exclusion_reasons
-    decisions = load_decisions(settings.decisions, reasons, set(queue["record_id"]))
+    decisions = load_decisions(
+        settings.decisions, reasons, set(queue["record_id"]), settings.reviewers
+    )
     status = screening_status(
         queue, decisions, settings.reviewers_required, settings.stages, reasons
     )
@@ -77,12 +79,12 @@ def links(record: dict[str, str]) -> list[tuple[str, str]]:
 def linked_study(record: dict[str, str], loaded: Loaded) -> str | None:
     """For a further report of a study already queued or included, which study (as
     ``livingmeta screen`` says it)."""
-    from livingmeta.cli.screen import _linked_text
     from livingmeta.screening import LINKED_TO_EXISTING
+    from livingmeta.screening.queue import linked_report_text
 
     if record.get("status") != LINKED_TO_EXISTING:
         return None
-    return _linked_text(record, loaded)
+    return linked_report_text(record, loaded.studies, loaded.queue)
 
 
 def progress(loaded: Loaded, stage: str) -> list[dict[str, Any]]:

@@ -100,22 +100,6 @@ class Workspace:
         return self.reviewer.casefold() in {a.casefold() for a in self.approvers or self.roster}
 
 
-def on_roster(name: str, roster: Sequence[str]) -> str:
-    """``name`` as the roster spells it (compared ignoring case).
-
-    Raises
-    ------
-    ValueError
-        "not a reviewer of this review; the roster is: ..." for any other name.
-    """
-    by_fold = {r.casefold(): r for r in roster}
-    if name.strip().casefold() not in by_fold:
-        raise ValueError(
-            f"{name!r} is not a reviewer of this review; the roster is: {', '.join(roster)}"
-        )
-    return by_fold[name.strip().casefold()]
-
-
 def valid_name(name: str) -> str:
     """``name`` if it can be a reviewer and a file name (letters, digits, ``._-`` and
     spaces, no path separators), else ``ValueError``."""
@@ -125,11 +109,13 @@ def valid_name(name: str) -> str:
 
 
 def roster_of(review: Review, decisions: Path, reviewer: str | None) -> tuple[str, ...]:
-    """The configured roster (``screening.reviewers``), or else the names already in the
-    decisions file plus ``reviewer``."""
-    configured = (review.spec.get("screening") or {}).get("reviewers")
+    """The configured roster (``screening.reviewers``), or, for a review without one, the
+    names already in the decisions file plus ``reviewer``."""
+    from livingmeta.roster import review_roster
+
+    configured = review_roster(review)
     if configured:
-        return tuple(str(r).strip() for r in configured)
+        return configured
     names: dict[str, str] = {}
     if decisions.exists():
         from livingmeta.screening.csvfile import read_existing
@@ -163,6 +149,7 @@ def open_workspace(
         not on the roster.
     """
     from livingmeta.config import load_config, reviews
+    from livingmeta.roster import on_roster
 
     root = Path(root or Path.cwd()).resolve()
     portfolio = reviews(load_config(root / config_path))

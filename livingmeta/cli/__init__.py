@@ -24,7 +24,10 @@ from livingmeta import __version__
 from livingmeta.validation import EXIT_INVALID_INPUT
 
 #: Modules of :mod:`livingmeta.cli`, one per subcommand, in the order ``--help`` lists them.
-SUBCOMMANDS = ("pool", "bias", "import_", "validate", "screen", "status", "tsa", "review")
+SUBCOMMANDS = (
+    "pool", "bias", "import_", "validate", "screen", "resolve", "status", "tsa", "review",
+    "new_review",
+)  # fmt: skip
 
 
 def command_name(module_name: str) -> str:

@@ -12,6 +12,7 @@ HELP = "pool one outcome of an extraction CSV"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``livingmeta pool``; the choices come from the statistics options."""
+    from livingmeta.outcomes import Outcome
     from livingmeta.stats.options import (
         CONVENTIONS,
         MEASURES,
@@ -25,12 +26,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = parser
     p.add_argument("file", help="CSV with a 'study' (or 'study_id') column and the arm columns")
     p.add_argument("--measure", required=True, choices=MEASURES, help="effect measure")
-    p.add_argument("--method", default="IV", choices=METHODS, help="pooling method (default IV)")
-    p.add_argument("--model", default="random", choices=MODELS, help="(default random)")
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        help=f"pooling method (default as in config: {Outcome.method} for OR, RR and RD; IV "
+        "for the others and with --tau2 or --mods)",
+    )
+    p.add_argument(
+        "--model", default=Outcome.model, choices=MODELS, help=f"(default {Outcome.model})"
+    )
     p.add_argument(
         "--tau2",
         choices=TAU2_METHODS,
-        help="tau2 estimator (default DL); given, --json adds its Q-profile CI (IV random)",
+        help=f"tau2 estimator (default {Outcome.tau2_method}); given, --json adds its "
+        "Q-profile CI (IV random)",
     )
     p.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
     p.add_argument("--hksj-adhoc", action="store_true", help="HKSJ never narrower than the Wald CI")
@@ -80,7 +89,12 @@ def outcome_type(measure: str, columns: Sequence[str]) -> str:
 def load_outcome(args: argparse.Namespace, **options: object) -> tuple[Any, Any, Any]:
     """The outcome named by ``--outcome`` (or the file's only one): the ``Outcome``, its
     study data and its validated rows (table order, spreadsheet row numbers as index)."""
-    from livingmeta.extraction import outcome_data, read_table, validate_extraction
+    from livingmeta.extraction import (
+        outcome_data,
+        pooled_rows,
+        read_table,
+        validate_extraction,
+    )
     from livingmeta.outcomes import Outcome
 
     frame = read_table(args.file)
@@ -96,6 +110,7 @@ def load_outcome(args: argparse.Namespace, **options: object) -> tuple[Any, Any,
             raise ValueError(
                 f"{args.file} has no rows for outcome {args.outcome!r}; it has {', '.join(names)}"
             )
+    frame = number_repeated_studies(frame, str(args.file))
     name = args.outcome or "outcome"
     outcome = Outcome(
         name=name,
@@ -106,31 +121,87 @@ def load_outcome(args: argparse.Namespace, **options: object) -> tuple[Any, Any,
     )
     frame = frame.drop(columns=["outcome"], errors="ignore")
     valid = validate_extraction(frame, args.file, {name: outcome})
-    rows = valid[valid["outcome"] == name]
-    return outcome, outcome_data(valid, outcome), rows
+    return outcome, outcome_data(valid, outcome), pooled_rows(valid, outcome)
+
+
+def number_repeated_studies(frame: Any, file: str) -> Any:
+    """Rows that repeat a study (a multi-arm trial's comparisons, strata) kept as separate
+    comparisons, as metafor does: the second is labelled ``Piper 2009 (2)``, and so on,
+    with a warning on stderr, since a control group shared by two comparisons is counted
+    twice (Cochrane Handbook 23.3.4: split it, or combine the arms)."""
+    import sys
+
+    column = "study_id" if "study_id" in frame.columns else "study"
+    if column not in frame.columns:
+        return frame
+    keys = [frame[column]]
+    keys += [frame[c] for c in ("outcome", "comparison") if c in frame.columns]
+    repeat = frame.groupby(keys, sort=False).cumcount().to_numpy() + 1
+    if (repeat == 1).all():
+        return frame
+    frame = frame.copy()
+    suffix = [f" ({n})" if n > 1 else "" for n in repeat]
+    for label_column in dict.fromkeys((column, "study_label")):
+        if label_column in frame.columns:
+            frame[label_column] = [
+                f"{v}{s}" for v, s in zip(frame[label_column], suffix, strict=True)
+            ]
+    for study in dict.fromkeys(frame[column][repeat == 2].str.removesuffix(" (2)")):
+        rows = [
+            int(r) for r, v in zip(frame.index, frame[column], strict=True) if _same_study(v, study)
+        ]
+        print(
+            f"livingmeta: warning: {file}: study {study!r} is on rows "
+            f"{', '.join(map(str, rows))}; each row is pooled as a separate comparison "
+            f"(labelled {study!r}, '{study} (2)', ...). A control group they share is "
+            "counted twice: split it between the comparisons or combine the arms "
+            "(Cochrane Handbook 23.3.4).",
+            file=sys.stderr,
+        )
+    return frame
+
+
+def _same_study(label: str, study: str) -> bool:
+    """``label`` is ``study`` or ``study (n)``."""
+    import re
+
+    return label == study or re.fullmatch(re.escape(study) + r" \(\d+\)", label) is not None
+
+
+def default_method(args: argparse.Namespace) -> str:
+    """The config's default method (M-H) where it applies (OR, RR, RD), else IV; IV too
+    when a tau2 estimator or a moderator is asked for, which only IV has."""
+    from livingmeta.outcomes import Outcome
+    from livingmeta.stats.options import BINARY_MEASURES
+
+    if args.measure not in BINARY_MEASURES or args.tau2 or args.mods:
+        return "IV"
+    return Outcome.method
 
 
 def run(args: argparse.Namespace) -> int:
     """Pool one outcome of a CSV file and print the result."""
+    from livingmeta.outcome_analysis import result_json
+    from livingmeta.outcomes import Outcome
     from livingmeta.stats import pool
     from livingmeta.summary import result_table
 
     outcome, data, rows = load_outcome(
         args,
-        method=args.method,
+        method=args.method or default_method(args),
         model=args.model,
-        tau2_method=args.tau2 or "DL",
+        tau2_method=args.tau2 or Outcome.tau2_method,
         hksj=args.hksj or args.hksj_adhoc,
         mh_exact=args.mh_exact,
+        convention=args.convention,
     )
     result = pool(
         data,
         **outcome.pool_options(),
-        convention=args.convention,
         hksj_adhoc=args.hksj_adhoc,
         pi_method=args.pi,
     )
-    out = result.to_dict()
+    out = result_json(result)
     out |= {
         key: value
         for key, value in (

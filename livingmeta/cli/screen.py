@@ -15,6 +15,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO
 
 from livingmeta.cli.screening_state import Loaded, load_review
@@ -28,29 +29,37 @@ DECISION_KEYS = {"i": "include", "e": "exclude", "m": "maybe"}
 REASON_KEYS = "123456789abcdefghijklmnoprstuvwxyz"
 BACK_KEY, NO_REASON_KEY = "-", "0"
 QUIT_KEYS = ("q", "\x03", "\x04")  # q, and Ctrl-C / Ctrl-D as a raw terminal sends them
+#: What the key ``u`` asks for: withdraw the reviewer's last decision.
+UNDO = "undo"
+#: The keys ``livingmeta screen`` offers (and ``q``), with their labels in the prompt.
+SCREEN_KEYS = "iemsu"
+KEY_LABELS = {"i": "[i]nclude", "e": "[e]xclude", "m": "[m]aybe", "s": "[s]kip", "u": "[u]ndo"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``livingmeta screen``."""
     parser.description = (
         "Show the next record this reviewer has not decided at the stage and take a "
-        "one-key decision: i include, e exclude (then a reason), m maybe, s skip, q quit. "
-        "Each decision is saved at once to <folder>/screening/decisions.csv."
+        "one-key decision: i include, e exclude (then a reason), m maybe, s skip, u undo "
+        "(withdraw your last decision), q quit. Each decision is saved at once to "
+        "<folder>/screening/decisions.csv; an undo appends a withdrawal row."
     )
     p = parser
-    p.add_argument("--review", required=True, help="review id in the config")
-    p.add_argument("--reviewer", required=True, help="your name as written in decisions.csv")
+    p.add_argument("--review", help="review id in the config (default: the only one)")
+    p.add_argument("--reviewer", required=True, help="your name, on the review's roster")
     p.add_argument("--stage", choices=STAGES, help="(default: first stage with records left)")
     p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
     p.set_defaults(handler=run)
 
 
 def records_to_screen(loaded: Loaded, reviewer: str, stage: str) -> list[str]:
-    """Records still pending at ``stage`` that ``reviewer`` has no independent row for."""
+    """Records still pending at ``stage`` that ``reviewer`` (any case) has no independent
+    row for."""
     states = loaded.status.states
     pending = states[(states["stage"] == stage) & (states["state"] == "pending")]["record_id"]
     d = loaded.decisions
-    mine = d[(d["reviewer"] == reviewer) & (d["stage"] == stage) & (d["role"] == "independent")]
+    me = d["reviewer"].str.casefold() == reviewer.strip().casefold()
+    mine = d[me & (d["stage"] == stage) & (d["role"] == "independent")]
     decided = set(mine["record_id"])
     return [r for r in pending if r not in decided]
 
@@ -65,74 +74,181 @@ def run(
 
     ``read_key`` and ``today`` are injectable so tests drive a session with scripted keys.
     """
-    from livingmeta.screening.decisions import append_decision
-
     out = out or sys.stdout
-    read_key = read_key or default_reader()
     loaded = load_review(args.config, args.review)
-    reviewer = args.reviewer.strip()
-    if not reviewer:
-        raise ValueError("--reviewer must not be empty")
+    reviewer = reviewer_name(args.reviewer, loaded)
     stages = loaded.settings.stages
     if args.stage and args.stage not in stages:
-        raise ValueError(f"review {args.review} screens only at {', '.join(stages)}")
+        raise ValueError(f"review {loaded.review.id} screens only at {', '.join(stages)}")
     stage = args.stage or next(
         (s for s in stages if records_to_screen(loaded, reviewer, s)), stages[0]
     )
-    todo = records_to_screen(loaded, reviewer, stage)
-    eligible = int((loaded.status.states["stage"] == stage).sum())
-    rows = {rec["record_id"]: rec for rec in loaded.queue.to_dict("records")}
-    saved = 0
+    session = Session(loaded, reviewer, stage, today or dt.date.today(), out)
     try:
-        for position, record_id in enumerate(todo):
-            out.write(describe_record(rows[record_id], loaded, width=_width()))
-            out.write(f"\n{len(todo) - position} of {eligible} left at {stage} for {reviewer}\n")
-            choice = _ask(read_key, stage, loaded.settings.exclusion_reasons, out)
-            if choice is None:
-                break
-            if choice == "skip":
-                continue
-            decision, reason = choice
-            append_decision(
-                loaded.settings.decisions, record_id, stage, reviewer, decision, reason,
-                date=today or dt.date.today(),
-            )  # fmt: skip
-            saved += 1
-        else:
-            out.write(f"\nNothing left to screen at {stage} for {reviewer}.\n")
+        session.screen(records_to_screen(loaded, reviewer, stage), read_key or default_reader())
     except KeyboardInterrupt:
-        out.write(f"\nStopped. {saved} decision(s) saved to {loaded.settings.decisions}\n")
+        out.write(f"\nStopped. {session.saved} decision(s) saved to {loaded.settings.decisions}\n")
         return 130
-    out.write(f"{saved} decision(s) saved to {loaded.settings.decisions}\n")
+    withdrawn = f", {session.withdrawn} withdrawn" if session.withdrawn else ""
+    out.write(f"{session.saved} decision(s) saved{withdrawn} to {loaded.settings.decisions}\n")
+    lines = conflict_lines(load_review(args.config, args.review), stage)
+    if lines:
+        how = f"settle them with `livingmeta resolve --review {loaded.review.id}`"
+        out.write(f"\nConflicts at {stage} ({how}):\n" + "".join(f"{x}\n" for x in lines))
     return 0
 
 
-def _ask(
-    read_key: KeyReader, stage: str, reasons: tuple[str, ...], out: IO[str]
+def reviewer_name(name: str, loaded: Loaded) -> str:
+    """``name`` as the review's roster spells it (any name when the review has no roster).
+
+    Raises
+    ------
+    ValueError
+        An empty name, or "'alcie' is not a reviewer of this review; the roster is: ...".
+    """
+    from livingmeta.roster import on_roster
+
+    if not name.strip():
+        raise ValueError("--reviewer must not be empty")
+    roster = loaded.settings.reviewers
+    return on_roster(name, roster) if roster else name.strip()
+
+
+@dataclass
+class Session:
+    """One reviewer screening one stage: what they decided and withdrew so far."""
+
+    loaded: Loaded
+    reviewer: str
+    stage: str
+    today: dt.date
+    out: IO[str]
+    saved: int = 0
+    withdrawn: int = 0
+
+    def screen(self, todo: list[str], read_key: KeyReader) -> None:
+        """Offer each record of ``todo`` in turn until the list ends or the reviewer quits;
+        an undo offers the withdrawn record again."""
+        from livingmeta.screening.decisions import append_decision
+
+        settings, out = self.loaded.settings, self.out
+        rows = {rec["record_id"]: rec for rec in self.loaded.queue.to_dict("records")}
+        eligible = int((self.loaded.status.states["stage"] == self.stage).sum())
+        position = 0
+        while True:
+            if position < len(todo):
+                record_id = todo[position]
+                out.write(describe_record(rows[record_id], self.loaded, width=terminal_width()))
+                left = len(todo) - position
+                out.write(f"\n{left} of {eligible} left at {self.stage} for {self.reviewer}\n")
+                choice = ask_decision(read_key, self.stage, settings.exclusion_reasons, out)
+            else:
+                out.write(f"\nNothing left to screen at {self.stage} for {self.reviewer}.\n")
+                if not self.saved:
+                    return
+                choice = _ask_at_end(read_key, out)
+            if choice is None:
+                return
+            if choice == UNDO:
+                back = self.undo()
+                if back is not None and back in rows and back not in todo[position:]:
+                    todo.insert(position, back)
+            elif choice == "skip":
+                position += 1
+            else:
+                decision, reason = choice
+                append_decision(
+                    settings.decisions, record_id, self.stage, self.reviewer, decision, reason,
+                    date=self.today,
+                )  # fmt: skip
+                self.saved += 1
+                position += 1
+
+    def undo(self) -> str | None:
+        """Withdraw the reviewer's last decision in effect (a withdrawal row is appended);
+        the record to offer again, if it is at this stage."""
+        from livingmeta.screening.decisions import withdraw_decision
+
+        settings = self.loaded.settings
+        last = withdraw_decision(
+            settings.decisions, settings.exclusion_reasons, self.reviewer, date=self.today
+        )
+        if last is None:
+            self.out.write(f"Nothing to undo: {self.reviewer} has no decision in effect.\n")
+            return None
+        self.withdrawn += 1
+        self.out.write(
+            f"Withdrawn: {last['decision']} of {last['record_id']} at {last['stage']} "
+            "(recorded as a withdrawal row).\n"
+        )
+        return last["record_id"] if last["stage"] == self.stage else None
+
+
+def conflict_lines(loaded: Loaded, stage: str | None = None) -> list[str]:
+    """Each open conflict (at ``stage``, or all): its record's id and title, then who
+    decided what."""
+    from livingmeta.display import printable
+
+    titles = dict(zip(loaded.queue["record_id"], loaded.queue["title"], strict=True))
+    lines = []
+    for conflict in loaded.status.conflicts:
+        if stage is None or conflict.stage == stage:
+            title = printable(titles.get(conflict.record_id) or "(no title)")
+            at = "" if stage else f" at {conflict.stage}"
+            lines.append(f"  {conflict.record_id}{at}: {title}")
+            lines.append("    " + "; ".join(printable(str(v)) for v in conflict.votes))
+    return lines
+
+
+def ask_decision(
+    read_key: KeyReader,
+    stage: str,
+    reasons: tuple[str, ...],
+    out: IO[str],
+    keys: str = SCREEN_KEYS,
+    prefix: str = "",
 ) -> tuple[str, str] | str | None:
-    """One decision: ``(decision, reason)``, ``"skip"``, or ``None`` to quit."""
+    """One decision: ``(decision, reason)``, ``"skip"``, :data:`UNDO`, or ``None`` to quit.
+
+    ``keys`` are the keys offered besides ``q`` (``livingmeta resolve`` offers no maybe
+    and no undo); ``prefix`` starts the prompt.
+    """
+    prompt = prefix + "  ".join(KEY_LABELS[k] for k in keys) + "  [q]uit > "
     while True:
-        key = read_key("[i]nclude  [e]xclude  [m]aybe  [s]kip  [q]uit > ")
+        key = read_key(prompt)
         if key is None:
             return None
         key = key.strip().lower()[:1]  # a typed word counts by its first letter
         if key in QUIT_KEYS:
             return None
-        if key == "s":
+        if key not in keys:
+            out.write(f"Press {', '.join(keys)} or q.\n")
+        elif key == "s":
             return "skip"
-        if key in ("i", "m"):
+        elif key == "u":
+            return UNDO
+        elif key in DECISION_KEYS and key != "e":
             return DECISION_KEYS[key], ""
-        if key == "e":
-            reason = _ask_reason(read_key, stage, reasons, out)
+        else:
+            reason = ask_reason(read_key, stage, reasons, out)
             if reason is None:
                 return None
             if reason != BACK_KEY:
                 return "exclude", reason
-            continue
-        out.write("Press i, e, m, s or q.\n")
 
 
-def _ask_reason(
+def _ask_at_end(read_key: KeyReader, out: IO[str]) -> str | None:
+    """After the last record: :data:`UNDO`, or ``None`` to finish."""
+    while True:
+        key = read_key("[u]ndo your last decision  [q]uit > ")
+        if key is None or key.strip().lower()[:1] in QUIT_KEYS:
+            return None
+        if key.strip().lower()[:1] == "u":
+            return UNDO
+        out.write("Press u or q.\n")
+
+
+def ask_reason(
     read_key: KeyReader, stage: str, reasons: tuple[str, ...], out: IO[str]
 ) -> str | None:
     """The exclusion reason (``""`` for none at title/abstract), ``BACK_KEY`` or ``None``."""
@@ -166,7 +282,7 @@ def describe_record(rec: dict[str, str], loaded: Loaded, width: int = 80) -> str
     """
     from livingmeta.display import printable
     from livingmeta.links import ctgov_url, doi_url, pubmed_url
-    from livingmeta.screening.queue import split_ids
+    from livingmeta.screening.queue import linked_report_text, split_ids
 
     rec = {k: printable(v or "", keep_newlines=k == "abstract") for k, v in rec.items()}
 
@@ -191,30 +307,14 @@ def describe_record(rec: dict[str, str], loaded: Loaded, width: int = 80) -> str
     if rec.get("retracted", "").lower() == "yes":
         lines.append("RETRACTED")
     if rec.get("status") == LINKED_TO_EXISTING:
-        lines += wrap(_linked_text(rec, loaded))
+        lines += wrap(printable(linked_report_text(rec, loaded.studies, loaded.queue)))
     lines.append("")
     for paragraph in (rec.get("abstract") or "(no abstract)").splitlines():
         lines += wrap(paragraph.strip())
     return "\n".join(lines) + "\n"
 
 
-def _linked_text(rec: dict[str, str], loaded: Loaded) -> str:
-    from livingmeta.screening.queue import split_ids
-
-    existing = split_ids(rec.get("existing_record_ids", ""))
-    studies = loaded.studies
-    for study_id, label, ids in zip(
-        studies["study_id"], studies["study_label"], studies["record_ids"], strict=True
-    ):
-        if set(split_ids(ids)) & set(existing):
-            return f"Further report of included study {study_id} ({label or study_id})"
-    queue = loaded.queue
-    titles = queue[queue["record_id"].isin(existing)]["title"].tolist()
-    about = f": {titles[0]}" if titles else ""
-    return f"Further report of a study already queued ({'; '.join(existing)}){about}"
-
-
-def _width() -> int:
+def terminal_width() -> int:
     return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 

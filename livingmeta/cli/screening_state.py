@@ -25,13 +25,15 @@ class Loaded:
     status: ScreeningStatus
 
 
-def load_review(config_path: str, review_id: str) -> Loaded:
-    """Read and validate the review's screening files (paths relative to the repo root).
+def load_review(config_path: str, review_id: str | None) -> Loaded:
+    """Read and validate the review's screening files (paths relative to the repo root);
+    without ``review_id``, those of the config's only review.
 
     Raises
     ------
     ValueError
-        Unknown review id or invalid screening settings.
+        Unknown review id, no id for a config with several reviews, or invalid
+        screening settings.
     InputError
         Invalid queue, decisions or studies file (every problem listed).
     """
@@ -43,13 +45,18 @@ def load_review(config_path: str, review_id: str) -> Loaded:
     from livingmeta.screening.studies import read_studies
 
     portfolio = reviews(load_config(config_path))
+    if review_id is None:
+        if len(portfolio) != 1:
+            names = ", ".join(portfolio)
+            raise ValueError(f"the config has several reviews; name one with --review: {names}")
+        review_id = next(iter(portfolio))
     if review_id not in portfolio:
         raise ValueError(f"unknown review {review_id!r}; the config has {', '.join(portfolio)}")
     review = portfolio[review_id]
     settings = ScreeningSettings.from_review(review)
     queue = read_queue(settings.queue)
     decisions = load_decisions(
-        settings.decisions, settings.exclusion_reasons, set(queue["record_id"])
+        settings.decisions, settings.exclusion_reasons, set(queue["record_id"]), settings.reviewers
     )
     studies = read_studies(settings.studies)
     status = screening_status(

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "reason, conflicts with who said what, Cohen's kappa; and the included studies."
     )
     p = parser
-    p.add_argument("--review", required=True, help="review id in the config")
+    p.add_argument("--review", help="review id in the config (default: the only one)")
     p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
@@ -62,7 +62,10 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
 
 def status_text(loaded: Loaded, planned: StudiesUpdate) -> str:
     """The readable ``livingmeta status`` report."""
+    from livingmeta.display import printable
+
     status, settings = loaded.status, loaded.settings
+    titles = dict(zip(loaded.queue["record_id"], loaded.queue["title"], strict=True))
     lines = [
         f"Review {loaded.review.id}: {len(loaded.queue)} records in the queue, "
         f"{settings.reviewers_required} independent reviewer(s) required",
@@ -84,7 +87,8 @@ def status_text(loaded: Loaded, planned: StudiesUpdate) -> str:
             who = ", ".join(f"{r} {n}" for r, n in sorted(s.maybe_by_reviewer.items()))
             lines.append(f"  marked maybe (edit the row in decisions.csv to decide): {who}")
         for conflict in (c for c in status.conflicts if c.stage == stage):
-            lines.append(f"  conflict {conflict}")
+            lines.append(f"  conflict {printable(str(conflict))}")
+            lines.append(f"    {printable(titles.get(conflict.record_id) or '(no title)')}")
         if kappa.kappa is None:
             lines.append(f"  kappa: not available ({kappa.n} shared decisions)")
         else:

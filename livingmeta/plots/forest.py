@@ -40,12 +40,19 @@ from livingmeta.plots.layout import (
     choose_scale,
     compute_layout,
     fit_label,
+    fixed_scale,
 )
 from livingmeta.plots.text import column_decimals
 from livingmeta.stats.result import PooledResult, StudyResult, SubgroupResult
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from livingmeta.outcomes import Outcome
+    from livingmeta.risk_of_bias.model import Tool
+
+    #: A tool and the settled judgements ``{study label: {domain: level}}`` it drew.
+    RiskOfBiasColumns = tuple[Tool, Mapping[str, Mapping[str, str]]]
 
 DEFAULT_TREAT = "Experimental"
 DEFAULT_CTRL = "Control"
@@ -54,10 +61,13 @@ NO_SUBGROUP = "Not classified"
 
 SORT_KEYS: dict[str, Callable[[StudyResult], Any]] = {
     "study": lambda s: s.study.casefold(),
-    "year": lambda s: (s.year is None, s.year or 0),
+    "label": lambda s: s.study.casefold(),
+    "year": lambda s: (s.year is None, s.year or 0, s.study.casefold()),
     "weight": lambda s: -s.weight,
     "effect": lambda s: (not s.estimable, s.yi if s.estimable else 0.0),
 }
+#: Orders an outcome's ``sort`` may name (``as_entered``: the extraction table's order).
+SORT_ORDERS = ("year", "label", "weight", "as_entered")
 
 
 def forest_plot(
@@ -69,6 +79,9 @@ def forest_plot(
     sort: str | None = None,
     max_label_width: float = MAX_LABEL_WIDTH,
     fontsize: float = FONT_SIZE,
+    risk_of_bias: RiskOfBiasColumns | None = None,
+    axis_limits: tuple[float, float] | None = None,
+    footnotes: Sequence[str] = (),
 ) -> Figure:
     """A RevMan 5-style forest plot of one pooled analysis.
 
@@ -87,13 +100,23 @@ def forest_plot(
         test for subgroup differences at the end. Study weights stay those of the overall
         analysis, so they sum to 100% over the whole plot as in RevMan.
     sort
-        Order of studies (within each subgroup): None keeps the data's order; ``study``,
-        ``year``, ``weight`` (largest first) or ``effect``.
+        Order of studies (within each subgroup): None or ``as_entered`` keeps the data's
+        order; ``year`` (then label), ``label`` (or ``study``), ``weight`` (largest
+        first) or ``effect``.
     max_label_width
         Inches allowed for study labels; longer ones are shortened with an ellipsis
         before a trailing year, so the table stays readable with long names.
     fontsize
         Points. The figure grows with the number of rows; the font never shrinks.
+    risk_of_bias
+        (tool, settled judgements by study label): RevMan's risk-of-bias columns right
+        of the graph and their letter legend under the plot.
+    axis_limits
+        (low, high) of the effect axis on the display scale; by default the narrowest
+        RevMan-style scale on which every interval fits.
+    footnotes
+        Lines under the table: studies not reporting the outcome, studies removed from
+        the analysis, double-counted control groups.
 
     Returns
     -------
@@ -102,14 +125,31 @@ def forest_plot(
     """
     columns = _columns(result, outcome)
     rows = forest_rows(result, subgroups=subgroups, sort=sort)
+    rows += [Row("note", note=line) for line in footnotes]
+    studies = _row_studies(result, rows)
     rows = _fit_labels(rows, max_label_width, fontsize)
-    scale = _scale(result, rows)
+    scale = _scale(result, rows, axis_limits)
     favours = outcome.favours() if outcome is not None else DEFAULT_FAVOURS
     layout = compute_layout(
         columns, rows, title=title, favours=favours, fontsize=fontsize, scale=scale
     )
     options = GraphOptions(null=result.null_value, heading=effect_heading(result))
-    return draw_figure(layout, rows, scale, options)
+    if risk_of_bias is None:
+        return draw_figure(layout, rows, scale, options)
+    from livingmeta.plots.rob_columns import draw_on_forest, make_room
+
+    tool, judgements = risk_of_bias
+    missing = any(not judgements.get(s) for s in studies if s is not None)
+    layout = make_room(layout, tool, with_not_assessed=missing)
+    fig = draw_figure(layout, rows, scale, options)
+    draw_on_forest(fig, layout, studies, tool, judgements, with_not_assessed=missing)
+    return fig
+
+
+def _row_studies(result: PooledResult, rows: Sequence[Row]) -> list[str | None]:
+    """The study label (as the data name it) of each study row, None for other rows."""
+    names = {_study_label(s): s.study for s in result.studies}
+    return [names.get(r.cells.get("label", "")) if r.kind == "study" else None for r in rows]
 
 
 # ---------------------------------------------------------------------- columns
@@ -170,8 +210,9 @@ def forest_rows(
     Kept separate from drawing so the table's content (what a reader checks against the
     paper) is testable as data.
     """
-    if sort is not None and sort not in SORT_KEYS:
-        raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)} or None; got {sort!r}")
+    if sort is not None and sort != "as_entered" and sort not in SORT_KEYS:
+        orders = ", ".join([*SORT_KEYS, "as_entered"])
+        raise ValueError(f"sort must be one of {orders} or None; got {sort!r}")
     arm = _arm_type(result)
     formats = _cell_formats(result.studies, arm)
     decimals = effect_decimals(result)
@@ -192,7 +233,9 @@ def forest_rows(
 
 
 def _sorted(studies: Sequence[StudyResult], sort: str | None) -> list[StudyResult]:
-    return list(studies) if sort is None else sorted(studies, key=SORT_KEYS[sort])
+    if sort is None or sort == "as_entered":
+        return list(studies)
+    return sorted(studies, key=SORT_KEYS[sort])
 
 
 def _by_subgroup(studies: Sequence[StudyResult]) -> dict[str, list[StudyResult]]:
@@ -317,9 +360,13 @@ def _fit_labels(rows: list[Row], max_width: float, fontsize: float) -> list[Row]
     return out
 
 
-def _scale(result: PooledResult, rows: Sequence[Row]) -> Scale:
-    """Axis that shows every point estimate and pooled interval; study intervals and the
-    prediction interval if that costs at most one step of the scale."""
+def _scale(
+    result: PooledResult, rows: Sequence[Row], limits: tuple[float, float] | None = None
+) -> Scale:
+    """The configured ``limits``, else the axis on which every point estimate and every
+    interval (studies, pooled, prediction) fits."""
+    if limits is not None:
+        return fixed_scale(float(limits[0]), float(limits[1]), result.is_ratio)
     marks = [r.mark for r in rows if r.mark is not None]
     must = [m.estimate for m in marks]
     must += [v for m in marks if m.kind == "diamond" for v in (m.low, m.high)]

@@ -205,27 +205,45 @@ def text_width(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
 def choose_scale(
     must: Iterable[float], prefer: Iterable[float], is_ratio: bool, null: float
 ) -> Scale:
-    """The narrowest symmetric RevMan-style scale that shows every ``must`` value.
+    """The narrowest symmetric RevMan-style scale that shows every ``must`` value and
+    every ``prefer`` value.
 
     ``must`` holds what a reader needs to see (point estimates, pooled intervals);
-    ``prefer`` what is nice to see whole (study intervals, prediction intervals). The
-    scale widens one step to take in all of ``prefer``, not more: one very wide interval
-    gets an arrow rather than squeezing every other study against the null line.
+    ``prefer`` the study and prediction intervals, which fit too, so that no interval is
+    cut short by default (an outcome's ``axis_limits`` narrows the axis on purpose; cut
+    intervals then end in arrows). Only an interval beyond the widest scale (10^12 for
+    ratios) is cut.
     """
     must_extent = _extent(must, is_ratio, null)
     prefer_extent = max(must_extent, _extent(prefer, is_ratio, null))
     candidates = _ratio_candidates() if is_ratio else _linear_candidates(must_extent, prefer_extent)
-    fit = next(i for i, c in enumerate(candidates) if c >= must_extent * (1 - 1e-9))
-    wide = next(
-        (i for i, c in enumerate(candidates) if c >= prefer_extent * (1 - 1e-9)),
-        len(candidates) - 1,
+    pick = next(
+        (c for c in candidates if c >= prefer_extent * (1 - 1e-9)),
+        candidates[-1],
     )
-    pick = candidates[wide if wide <= fit + 1 else fit]
     if is_ratio:
         ticks = RATIO_SCALES.get(pick) or tuple(10.0**e for e in _log_ticks(pick))
         return Scale(1 / pick, pick, ticks, log=True)
     ticks = tuple(null + f * pick for f in (-1.0, -0.5, 0.0, 0.5, 1.0))
     return Scale(null - pick, null + pick, ticks, log=False)
+
+
+def fixed_scale(low: float, high: float, is_ratio: bool) -> Scale:
+    """The axis an outcome's ``axis_limits`` asks for: log for ratios, with RevMan's ticks
+    when the limits are one of its symmetric scales, else ticks at powers of ten (ratios)
+    or five evenly spaced ones."""
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"axis_limits must be two increasing numbers; got {low}, {high}")
+    if is_ratio:
+        if low <= 0:
+            raise ValueError(f"axis_limits of a ratio must be above 0; got {low}")
+        if math.isclose(low * high, 1.0) and high in RATIO_SCALES:
+            return Scale(low, high, RATIO_SCALES[high], log=True)
+        powers = range(math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9) + 1)
+        ticks = sorted({low, high, *(10.0**e for e in powers)})
+        return Scale(low, high, tuple(ticks), log=True)
+    step = (high - low) / 4
+    return Scale(low, high, tuple(low + i * step for i in range(5)), log=False)
 
 
 def _extent(values: Iterable[float], is_ratio: bool, null: float) -> float:

@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
-from livingmeta.plots.draw import INK, draw_text
+from livingmeta.plots.draw import INK, draw_text, inch_figure
 from livingmeta.plots.layout import FONT_SIZE, MARGIN, font, text_width
 from livingmeta.risk_of_bias import NOT_ASSESSED, OVERALL
 from livingmeta.risk_of_bias.model import NOT_ASSESSED_COLOUR, Level, Tool
@@ -45,17 +44,6 @@ def domain_headings(tool: Tool) -> list[tuple[str, str, str]]:
     """(key, heading, label) of each domain, then ``overall``."""
     rows = [(d.key, d.short, d.label) for d in tool.domains]
     return [*rows, (OVERALL, "Overall", "Overall risk of bias")]
-
-
-def _new_figure(width: float, height: float) -> tuple[Figure, Axes]:
-    """A figure whose single axes is in inches from the top-left corner."""
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(height, 0)
-    ax.set_axis_off()
-    return fig, ax
 
 
 def _legend_entries(tool: Tool, used: set[str | None]) -> list[tuple[str, str, str]]:
@@ -102,7 +90,7 @@ def traffic_light_plot(
     top = MARGIN + (2 * line if title else 0) + 2 * line
     width = max(grid_x + sum(widths) + MARGIN, _legend_width(headings, fontsize))
     height = top + CELL * len(studies) + 0.2 + legend_lines * line + MARGIN
-    fig, ax = _new_figure(width, height)
+    fig, ax = inch_figure(width, height, "robvis")
     if title:
         draw_text(ax, MARGIN, MARGIN + line, title, fontsize + 1, bold=True, label="title")
     span = (grid_x, grid_x + sum(widths))
@@ -225,7 +213,7 @@ def summary_plot(
     top = MARGIN + (2 * line if title else line)
     height = top + CELL * len(headings) + 5 * line + MARGIN
     width = x0 + SUMMARY_WIDTH + 0.3 + MARGIN
-    fig, ax = _new_figure(width, height)
+    fig, ax = inch_figure(width, height, "robvis")
     if title:
         draw_text(ax, MARGIN, MARGIN + line, title, fontsize + 1, bold=True, label="title")
     order = [*(lv.key for lv in tool.levels), NOT_ASSESSED]

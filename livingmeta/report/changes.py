@@ -47,7 +47,10 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
         JSON-friendly, with the keys
 
         - ``review``, ``run_id``, ``date``, ``previous_run_id``;
-        - ``new_candidates`` (int), ``decisions_since_last_run`` (int), ``conflicts``
+        - ``new_candidates`` (int: candidates of studies new to the review, as
+          ``report.json``'s ``new_candidates``), ``linked_reports`` (int: further reports
+          of known studies, ``report.json``'s ``linked_to_existing``),
+          ``decisions_since_last_run`` (int), ``conflicts``
           (int), ``newly_included`` (list, as given in ``screening``);
         - ``retractions``: the retrieval report's publication notices (``kind``
           ``retracted``, ``retraction_notices``, ``errata`` or ``concerns``);
@@ -57,9 +60,14 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
         - ``estimate_changes``: the :func:`compare_estimates` dicts with ``changed`` true
           (new outcome, significance gained or lost, direction reversed, measure changed);
           ``outcomes_not_pooled``: names of outcomes without a result this run;
+          ``outcomes_without_data``: outcomes with no approved data yet (not a problem);
         - ``stale_sources`` (``search_id, since, failing``), ``failed_sources``
           (``search_id, source, error``; a failed re-check of watched records is listed
           as ``search_id`` ``watch_list``), ``invalid_data`` (bool);
+        - ``sequential_monitoring`` (only for outcomes with ``sequential`` settings): per
+          outcome the last look's ``status`` (``crossed_monitoring``, ``crossed_futility``,
+          ``conventional_only``: significant by 1.96 only, ``not_significant``), its
+          ``text``, ``z``, ``boundary``, ``fraction`` and the ``information_size``;
         - ``has_changes``: any of new candidates, notices, trial changes, estimate
           changes, newly included studies, conflicts or other changes, i.e. something
           reviewers should look at (the reviewers' own decisions alone are not);
@@ -88,7 +96,7 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
         "run_id": run["id"],
         "date": run["date"],
         "previous_run_id": run.get("previous_id"),
-        "new_candidates": _new_candidates(context),
+        **_candidate_counts(context),
         "decisions_since_last_run": int(screening.get("decisions_since_last_run") or 0),
         "conflicts": int(screening.get("conflicts") or 0),
         "newly_included": list(screening.get("newly_included") or []),
@@ -97,6 +105,9 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
         "other_changes": [c for c in changes if c.get("kind") not in known],
         "estimate_changes": [c for c in comparisons if c["changed"]],
         "outcomes_not_pooled": not_pooled,
+        "outcomes_without_data": [
+            o["name"] for o in context.get("outcomes") or [] if o.get("no_data")
+        ],
         "stale_sources": [
             {
                 "search_id": s.get("search_id"),
@@ -108,7 +119,11 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
         "failed_sources": failed,
         "invalid_data": bool(context.get("invalid_data")) or bool(context.get("problems")),
     }
-    out["has_changes"] = any(out[key] for key in CHANGE_KINDS)
+    if context.get("monitoring"):
+        out["sequential_monitoring"] = [
+            {k: v for k, v in m.items() if k != "figure"} for m in context["monitoring"]
+        ]
+    out["has_changes"] = any(out[key] for key in (*CHANGE_KINDS, "linked_reports"))
     out["needs_attention"] = any(out[key] for key in (*PROBLEM_KINDS, "outcomes_not_pooled"))
     return out
 
@@ -129,17 +144,27 @@ def _require(context: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str
     return review, run  # type: ignore[return-value]
 
 
-def _new_candidates(context: Mapping[str, Any]) -> int:
+def _candidate_counts(context: Mapping[str, Any]) -> dict[str, int]:
+    """New studies' candidates and further reports of known studies, counted the way
+    ``report.json`` counts them (a candidate row's ``status``; rows without one are new)."""
+    retrieval = context.get("retrieval") or {}
+    linked = int(retrieval.get("linked_to_existing") or 0)
     if context.get("candidates_total") is not None:
-        return int(context["candidates_total"])
+        return {"new_candidates": int(context["candidates_total"]), "linked_reports": linked}
     if context.get("candidates") is not None:
-        return len(context["candidates"])
-    return int((context.get("retrieval") or {}).get("new_candidates") or 0)
+        rows = context["candidates"]
+        linked = sum(1 for row in rows if (row.get("status") or "new") != "new")
+        return {"new_candidates": len(rows) - linked, "linked_reports": linked}
+    return {"new_candidates": int(retrieval.get("new_candidates") or 0), "linked_reports": linked}
 
 
 def outcome_comparisons(context: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The outcomes' estimate comparisons, and the outcomes not pooled this run (an outcome
+    without approved data yet, ``no_data``, is neither: it is work to do, not a problem)."""
     comparisons, not_pooled = [], []
     for outcome in context.get("outcomes") or []:
+        if outcome.get("no_data"):
+            continue
         if outcome.get("after") is None:
             not_pooled.append(outcome["name"])
             continue

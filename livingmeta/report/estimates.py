@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from livingmeta.formatting import finite_number
+from livingmeta.outcome_analysis import main_result
 from livingmeta.stats.options import RATIO_MEASURES
 
 #: Keys of :func:`compare_estimates`' result, in order (also the columns of tables).
@@ -49,15 +50,6 @@ COMPARISON_KEYS = (
 def null_value(measure: str) -> float:
     """No effect on the display scale: 1 for ratios, 0 for differences."""
     return 1.0 if measure in RATIO_MEASURES else 0.0
-
-
-def _result(pooled: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """Accept a ``to_dict()`` dict or a whole ``pooled.json`` (which holds it as
-    ``result``)."""
-    if pooled is None:
-        return None
-    inner = pooled.get("result")
-    return inner if isinstance(inner, Mapping) else pooled
 
 
 def _significant(result: Mapping[str, Any], null: float) -> bool | None:
@@ -108,10 +100,10 @@ def compare_estimates(
         the analysis); ``changed`` when anything worth a reader's attention happened: a
         new outcome, an update, a significance or direction change or a changed measure.
     """
-    post = _result(after)
+    post = main_result(after)
     if post is None:
         raise ValueError("compare_estimates needs an 'after' result")
-    pre = _result(before)
+    pre = main_result(before)
     measure = str(post.get("measure", ""))
     null = null_value(measure)
     out: dict[str, Any] = dict.fromkeys(COMPARISON_KEYS)
@@ -169,3 +161,43 @@ def _same(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is b
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def conclusion_changed(comparison: Mapping[str, Any]) -> bool:
+    """Whether a :func:`compare_estimates` result changed the conclusion (significance,
+    direction or effect measure), not only moved the estimate."""
+    return not comparison.get("new") and bool(
+        comparison.get("significance_changed")
+        or comparison.get("direction_changed")
+        or comparison.get("measure_changed")
+    )
+
+
+def describe_change(comparison: Mapping[str, Any]) -> str:
+    """What changed, in words, always with the estimates before and after:
+    ``the confidence interval now excludes no effect (significance gained): OR 0.52
+    [0.31, 0.88] with 3 studies → 0.45 [0.30, 0.68] with 4``."""
+    from livingmeta.formatting import format_effect, interval_decimals
+
+    c = comparison
+    parts = []
+    if c.get("significance") == "gained":
+        parts.append("the confidence interval now excludes no effect (significance gained)")
+    elif c.get("significance") == "lost":
+        parts.append("the confidence interval now includes no effect (significance lost)")
+    if c.get("direction_changed"):
+        parts.append("the estimate crossed the line of no effect (direction reversed)")
+    if c.get("measure_changed"):
+        parts.append("the effect measure changed")
+    if not parts:
+        parts.append("the estimate was updated; the conclusion is unchanged")
+    is_ratio = c.get("measure") in RATIO_MEASURES
+
+    def shown(when: str) -> str:
+        low, high = c.get(f"ci_low_{when}"), c.get(f"ci_high_{when}")
+        decimals = interval_decimals(low, high, is_ratio)
+        effect = format_effect(c.get(f"estimate_{when}"), low, high, is_ratio, decimals)
+        k = c.get(f"k_{when}")
+        return effect if k is None else f"{effect} with {k} stud{'y' if k == 1 else 'ies'}"
+
+    return f"{'; '.join(parts)}: {c.get('measure')} {shown('before')} → {shown('after')}"

@@ -43,10 +43,16 @@ HISTORY_COLUMNS = (
     "p",
     "i2",
     "tau2",
+    "participants",
+    "z",
 )
 KEY = ("run_id", "review", "outcome")
 _TEXT = ("run_id", "date", "review", "outcome", "measure")
-_NUMBERS = ("estimate", "ci_low", "ci_high", "p", "i2", "tau2")
+_NUMBERS = ("estimate", "ci_low", "ci_high", "p", "i2", "tau2", "z")
+_COUNTS = ("k", "participants")
+#: Added later (accrued participants and Z, for sequential monitoring): a history file
+#: written before them reads with empty values.
+_ADDED_COLUMNS = ("participants", "z")
 
 FONT_SIZE = 8.0
 POINT = "#1f4e8c"  # as the forest plots' squares
@@ -54,9 +60,16 @@ NULL_LINE = "#555555"
 
 
 def history_row(
-    run_id: str, date: str, review: str, outcome: str, result: Mapping[str, Any]
+    run_id: str,
+    date: str,
+    review: str,
+    outcome: str,
+    result: Mapping[str, Any],
+    participants: int | None = None,
 ) -> dict[str, Any]:
-    """A history row from a result's display JSON (``OutcomeAnalysis.display()``)."""
+    """A history row from a result's display JSON (``OutcomeAnalysis.display()``) and
+    the participants of the pooled studies (the information axis of sequential
+    monitoring, with the result's ``z``)."""
     row: dict[str, Any] = {
         "run_id": run_id,
         "date": date,
@@ -66,6 +79,7 @@ def history_row(
         "k": result.get("k"),
     }
     row.update({name: result.get(name) for name in _NUMBERS})
+    row["participants"] = participants
     return row
 
 
@@ -78,8 +92,11 @@ def read_history(history_csv: str | os.PathLike[str]) -> pd.DataFrame:
         path,
         dtype={name: "string" for name in _TEXT},
         keep_default_na=False,
-        na_values={name: [""] for name in ("k", *_NUMBERS)},
+        na_values={name: [""] for name in (*_COUNTS, *_NUMBERS)},
     )
+    for name in _ADDED_COLUMNS:
+        if name not in frame.columns:
+            frame[name] = math.nan
     missing = [c for c in HISTORY_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: history file lacks columns {', '.join(missing)}")
@@ -90,7 +107,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for name in _TEXT:
         frame[name] = frame[name].astype("string")
-    frame["k"] = pd.to_numeric(frame["k"], errors="raise").astype("Int64")
+    for name in _COUNTS:
+        frame[name] = pd.to_numeric(frame[name], errors="raise").astype("Int64")
     for name in _NUMBERS:
         frame[name] = pd.to_numeric(frame[name], errors="raise").astype("float64")
     return frame
@@ -141,6 +159,52 @@ def update_history(
     frame.to_csv(buffer, index=False, lineterminator="\n")
     write_text(history_csv, buffer.getvalue())
     return frame
+
+
+def rebuilt_run(
+    history_csv: str | os.PathLike[str],
+    review: str,
+    run_date: str,
+    estimates: Mapping[str, Mapping[str, Any]],
+    candidates: str | os.PathLike[str],
+) -> str | None:
+    """The id of the review's last recorded run when this run only rebuilt it: same day,
+    no new candidate records, and the same estimates for the same outcomes (``estimates``:
+    display JSON by outcome). Deleting ``results/`` and rebuilding then adds no run to the
+    history, since a run is a search or a change of data, not a rebuild."""
+    if _has_rows(candidates):
+        return None
+    table = read_history(history_csv)
+    table = table[table["review"] == review]
+    if table.empty:
+        return None
+    last = table.sort_values(["date", "run_id"], kind="mergesort")["run_id"].iloc[-1]
+    rows = table[table["run_id"] == last].to_dict("records")
+    if str(rows[0]["date"]) != run_date or {r["outcome"] for r in rows} != set(estimates):
+        return None
+    same = all(_same_estimates(row, estimates[str(row["outcome"])]) for row in rows)
+    return str(last) if same else None
+
+
+def _has_rows(csv_path: str | os.PathLike[str]) -> bool:
+    path = Path(csv_path)
+    return path.exists() and len(path.read_text(encoding="utf-8").strip().splitlines()) > 1
+
+
+def _same_estimates(row: Mapping[str, Any], result: Mapping[str, Any]) -> bool:
+    """A history row and a result agree on measure, k and every number (NaN and None
+    alike; floats to 12 significant digits, which survive the CSV)."""
+    if str(row["measure"]) != str(result.get("measure")) or row["k"] != result.get("k"):
+        return False
+    for name in (n for n in _NUMBERS if n in result):  # participants: not in the display
+        old, new = row[name], result[name]
+        old_missing = old is None or (isinstance(old, float) and math.isnan(old))
+        if old_missing or new is None:
+            if old_missing != (new is None):
+                return False
+        elif not math.isclose(float(old), float(new), rel_tol=1e-12, abs_tol=1e-300):
+            return False
+    return True
 
 
 def _cell(value: Any) -> Any:

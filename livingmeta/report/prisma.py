@@ -17,6 +17,7 @@ file and a reviewer can read or correct them::
         "records_removed_other": 0,                 # optional, default 0
         "screened": 1148,
         "records_awaiting_screening": 0,            # optional, default 0
+        "linked_reports": 0,                        # optional, default 0
         "excluded_screening": 1123,
         "reports_sought": 25,
         "reports_not_retrieved": 0,
@@ -33,7 +34,8 @@ file and a reviewer can read or correct them::
 and reasons as the reviewer listed them). :func:`validate_counts` checks the arithmetic
 that the diagram implies, so a diagram never shows numbers that do not add up:
 
-- sum(identified) - duplicates - automation - other = screened + awaiting screening
+- sum(identified) - duplicates - automation - other = screened + awaiting screening +
+  linked reports (further reports of a study, screened with it: not removed as duplicates)
 - screened - excluded_screening = reports_sought
 - reports_sought - reports_not_retrieved = reports_assessed + awaiting assessment
 - reports_assessed - sum(excluded_full_text) = new_reports
@@ -61,6 +63,7 @@ _COUNT_KEYS = (
     "records_removed_other",
     "screened",
     "records_awaiting_screening",
+    "linked_reports",
     "excluded_screening",
     "reports_sought",
     "reports_not_retrieved",
@@ -71,11 +74,12 @@ _COUNT_KEYS = (
     "total_studies",
     "total_reports",
 )
-_ORDER = ("previous", "identified", *_COUNT_KEYS[:10], "excluded_full_text", *_COUNT_KEYS[10:])
+_ORDER = ("previous", "identified", *_COUNT_KEYS[:11], "excluded_full_text", *_COUNT_KEYS[11:])
 _OPTIONAL = {
     "records_removed_automation": 0,
     "records_removed_other": 0,
     "records_awaiting_screening": 0,
+    "linked_reports": 0,
     "reports_awaiting_assessment": 0,
 }
 _DERIVED = ("total_studies", "total_reports")
@@ -89,6 +93,7 @@ _BOX = {
     "records_removed_other": "Records removed for other reasons",
     "screened": "Records screened",
     "records_awaiting_screening": "Records awaiting screening",
+    "linked_reports": "Further reports of the same studies, screened with them",
     "excluded_screening": "Records excluded",
     "reports_sought": "Reports sought for retrieval",
     "reports_not_retrieved": "Reports not retrieved",
@@ -238,8 +243,13 @@ def _check_arithmetic(c: dict[str, Any], problems: list[str]) -> None:
         (
             identified - removed,
             f"Records identified ({identified}) - Records removed before screening ({removed})",
-            c["screened"] + awaiting_records,
-            _sum_text(c, "screened", "records_awaiting_screening"),
+            c["screened"] + awaiting_records + c["linked_reports"],
+            _sum_text(c, "screened", "records_awaiting_screening")
+            + (
+                f" + {_BOX['linked_reports']} ({c['linked_reports']})"
+                if c["linked_reports"]
+                else ""
+            ),
         ),
         (
             c["screened"] - c["excluded_screening"],
@@ -294,6 +304,8 @@ def _check_arithmetic(c: dict[str, Any], problems: list[str]) -> None:
 
 #: Display names of the retrieval sources in the diagram.
 SOURCE_NAMES = {"pubmed": "PubMed", "ctgov": "ClinicalTrials.gov"}
+#: The identification box of a review no search or import has reached yet.
+NO_SOURCE_YET = "Databases and registers (none searched yet)"
 
 
 def assemble_counts(
@@ -314,8 +326,8 @@ def assemble_counts(
     ----------
     identification
         The retrieval report's ``prisma`` (``{source: {identified, duplicates_removed,
-        to_screen, pending}}``), or a list of them, one per run covered by the diagram
-        (summed per source).
+        linked_reports, to_screen, pending}}``), or a list of them, one per run covered
+        by the diagram (summed per source).
     screening
         ``ScreeningStatus.prisma``: ``records_screened, records_excluded,
         reports_assessed, reports_excluded, reports_excluded_by_reason,
@@ -344,14 +356,17 @@ def assemble_counts(
     """
     runs = [identification] if isinstance(identification, Mapping) else list(identification)
     identified: dict[str, int] = {}
-    duplicates = to_screen = pending = 0
+    duplicates = to_screen = pending = linked = 0
     for run in runs:
         for source, row in run.items():
             name = source_names.get(source, source)
             identified[name] = identified.get(name, 0) + int(row.get("identified", 0))
             duplicates += int(row.get("duplicates_removed", 0))
             to_screen += int(row.get("to_screen", 0))
+            linked += int(row.get("linked_reports", 0))
             pending += int(row.get("pending", 0))
+    if not identified:  # a review just started: no search or import has run yet
+        identified[NO_SOURCE_YET] = 0
     if pending:
         raise ValueError(
             f"{pending} records are pending in the registry (not yet reported as "
@@ -380,6 +395,7 @@ def assemble_counts(
             "duplicates_removed": duplicates,
             "screened": screened,
             "records_awaiting_screening": max(0, to_screen - screened),
+            "linked_reports": linked,
             "excluded_screening": excluded_ta,
             "reports_sought": sought,
             "reports_not_retrieved": 0,

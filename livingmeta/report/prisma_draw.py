@@ -235,10 +235,21 @@ def _screening_rows(c: dict[str, Any], cols: _Columns, size: float) -> list[list
     def main(role: str, label: str, key: str) -> Box:
         return _box(role, cols.main, WIDTH_MAIN, [(_n(label, c[key]), 0, False)], size)
 
+    screened = main("screened", "Records screened", "screened")
+    if c.get("linked_reports"):
+        linked = _n("Further reports of the same studies", c["linked_reports"])
+        screened = _box(
+            "screened",
+            cols.main,
+            WIDTH_MAIN,
+            [(_n("Records screened", c["screened"]), 0, False), (linked, 1, False)],
+            size,
+        )
+
     not_retrieved = [(_n("Reports not retrieved", c["reports_not_retrieved"]), 0, False)]
     return [
         [
-            main("screened", "Records screened", "screened"),
+            screened,
             _box("excluded_screening", cols.side, WIDTH_SIDE, screened_items, size),
         ],
         [

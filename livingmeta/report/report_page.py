@@ -27,6 +27,7 @@ from livingmeta.formatting import (
     result_i2,
 )
 from livingmeta.links import ctgov_url, doi_url, pubmed_url
+from livingmeta.outcome_analysis import main_result
 from livingmeta.plots.save import render
 from livingmeta.report.changes import RETRACTION_KINDS, outcome_comparisons
 from livingmeta.report.prisma import prisma_figure, validate_counts
@@ -45,6 +46,7 @@ CHANGE_NAMES = {
     "results_first_posted": "Trial results first posted",
     "missing_from_pubmed": "No longer found in PubMed",
     "watch_list_failed": "Re-check of included records failed",
+    "unexpected_from_pubmed": "Refused: sent by PubMed without being asked for",
 }
 
 QUERY_NAMES = {"query": "Query", "cond": "Condition", "intr": "Intervention", "term": "Other terms"}
@@ -83,7 +85,25 @@ BADGES = (
 )
 
 
+def _estimate_changes(changes: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """Changed estimates in words (``conclusion_changes``: significance, direction or
+    measure; ``updated_estimates``: the estimate moved, the conclusion did not)."""
+    from livingmeta.report.estimates import conclusion_changed, describe_change
+
+    listed = [c for c in changes.get("estimate_changes") or [] if not c.get("new")]
+    return {
+        key: [
+            {"label": str(c.get("label") or c.get("outcome")), "text": describe_change(c)}
+            for c in listed
+            if conclusion_changed(c) == wanted
+        ]
+        for key, wanted in (("conclusion_changes", True), ("updated_estimates", False))
+    }
+
+
 def page_view(context: Mapping[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    from livingmeta.report.appraisal_view import appraisal_view
+
     review, run = context["review"], context["run"]
     retrieval = context.get("retrieval") or {}
     comparisons = {c["outcome"]: c for c in outcome_comparisons(context)[0]}
@@ -112,8 +132,11 @@ def page_view(context: Mapping[str, Any], changes: dict[str, Any]) -> dict[str, 
         },
         "software": sorted((str(k), str(v)) for k, v in (context.get("software") or {}).items()),
         "changes": changes,
+        **_estimate_changes(changes),
+        "removed": [str(line) for line in context.get("removed") or []],
         "badges": _badges(changes),
         "outcomes": outcomes,
+        "appraisal": appraisal_view(context),
         "prisma": prisma,
         "sources": [_source_view(s) for s in retrieval.get("searches") or []],
         "stale": [
@@ -130,7 +153,12 @@ def page_view(context: Mapping[str, Any], changes: dict[str, Any]) -> dict[str, 
             for c in (changes["retractions"] + changes["trial_changes"] + changes["other_changes"])
         ],
         "candidates": [_candidate_view(c) for c in candidates[:MAX_CANDIDATES]],
-        "candidates_more": max(0, changes["new_candidates"] - min(len(candidates), MAX_CANDIDATES)),
+        "candidates_more": max(
+            0,
+            changes["new_candidates"]
+            + changes["linked_reports"]
+            - min(len(candidates), MAX_CANDIDATES),
+        ),
         "newly_included": [_included_view(s) for s in changes["newly_included"]],
         "searches": [_search_view(s, retrieval) for s in context.get("searches") or []],
         "problems": [str(p) for p in context.get("problems") or []],
@@ -174,7 +202,7 @@ def _fmt(value: Any, low: Any, high: Any, measure: str) -> str:
 
 
 def _outcome_view(outcome: Mapping[str, Any], cmp: dict[str, Any] | None) -> dict[str, Any]:
-    after = _inner(outcome.get("after"))
+    after = main_result(outcome.get("after"))
     label = str(outcome.get("label") or outcome["name"])
     view: dict[str, Any] = {
         "name": str(outcome["name"]),
@@ -184,13 +212,16 @@ def _outcome_view(outcome: Mapping[str, Any], cmp: dict[str, Any] | None) -> dic
         "forest": data_uri(outcome.get("forest")),
         "history": data_uri(outcome.get("history")),
         "history_alt": f"Pooled estimate of {label} with 95% CI at every run",
+        "beyond_pooling": outcome.get("beyond_pooling"),
     }
     if after is None or cmp is None:
-        view["flags"].append(("alert", "Not pooled this run"))
+        no_data = bool(outcome.get("no_data"))
+        flag = ("info", "No approved data yet") if no_data else ("alert", "Not pooled this run")
+        view["flags"].append(flag)
         view.update(
             measure=outcome.get("measure") or "", before="", after="", k="", p="", i2="", model=""
         )
-        before = _inner(outcome.get("before"))
+        before = main_result(outcome.get("before"))
         if before is not None:
             view["before"] = _fmt(
                 before.get("estimate"),
@@ -198,7 +229,9 @@ def _outcome_view(outcome: Mapping[str, Any], cmp: dict[str, Any] | None) -> dic
                 before.get("ci_high"),
                 str(before.get("measure")),
             )
-        view["alt"] = f"{label}: not pooled in this run"
+        view["alt"] = f"{label}: " + (
+            "no approved data yet" if no_data else "not pooled in this run"
+        )
         return view
     measure = cmp["measure"]
     view["measure"] = MEASURE_NAMES.get(measure, measure)
@@ -233,13 +266,6 @@ def _outcome_view(outcome: Mapping[str, Any], cmp: dict[str, Any] | None) -> dic
     return view
 
 
-def _inner(pooled: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    if pooled is None:
-        return None
-    inner = pooled.get("result")
-    return inner if isinstance(inner, Mapping) else pooled
-
-
 def _prisma_rows(counts: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The diagram's numbers as a list: the text alternative of the image."""
     rows = []
@@ -255,6 +281,7 @@ def _prisma_rows(counts: Mapping[str, Any]) -> list[tuple[str, str]]:
         ),
         ("Records removed for other reasons", str(counts["records_removed_other"])),
         ("Records screened", str(counts["screened"])),
+        ("Further reports of the same studies", str(counts.get("linked_reports", 0))),
         ("Records excluded", str(counts["excluded_screening"])),
         ("Reports sought for retrieval", str(counts["reports_sought"])),
         ("Reports not retrieved", str(counts["reports_not_retrieved"])),

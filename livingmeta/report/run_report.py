@@ -69,8 +69,9 @@ file's bytes, or a matplotlib ``Figure`` (rendered to PNG)::
     }
 
 Counts that appear in two places are taken from the more specific one: the number of new
-candidates is ``len(candidates)`` (or ``candidates_total``) when candidates are given,
-``retrieval["new_candidates"]`` otherwise.
+candidates is the candidate rows whose ``status`` is ``new`` (or ``candidates_total``)
+when candidates are given, ``retrieval["new_candidates"]`` otherwise; further reports of
+known studies (``linked_to_existing`` rows) are counted apart, as ``report.json`` does.
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ from livingmeta.retrieval.title_match import similar_title_pairs
 #: "1"/"1" filled in by an export, or page 1 of volume 1 of many journals): comparing all its
 #: pairs would cost much and find little, so its records are left to title blocking.
 MAX_CITATION_BLOCK = 50
+#: A conference abstract and its article can be years apart (abstract 2006, article
+#: 2009): titles this many years apart are compared too, at the "same title" threshold.
+#: Years beyond :data:`~livingmeta.retrieval.pair_rules.MAX_YEAR_GAP` conflict, so such a
+#: pair is at most a linked report, never a duplicate.
+LINKED_REPORT_YEARS = 5
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ def classified_pairs(
     """
     titles = fields.titles
     years = [r.year for r in records]
-    scored = similar_title_pairs(titles, years, doubtful_threshold * 100, block_keys)
+    later = (LINKED_REPORT_YEARS, threshold * 100)  # abstract now, article years later
+    scored = similar_title_pairs(titles, years, doubtful_threshold * 100, block_keys, later=later)
     for pair in _citation_pairs(fields.citation_keys(), years):
         if pair not in scored:
             scored[pair] = _title_score(titles[pair[0]], titles[pair[1]])

@@ -348,29 +348,29 @@ class Registry:
         """PRISMA flow numbers per source for one run.
 
         ``identified`` counts the source's records retrieved by the run; ``to_screen`` the
-        ones that became a screening candidate; ``duplicates_removed`` the rest (records
-        seen before, further reports of known studies, and copies from other sources or
-        the same run); ``pending`` records not yet reported (0 after
-        :meth:`mark_reported`). ``identified == to_screen + duplicates_removed + pending``.
-        A candidate is counted in the run that first retrieved it, so each candidate is
-        counted once across runs.
+        ones that became a screening candidate; ``linked_reports`` other reports of a
+        study (a conference abstract and its article: another article, not a copy),
+        screened with their study rather than removed; ``duplicates_removed`` the rest
+        (records seen before and copies of one article from other sources or the same
+        run); ``pending`` records not yet reported (0 after :meth:`mark_reported`).
+        ``identified == to_screen + linked_reports + duplicates_removed + pending``. A
+        record is counted as new in the run that first retrieved it, so each candidate
+        and each linked report is counted once across runs.
         """
+        linked = self._linked_reports()
         counts: dict[str, dict[str, int]] = {}
         for rid in sorted(self._s.entries):
             entry = self._s.entries[rid]
             if run_id not in entry.seen_in:
                 continue
-            row = counts.setdefault(
-                entry.record.source,
-                {"identified": 0, "duplicates_removed": 0, "to_screen": 0, "pending": 0},
-            )
+            row = counts.setdefault(entry.record.source, _prisma_row())
             row["identified"] += 1
             if entry.reported_in is None:
                 row["pending"] += 1
-            elif entry.reported_as == CANDIDATE and entry.first_seen == run_id:
-                row["to_screen"] += 1
-            else:
+            elif entry.first_seen != run_id:
                 row["duplicates_removed"] += 1
+            else:
+                row[_prisma_role(entry, rid in linked)] += 1
         return dict(sorted(counts.items()))
 
     def handed_over_but_not_queued(
@@ -412,25 +412,18 @@ class Registry:
         identification). Every source in ``sources`` has a row, with zeros until a search
         of it succeeds; records first seen in ``skip_run`` (the previous version) are left
         out."""
-        counts = {
-            source: {"identified": 0, "duplicates_removed": 0, "to_screen": 0, "pending": 0}
-            for source in sources
-        }
+        counts = {source: _prisma_row() for source in sources}
+        linked = self._linked_reports()
         for record in self.records():
             entry = self.entry(record.record_id)
             if skip_run is not None and entry.first_seen == skip_run:
                 continue
-            row = counts.setdefault(
-                record.source,
-                {"identified": 0, "duplicates_removed": 0, "to_screen": 0, "pending": 0},
-            )
+            row = counts.setdefault(record.source, _prisma_row())
             row["identified"] += 1
             if entry.reported_in is None:
                 row["pending"] += 1
-            elif entry.reported_as == CANDIDATE:
-                row["to_screen"] += 1
             else:
-                row["duplicates_removed"] += 1
+                row[_prisma_role(entry, record.record_id in linked)] += 1
         return counts
 
     # -- persistence ------------------------------------------------------------------------
@@ -451,6 +444,31 @@ class Registry:
 
     # -- internals --------------------------------------------------------------------------
 
+    def _linked_reports(self) -> set[str]:
+        """Reported records that are another report of a study, not a copy of an article.
+
+        In each group of copies of one article (:meth:`duplicate_groups`) one record
+        stands for the article: the screening candidate if the group has it, else the
+        earliest reported. That record is a linked report when it is not the candidate
+        (the study was handed over through another of its articles); the other members of
+        the group are duplicates.
+        """
+        run_order = {run: k for k, run in enumerate(self._s.runs)}
+        linked = set()
+        for group in self.duplicate_groups():
+            reported = [m for m in group if self._s.entries[m].reported_in is not None]
+            if not reported:
+                continue
+
+            def rank(rid: str) -> tuple[bool, int, str]:
+                entry = self._s.entries[rid]
+                return (entry.reported_as != CANDIDATE, run_order.get(entry.first_seen, 0), rid)
+
+            standing = min(reported, key=rank)
+            if self._s.entries[standing].reported_as != CANDIDATE:
+                linked.add(standing)
+        return linked
+
     def _current_links(self) -> list[Link]:
         if self._s.links is None:
             raise StaleLinksError("records changed since the last deduplicate(); call it first")
@@ -463,3 +481,20 @@ class Registry:
             return (not record.abstract, record.trial is not None, rid)
 
         return min(record_ids, key=rank)
+
+
+def _prisma_row() -> dict[str, int]:
+    return {
+        "identified": 0,
+        "duplicates_removed": 0,
+        "linked_reports": 0,
+        "to_screen": 0,
+        "pending": 0,
+    }
+
+
+def _prisma_role(entry: Entry, is_linked_report: bool) -> str:
+    """Where a reported record goes in PRISMA: screened, linked report or duplicate."""
+    if entry.reported_as == CANDIDATE:
+        return "to_screen"
+    return "linked_reports" if is_linked_report else "duplicates_removed"

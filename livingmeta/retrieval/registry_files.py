@@ -31,12 +31,12 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from livingmeta.files import write_json, write_text
+from livingmeta.files import atomic_open, write_json, write_text
 from livingmeta.retrieval.dedup import (
     DECISIONS,
     DEFAULT_DOUBTFUL_THRESHOLD,
@@ -99,17 +99,8 @@ def read_folder(folder: str | os.PathLike[str]) -> StoredRegistry:
     path = Path(folder)
     if not (path / RECORDS_FILE).exists():
         return StoredRegistry()
-    records_text = (path / RECORDS_FILE).read_text(encoding="utf-8")
-    entries: dict[str, Entry] = {}
-    for line in records_text.splitlines():
-        if line.strip():
-            data = json.loads(line)
-            entries[data["record"]["record_id"]] = Entry(
-                record=Record.from_dict(data["record"]),
-                seen_in=list(data["seen_in"]),
-                reported_in=data.get("reported_in"),
-                reported_as=data.get("reported_as"),
-            )
+    records_hash = hashlib.sha256()
+    entries = {entry.record.record_id: entry for entry in iter_entries(path, records_hash)}
     meta_path = path / META_FILE
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
     if meta.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
@@ -122,7 +113,7 @@ def read_folder(folder: str | os.PathLike[str]) -> StoredRegistry:
     links_path = path / LINKS_FILE
     links_text = links_path.read_text(encoding="utf-8") if links_path.exists() else ""
     hashes = meta.get("sha256", {})
-    consistent = hashes.get(RECORDS_FILE) == _sha256(records_text) and hashes.get(
+    consistent = hashes.get(RECORDS_FILE) == records_hash.hexdigest() and hashes.get(
         LINKS_FILE
     ) == _sha256(links_text)
     return StoredRegistry(
@@ -135,26 +126,49 @@ def read_folder(folder: str | os.PathLike[str]) -> StoredRegistry:
     )
 
 
+def iter_entries(folder: str | os.PathLike[str], digest: Any = None) -> Iterator[Entry]:
+    """The stored records one at a time, in file order (none without ``records.jsonl``).
+
+    Line by line, so a step that needs a few records of a large registry never holds
+    the file; ``digest`` (a ``hashlib`` object) is fed the file's bytes on the way.
+    """
+    path = Path(folder) / RECORDS_FILE
+    if not path.exists():
+        return
+    with open(path, "rb") as handle:
+        for line in handle:
+            if digest is not None:
+                digest.update(line)
+            if line.strip():
+                data = json.loads(line)
+                yield Entry(
+                    record=Record.from_dict(data["record"]),
+                    seen_in=list(data["seen_in"]),
+                    reported_in=data.get("reported_in"),
+                    reported_as=data.get("reported_as"),
+                )
+
+
 def write_folder(folder: str | os.PathLike[str], stored: StoredRegistry) -> None:
     """Write a registry folder, ``registry.json`` last (see the module docstring)."""
     path = Path(folder)
-    records_text = "".join(
-        json.dumps(
-            {
-                "record": entry.record.to_dict(),
-                "reported_as": entry.reported_as,
-                "reported_in": entry.reported_in,
-                "seen_in": entry.seen_in,
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        + "\n"
-        for _, entry in sorted(stored.entries.items())
-    )
-    write_text(path / RECORDS_FILE, records_text)
-    hashes = {RECORDS_FILE: _sha256(records_text)}
+    records_hash = hashlib.sha256()
+    with atomic_open(path / RECORDS_FILE, "wb") as handle:  # streamed: bounded memory
+        for _, entry in sorted(stored.entries.items()):
+            line = json.dumps(
+                {
+                    "record": entry.record.to_dict(),
+                    "reported_as": entry.reported_as,
+                    "reported_in": entry.reported_in,
+                    "seen_in": entry.seen_in,
+                },
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ).encode("utf-8")
+            records_hash.update(line + b"\n")
+            handle.write(line + b"\n")
+    hashes = {RECORDS_FILE: records_hash.hexdigest()}
     if stored.links is not None:
         links_text = _csv_text(LINK_COLUMNS, (_row(link) for link in stored.links))
         write_text(path / LINKS_FILE, links_text)

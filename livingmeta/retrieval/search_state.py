@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.files import lock_file, write_json
-from livingmeta.retrieval.http import redact
+from livingmeta.retrieval.redaction import redact
 
 FORMAT_VERSION = 1
 DEFAULT_OVERLAP_DAYS = 3

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.files import software_versions, write_bytes, write_json
-from livingmeta.retrieval.http import REDACTED, SECRET_PARAMS, HttpResponse, redact
+from livingmeta.retrieval.http import HttpResponse
+from livingmeta.retrieval.redaction import REDACTED, SECRET_PARAMS, redact
 
 MANIFEST = "manifest.json"
 #: Libraries that shape a snapshot's contents, recorded with their versions.

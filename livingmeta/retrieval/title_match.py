@@ -42,9 +42,17 @@ def normalise_title(title: str) -> str:
 
 
 def similar_title_pairs(
-    titles: list[str], years: list[int | None], cutoff: float, block_keys: int = 3
+    titles: list[str],
+    years: list[int | None],
+    cutoff: float,
+    block_keys: int = 3,
+    *,
+    later: tuple[int, float] = (0, 100.0),
 ) -> dict[tuple[int, int], float]:
-    """All pairs with ``token_sort_ratio >= cutoff`` (0-100) and years within one.
+    """All pairs with ``token_sort_ratio >= cutoff`` (0-100) and years within one, and,
+    with ``later = (years, later_cutoff)``, pairs up to that many years apart whose score
+    reaches ``later_cutoff`` (a conference abstract and the article published years
+    later: same title, so a stricter cutoff costs nothing and keeps the work small).
 
     Blocking instead of all pairs: each title goes into the blocks keyed by every *pair*
     of its ``block_keys`` rarest tokens (document frequency), plus one block per rare
@@ -78,7 +86,7 @@ def similar_title_pairs(
     found: dict[tuple[int, int], float] = {}
     for members in blocks.values():
         if len(members) > 1:
-            _compare_block(members, keyed, years, cutoff, found)
+            _compare_block(members, keyed, years, cutoff, found, later)
     return found
 
 
@@ -88,6 +96,7 @@ def _compare_block(
     years: list[int | None],
     cutoff: float,
     found: dict[tuple[int, int], float],
+    later: tuple[int, float] = (0, 100.0),
 ) -> None:
     by_year: dict[int | None, list[int]] = defaultdict(list)
     for m in members:
@@ -97,17 +106,30 @@ def _compare_block(
             choices = members  # an unknown year may match any year
         else:
             choices = queries + by_year.get(year + 1, []) + by_year.get(None, [])
-        if len(choices) < 2:
-            continue
-        scores = cdist(
-            [keyed[q] for q in queries],
-            [keyed[c] for c in choices],
-            scorer=fuzz.ratio,
-            score_cutoff=cutoff,
-            dtype=np.float32,
-        )
-        for qi, ci in zip(*np.nonzero(scores), strict=True):
-            i, j = queries[qi], choices[ci]
-            if i != j:
-                key = (i, j) if i < j else (j, i)
-                found[key] = float(scores[qi, ci])
+            farther = [c for gap in range(2, later[0] + 1) for c in by_year.get(year + gap, [])]
+            if farther:
+                _score_pairs(queries, farther, keyed, max(cutoff, later[1]), found)
+        if len(choices) >= 2:
+            _score_pairs(queries, choices, keyed, cutoff, found)
+
+
+def _score_pairs(
+    queries: list[int],
+    choices: list[int],
+    keyed: list[str],
+    cutoff: float,
+    found: dict[tuple[int, int], float],
+) -> None:
+    """Record every (query, choice) pair scoring at least ``cutoff``."""
+    scores = cdist(
+        [keyed[q] for q in queries],
+        [keyed[c] for c in choices],
+        scorer=fuzz.ratio,
+        score_cutoff=cutoff,
+        dtype=np.float32,
+    )
+    for qi, ci in zip(*np.nonzero(scores), strict=True):
+        i, j = queries[qi], choices[ci]
+        if i != j:
+            key = (i, j) if i < j else (j, i)
+            found[key] = max(found.get(key, 0.0), float(scores[qi, ci]))

@@ -8,7 +8,11 @@ of the run goes on with the last good state, which the report marks as stale. Wi
 
 Order of writes (crash safety): snapshot files -> candidates file -> registry -> state.
 Records saved but not yet reported come out as candidates next time; a window is only
-committed after the registry holding its records was saved.
+committed after the registry holding its records was saved. A run that raises finalises
+its snapshot as failed; one killed outright leaves a folder without a manifest, which the
+next run finalises as failed (:func:`~livingmeta.retrieval.snapshots.finalise_abandoned`).
+Records handed over by a run that died before they reached the screening queue are
+handed over again, and counted as new, by the next run that is given the queue.
 """
 
 from __future__ import annotations
@@ -21,16 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.files import locked
-from livingmeta.retrieval.candidate_export import candidate_rows, write_candidates
+from livingmeta.retrieval.candidate_export import iter_candidate_rows, write_candidates
 from livingmeta.retrieval.ctgov import CtgovClient
 from livingmeta.retrieval.eutils import EutilsClient, EutilsConfig
 from livingmeta.retrieval.http import SourceError
 from livingmeta.retrieval.records import Record
-from livingmeta.retrieval.registry import Registry
+from livingmeta.retrieval.registry import Candidate, Registry
 from livingmeta.retrieval.search_state import SearchState, SearchWindow
-from livingmeta.retrieval.snapshots import SnapshotWriter, replay
+from livingmeta.retrieval.snapshots import SnapshotWriter, finalise_abandoned, replay
 
 SOURCES = ("pubmed", "ctgov")
+#: ``report.json`` change kind for PMIDs EFetch returned without being asked for.
+UNEXPECTED = "unexpected_from_pubmed"
 WATCHED_FIELDS = ("retracted", "retraction_notices", "errata", "concerns")
 TRIAL_FIELDS = ("overall_status", "has_results", "results_first_posted")
 
@@ -126,6 +132,7 @@ class SourceReport:
     total_count: int | None = None
     query_translation: str | None = None
     error: str | None = None
+    unexpected: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -144,6 +151,8 @@ class RetrievalReport:
     stale: list[dict[str, Any]] = field(default_factory=list)
     prisma: dict[str, dict[str, int]] = field(default_factory=dict)
     doubtful_pairs: int = 0
+    carried_over: int = 0
+    finalised_abandoned: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[SourceReport]:
@@ -168,42 +177,109 @@ def run_retrieval(
     today: date,
     clients: Clients | None = None,
     candidates_path: str | os.PathLike[str],
+    already_queued: Iterable[str] | None = None,
     now: Callable[[], datetime] | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> RetrievalReport:
     """Run every saved search of one review and update its registry (see module doc).
+
+    ``already_queued`` (the record ids of the screening queue) lets the run carry over
+    records an interrupted earlier run handed over that never reached the queue: they
+    are written to the candidates file again and counted as new in this run, the one
+    that puts them in front of reviewers. ``None`` skips that check.
 
     A failing source is reported (``report.failed``), not raised: see
     :func:`livingmeta.workflow.search.search_review` for ``strict`` runs.
     """
     # One writer of the registry at a time (a `livingmeta import` waits for the run).
     with locked(Path(state_dir) / "registry" / "records.jsonl"):
-        return _run_retrieval(
-            review_id, Path(state_dir), searches, settings, run_id=run_id, today=today,
-            clients=clients, candidates_path=candidates_path, now=now, log=log,
-        )  # fmt: skip
+        abandoned = finalise_abandoned(state_dir, run_id)
+        if abandoned:
+            log(f"finalised as failed the snapshots interrupted runs left: {', '.join(abandoned)}")
+        clients = clients or (Clients.from_settings(settings) if settings.enabled else Clients())
+        clock = now or (lambda: datetime.now(UTC))
+        report = RetrievalReport(review_id, run_id, _iso(clock()))
+        report.finalised_abandoned = abandoned
+        writer = SnapshotWriter(state_dir, run_id, secrets=clients.secrets(), now=clock)
+        with writer:  # an exception finalises what was received as a failed snapshot
+            _run_retrieval(
+                report, Path(state_dir), searches, settings, writer, today=today,
+                clients=clients, candidates_path=candidates_path,
+                already_queued=already_queued, clock=clock, log=log,
+            )  # fmt: skip
+        return report
 
 
 def _run_retrieval(
-    review_id: str,
+    report: RetrievalReport,
     state_dir: Path,
     searches: Sequence[SavedSearch],
     settings: RetrievalSettings,
+    writer: SnapshotWriter,
     *,
-    run_id: str,
     today: date,
-    clients: Clients | None,
+    clients: Clients,
     candidates_path: str | os.PathLike[str],
-    now: Callable[[], datetime] | None,
+    already_queued: Iterable[str] | None,
+    clock: Callable[[], datetime],
     log: Callable[[str], None],
-) -> RetrievalReport:
-    clock = now or (lambda: datetime.now(UTC))
-    report = RetrievalReport(review_id, run_id, _iso(clock()))
+) -> None:
+    run_id = report.run_id
     state = SearchState.load(state_dir / "state.json")
     registry = Registry.load(state_dir / "registry")
-    clients = clients or (Clients.from_settings(settings) if settings.enabled else Clients())
-    writer = SnapshotWriter(state_dir, run_id, secrets=clients.secrets(), now=clock)
+    records, staged = _search_all(
+        report, searches, settings, state, clients, writer, today, clock, log
+    )
+    pubmed_ok = any(
+        s.source == "pubmed" and s.status in ("ok", "unchanged") for s in report.searches
+    )
+    if pubmed_ok and clients.pubmed is not None:
+        records += _recheck_watched(registry, clients.pubmed, writer, report, clock, log)
 
+    before = {r.record_id: _watched_state(registry, r.record_id) for r in records}
+    if records:  # a run that retrieved nothing (offline) leaves the registry as it was
+        registry.upsert(records, run_id)
+    registry.deduplicate(settings.threshold, settings.doubtful_threshold)
+    report.changes += _changes(registry, before)
+    candidates = registry.new_candidates()
+    carried = _carried_over(registry, already_queued, candidates)
+    if carried:
+        log(f"{len(carried)} records handed over by an interrupted run are handed over again")
+    write_candidates(iter_candidate_rows(registry, [*candidates, *carried]), candidates_path)
+    registry.mark_reported(candidates, run_id)
+    registry.save(state_dir / "registry")
+    if writer.root.exists():  # nothing answered (e.g. offline): no empty snapshot
+        writer.finalise()
+    if staged:
+        state.commit_windows(
+            [w for w, _, _ in staged],
+            run_id=run_id,
+            at=clock(),
+            sources={w.search_id: s for w, s, _ in staged},
+            data_timestamps={w.search_id: t for w, _, t in staged if t},
+        )
+    handed = [*candidates, *carried]
+    report.new_candidates = sum(c.status == "new" for c in handed)
+    report.linked_to_existing = sum(c.status != "new" for c in handed)
+    report.carried_over = len(carried)
+    report.doubtful_pairs = len(registry.doubtful)
+    report.prisma = registry.prisma_counts(run_id)
+    report.stale = _stale(state, searches, settings, clock)
+    report.finished_at = _iso(clock())
+
+
+def _search_all(
+    report: RetrievalReport,
+    searches: Sequence[SavedSearch],
+    settings: RetrievalSettings,
+    state: SearchState,
+    clients: Clients,
+    writer: SnapshotWriter,
+    today: date,
+    clock: Callable[[], datetime],
+    log: Callable[[str], None],
+) -> tuple[list[Record], list[tuple[SearchWindow, str, str | None]]]:
+    """Run each saved search; a failing source fails alone (recorded in ``state``)."""
     records: list[Record] = []
     staged: list[tuple[SearchWindow, str, str | None]] = []
     for search in searches:
@@ -221,48 +297,57 @@ def _run_retrieval(
             found, stamp = _run_search(search, window, clients, writer, state, entry, clock)
         except (SourceError, ValueError) as exc:
             entry.status, entry.error = "failed", str(exc)
-            state.record_failure([search.id], run_id=run_id, at=clock(), error=str(exc))
+            state.record_failure([search.id], run_id=report.run_id, at=clock(), error=str(exc))
             log(f"{search.id}: FAILED: {exc}")
             continue
         records += found
         staged.append((window, search.source, stamp))
+        report.changes += _unexpected_changes(search.id, entry.unexpected)
         log(f"{search.id}: {entry.status}, {entry.identified} records")
+        if entry.unexpected:
+            log(f"{search.id}: refused {len(entry.unexpected)} records EFetch sent unasked")
+    return records, staged
 
-    pubmed_ok = any(
-        s.source == "pubmed" and s.status in ("ok", "unchanged") for s in report.searches
+
+def _carried_over(
+    registry: Registry, already_queued: Iterable[str] | None, candidates: Sequence[Candidate]
+) -> list[Candidate]:
+    """Candidates an earlier run handed over that the screening queue never received."""
+    if already_queued is None:
+        return []
+    from livingmeta.retrieval.imports import PREVIOUS_VERSION
+
+    pending = {rid for c in candidates for rid in c.record_ids}
+    return registry.handed_over_but_not_queued(
+        set(already_queued) | pending, skip_run=PREVIOUS_VERSION
     )
-    if pubmed_ok and clients.pubmed is not None:
-        records += _recheck_watched(registry, clients.pubmed, writer, report, clock, log)
 
-    before = {r.record_id: _watched_state(registry, r.record_id) for r in records}
-    if records:  # a run that retrieved nothing (offline) leaves the registry as it was
-        registry.upsert(records, run_id)
-    registry.deduplicate(settings.threshold, settings.doubtful_threshold)
-    report.changes += _changes(registry, before)
-    candidates = registry.new_candidates()
-    write_candidates(candidate_rows(registry, candidates), candidates_path)
-    registry.mark_reported(candidates, run_id)
-    registry.save(state_dir / "registry")
-    if writer.root.exists():  # nothing answered (e.g. offline): no empty snapshot
-        writer.finalise()
-    if staged:
-        state.commit_windows(
-            [w for w, _, _ in staged],
-            run_id=run_id,
-            at=clock(),
-            sources={w.search_id: s for w, s, _ in staged},
-            data_timestamps={w.search_id: t for w, _, t in staged if t},
-        )
 
-    report.new_candidates = sum(c.status == "new" for c in candidates)
-    report.linked_to_existing = sum(c.status != "new" for c in candidates)
-    report.doubtful_pairs = len(registry.doubtful)
-    report.prisma = registry.prisma_counts(run_id)
+def _unexpected_changes(search_id: str, pmids: Sequence[str]) -> list[dict[str, Any]]:
+    """``report.json`` changes for records EFetch returned without being asked for."""
+    return [
+        {
+            "kind": UNEXPECTED,
+            "record_id": f"pubmed:{pmid}",
+            "search_id": search_id,
+            "before": None,
+            "after": "refused: returned by EFetch without being requested",
+        }
+        for pmid in pmids
+    ]
+
+
+def _stale(
+    state: SearchState,
+    searches: Sequence[SavedSearch],
+    settings: RetrievalSettings,
+    clock: Callable[[], datetime],
+) -> list[dict[str, Any]]:
     configured = {s.id: s.source for s in searches}
     stale = state.stale_sources(
         clock(), timedelta(days=settings.stale_after_days), [s.id for s in searches]
     )
-    report.stale = [
+    return [
         {
             "search_id": s.search_id,
             "source": s.source or configured.get(s.search_id),
@@ -272,8 +357,6 @@ def _run_retrieval(
         }
         for s in stale.values()
     ]
-    report.finished_at = _iso(clock())
-    return report
 
 
 def _run_search(
@@ -313,6 +396,7 @@ def _run_search(
             )  # fmt: skip
         entry.status, entry.total_count = "ok", result.count
         entry.query_translation = result.query_translation
+        entry.unexpected = list(fetched.unexpected) if fetched else []
         found = list(fetched.records) if fetched else []
         entry.identified = len(found)
         return found, None
@@ -381,6 +465,7 @@ def _recheck_watched(
     for pmid in fetched.missing:
         for record in stored[pmid]:
             report.changes.append({"kind": "missing_from_pubmed", "record_id": record.record_id})
+    report.changes += _unexpected_changes("watch_list", fetched.unexpected)
     log(f"watch list: {len(stored)} PMIDs re-checked, {len(fetched.missing)} missing")
     notices = {r.pmid: {name: getattr(r, name) for name in WATCHED_FIELDS} for r in fetched.records}
     return [

@@ -95,10 +95,28 @@ def _livingmeta_validate(
     for line in (proc.stdout + proc.stderr).splitlines():
         emit(f"validate: {line}")
     if proc.returncode == 2:
-        return [f"livingmeta validate: invalid config or review data ({options.configfile})"]
+        head = f"livingmeta validate: invalid config or review data ({options.configfile})"
+        return [head, *validation_report_lines(proc.stderr)]
     if proc.returncode != 0:
         emit(f"livingmeta validate exited with {proc.returncode}; continuing")
     return []
+
+
+#: Problems of a validation report carried into the summary and notification (the log
+#: has them all).
+MAX_REPORTED_PROBLEMS = 20
+
+
+def validation_report_lines(report: str) -> list[str]:
+    """The problems of ``livingmeta validate``'s report (``  - file, row, column: ...``
+    or ``  config: key: ...``), so the notification says what to fix, not only where to
+    look."""
+    lines = [line.strip().removeprefix("- ") for line in report.splitlines()]
+    problems = [line for line in lines[1:] if line] if len(lines) > 1 else lines
+    if len(problems) > MAX_REPORTED_PROBLEMS:
+        more = len(problems) - MAX_REPORTED_PROBLEMS
+        problems = [*problems[:MAX_REPORTED_PROBLEMS], f"... and {more} more (see the log)"]
+    return problems
 
 
 def run_scheduled(

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from livingmeta.csvsafe import cell, restore
-from livingmeta.files import write_bytes
+from livingmeta.files import atomic_open
 
 
 def read_existing(path: str | os.PathLike[str]) -> tuple[bytes, list[str], list[dict[str, str]]]:
@@ -60,20 +61,26 @@ def append_rows(
     int
         Number of rows appended (nothing is written when there are none).
     """
-    rows = list(rows)
-    if not rows:
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return 0
     data, header = existing if existing is not None else read_existing(path)[:2]
     first_line = data.split(b"\n", 1)[0]
     newline = "\r\n" if first_line.endswith(b"\r") else "\n"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=newline)
-    if not header:
-        data, header = b"", list(columns)
-        writer.writerow(header)
-    elif not data.endswith(b"\n"):
-        buffer.write(newline)
-    for row in rows:
-        writer.writerow([cell(row.get(col)) for col in header])
-    write_bytes(path, data + buffer.getvalue().encode("utf-8"))
-    return len(rows)
+    count = 0
+    # Streamed into the temporary file: a backfill's rows are never held as one text.
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator=newline)
+        if not header:
+            header = list(columns)
+            writer.writerow(header)
+        else:
+            handle.flush()
+            handle.buffer.write(data)
+            if not data.endswith(b"\n"):
+                handle.write(newline)
+        for row in itertools.chain((first,), rows):
+            writer.writerow([cell(row.get(col)) for col in header])
+            count += 1
+    return count

@@ -18,6 +18,7 @@ import pandas as pd
 
 from livingmeta.extraction import read_table, row_number
 from livingmeta.files import locked
+from livingmeta.roster import canonical_names, not_a_reviewer
 from livingmeta.screening import DECISIONS, ROLES, STAGES
 from livingmeta.screening.csvfile import append_rows, read_existing
 from livingmeta.validation import InputError, Problem
@@ -32,7 +33,10 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def load_decisions(
-    path: str | os.PathLike[str], reasons: Sequence[str], queue_ids: set[str] | None = None
+    path: str | os.PathLike[str],
+    reasons: Sequence[str],
+    queue_ids: set[str] | None = None,
+    roster: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read and validate the decisions file.
 
@@ -45,21 +49,26 @@ def load_decisions(
         case, returned as configured); it is required when excluding at ``full_text``.
     queue_ids
         The queue's ``record_id`` values; ``None`` skips that check.
+    roster
+        The review's reviewers (``screening.reviewers``); a ``reviewer`` must be one of
+        them, ignoring case. ``None`` skips that check.
 
     Returns
     -------
     pandas.DataFrame
         :data:`DECISION_COLUMNS` (plus any column a reviewer added) as text, with ``stage``,
         ``decision`` and ``role`` lower-cased, an empty ``role`` filled as
-        ``independent``, and ``row``: the spreadsheet row number, to point people at it.
+        ``independent``, ``reviewer`` spelt as on the roster (without one, as first
+        written: names are compared ignoring case), and ``row``: the spreadsheet row
+        number, to point people at it.
         Only rows in effect: a :data:`WITHDRAW` row and the row it withdraws are left out.
 
     Raises
     ------
     InputError
         Listing every problem: missing column, unknown record, bad stage, decision, role
-        or date, missing or unknown reason, and a reviewer's second row for the same record,
-        stage and role.
+        or date, missing or unknown reason, a reviewer not on the roster, and a reviewer's
+        second row for the same record, stage and role.
     """
     file = str(path)
     if not Path(path).exists():
@@ -70,6 +79,9 @@ def load_decisions(
     for col in ("stage", "decision", "role"):
         frame[col] = frame[col].str.lower()
     frame["role"] = frame["role"].where(frame["role"] != "", "independent")
+    spelt = canonical_names(frame["reviewer"], roster)
+    frame["reviewer"] = pd.Series(spelt, index=frame.index, dtype=str)
+    known = None if roster is None else {name.casefold() for name in roster}
     by_fold = {r.strip().casefold(): r.strip() for r in reasons}
     problems: list[Problem] = []
     in_effect: dict[tuple[str, str, str, str], int] = {}
@@ -77,6 +89,9 @@ def load_decisions(
     for pos, record in enumerate(frame.to_dict("records")):
         row = row_number(frame, pos)
         problems += _check_row(record, row, file, by_fold, queue_ids)
+        if known is not None and record["reviewer"].casefold() not in known | {""}:
+            message = not_a_reviewer(record["reviewer"], roster or ())
+            problems.append(Problem(file, row, "reviewer", message))
         key = (record["record_id"], record["stage"], record["reviewer"], record["role"])
         if not all(key):
             continue

@@ -9,7 +9,7 @@ runs) is not in the queue yet, so rerunning a retrieval step adds nothing twice.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ QUEUE_COLUMNS = (*COLUMNS, "queued_in")
 
 
 def append_to_queue(
-    queue_path: str | os.PathLike[str], candidate_rows: Sequence[dict[str, Any]], run_id: str
+    queue_path: str | os.PathLike[str], candidate_rows: Iterable[dict[str, Any]], run_id: str
 ) -> int:
     """Append the candidates not queued yet; the existing bytes are kept exactly.
 
@@ -57,13 +57,16 @@ def append_to_queue(
         if header and "record_id" not in header:
             raise InputError([Problem(str(queue_path), 1, "record_id", "column missing")])
         queued = {row.get("record_id", "") for row in rows}
-        new = []
-        for row in candidate_rows:
-            record_id = str(row["record_id"])
-            if record_id and record_id not in queued:
-                queued.add(record_id)
-                new.append({**row, "queued_in": run_id})
-        return append_rows(queue_path, QUEUE_COLUMNS, new, existing=(data, header))
+        del rows
+
+        def new_rows() -> Iterator[dict[str, Any]]:  # streamed: a backfill is never held
+            for row in candidate_rows:
+                record_id = str(row["record_id"])
+                if record_id and record_id not in queued:
+                    queued.add(record_id)
+                    yield {**row, "queued_in": run_id}
+
+        return append_rows(queue_path, QUEUE_COLUMNS, new_rows(), existing=(data, header))
 
 
 def read_queue(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -105,3 +108,17 @@ def read_queue(path: str | os.PathLike[str]) -> pd.DataFrame:
 def split_ids(text: str) -> list[str]:
     """``"pubmed:1; pubmed:2"`` -> ``["pubmed:1", "pubmed:2"]`` (list cells of the queue)."""
     return [part.strip() for part in str(text or "").split(";") if part.strip()]
+
+
+def linked_report_text(record: dict[str, str], studies: pd.DataFrame, queue: pd.DataFrame) -> str:
+    """What a further report of a known study belongs to, as reviewers are told: the
+    included study it reports, or the queued record(s) it was linked to."""
+    existing = split_ids(record.get("existing_record_ids", ""))
+    for study_id, label, ids in zip(
+        studies["study_id"], studies["study_label"], studies["record_ids"], strict=True
+    ):
+        if set(split_ids(ids)) & set(existing):
+            return f"Further report of included study {study_id} ({label or study_id})"
+    titles = queue[queue["record_id"].isin(existing)]["title"].tolist()
+    about = f": {titles[0]}" if titles else ""
+    return f"Further report of a study already queued ({'; '.join(existing)}){about}"

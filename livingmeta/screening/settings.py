@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.config import Review
+from livingmeta.roster import review_roster
 from livingmeta.screening import STAGES
 
 #: Used when a review configures none: broad PICO-based reasons (Cochrane Handbook 4.6.5).
@@ -31,6 +32,9 @@ class ScreeningSettings:
 
     Attributes
     ----------
+    reviewers
+        The roster (``screening.reviewers``), ``None`` when the review has none: names
+        are then not checked.
     reviewers_required
         Independent decisions needed before a record's state at a stage is settled
         (2 = dual independent screening, the Cochrane standard).
@@ -46,6 +50,7 @@ class ScreeningSettings:
     """
 
     reviewers_required: int = DEFAULT_REVIEWERS_REQUIRED
+    reviewers: tuple[str, ...] | None = None
     exclusion_reasons: tuple[str, ...] = DEFAULT_EXCLUSION_REASONS
     stages: tuple[str, ...] = STAGES
     queue: Path = Path("screening/queue.csv")
@@ -66,6 +71,7 @@ class ScreeningSettings:
         where = f"reviews[{review.id}].screening"
         return cls(
             reviewers_required=_reviewers_required(spec, where),
+            reviewers=review_roster(review),
             exclusion_reasons=_reasons(spec, where),
             stages=_stages(spec, where),
             queue=review.files.queue,

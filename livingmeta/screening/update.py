@@ -7,7 +7,7 @@ validate; studies last, from the settled states) belongs to the package.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ class ScreeningUpdate:
 
 
 def update_screening(
-    review: Review, candidate_rows: Sequence[dict[str, Any]], run_id: str
+    review: Review, candidate_rows: Iterable[dict[str, Any]], run_id: str
 ) -> ScreeningUpdate:
     """Append new candidates to the queue, validate decisions, append included studies.
 
@@ -63,7 +63,7 @@ def update_screening(
     queued = append_to_queue(settings.queue, candidate_rows, run_id)
     queue = read_queue(settings.queue)
     decisions = load_decisions(
-        settings.decisions, settings.exclusion_reasons, set(queue["record_id"])
+        settings.decisions, settings.exclusion_reasons, set(queue["record_id"]), settings.reviewers
     )
     status = screening_status(
         queue, decisions, settings.reviewers_required, settings.stages, settings.exclusion_reasons
@@ -81,7 +81,7 @@ def new_records_status(review: Review) -> ScreeningStatus:
     queue = read_queue(settings.queue)
     new = queue[(queue["queued_in"] != PREVIOUS_VERSION) & (queue["status"] == "new")]
     decisions = load_decisions(
-        settings.decisions, settings.exclusion_reasons, set(queue["record_id"])
+        settings.decisions, settings.exclusion_reasons, set(queue["record_id"]), settings.reviewers
     )
     return screening_status(
         new, decisions, settings.reviewers_required, settings.stages, settings.exclusion_reasons

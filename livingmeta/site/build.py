@@ -74,6 +74,7 @@ from livingmeta.site.pages import (
 from livingmeta.site.views import outcome_images, review_view
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+REPORT_TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "report" / "templates"
 
 # Review ids and outcome names become folder names: the config schema's pattern.
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -92,7 +93,8 @@ def _environment() -> Environment:
     # autoescape=True for every template: their names end in .j2, which jinja2's
     # select_autoescape would not recognise as HTML.
     return Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
+        # The report's templates too: the sections both show are written once.
+        loader=FileSystemLoader([TEMPLATE_DIR, REPORT_TEMPLATE_DIR]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

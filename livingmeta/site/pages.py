@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 #: Figures an outcome can have, in the order the page shows them.
-IMAGE_KINDS: tuple[str, ...] = ("forest", "history", "cumulative", "leave_one_out")
+IMAGE_KINDS: tuple[str, ...] = (
+    "forest",
+    "history",
+    "cumulative",
+    "leave_one_out",
+    "funnel",
+    "bubble",
+    "sequential",
+)
 #: File formats of a figure; the first one present is shown, every one is offered.
 IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 
@@ -98,6 +106,10 @@ class ReviewPage:
     updated
         The date the results were last updated (the data's own date, never the build
         time, so that rebuilding changes nothing).
+    appraisal
+        The review's ``summary_of_findings`` and ``characteristics`` tables (HTML files
+        their packages wrote, text escaped) and ``risk_of_bias`` figures (PNG paths);
+        any may be missing.
     """
 
     id: str
@@ -111,6 +123,7 @@ class ReviewPage:
     provenance: Mapping[str, Any] = field(default_factory=dict)
     stale_sources: Sequence[Mapping[str, Any]] = ()
     updated: str = ""
+    appraisal: Mapping[str, Any] = field(default_factory=dict)
 
 
 def collect_images(folder: str | os.PathLike[str]) -> dict[str, Path]:

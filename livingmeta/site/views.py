@@ -33,12 +33,24 @@ _FIGURE_TITLES = {
     "history": "Estimate over time",
     "cumulative": "Cumulative meta-analysis",
     "leave_one_out": "Leave-one-out analysis",
+    "funnel": "Funnel plot",
+    "bubble": "Meta-regression bubble plot",
+    "sequential": "Sequential monitoring (trial sequential analysis)",
 }
 
 
 def _result(pooled: Mapping[str, Any]) -> Mapping[str, Any] | None:
     result = pooled.get("result") if pooled else None
     return result if isinstance(result, Mapping) and result.get("estimate") is not None else None
+
+
+def _not_pooled(pooled: Mapping[str, Any]) -> str:
+    """Why an outcome has no estimate: no approved data yet, or not pooled (yet)."""
+    from livingmeta.outcome_analysis import NO_APPROVED_DATA
+
+    if pooled and pooled.get("status") == NO_APPROVED_DATA:
+        return NO_APPROVED_DATA.capitalize()
+    return "Not pooled yet"
 
 
 def _estimate_row(outcome: OutcomePage) -> dict[str, Any]:
@@ -51,7 +63,7 @@ def _estimate_row(outcome: OutcomePage) -> dict[str, Any]:
             "pooled": False,
             "measure": "",
             "method": "",
-            "effect": "Not pooled yet",
+            "effect": _not_pooled(outcome.pooled),
             "p": "",
             "p_clause": "",
             "i2": "",
@@ -95,7 +107,22 @@ def _alt(kind: str, outcome: OutcomePage, row: Mapping[str, Any]) -> str:
             f"Cumulative meta-analysis of {label}: the pooled estimate as studies are added "
             "by year."
         )
+    if kind in _BEYOND_POOLING_ALT:
+        return _BEYOND_POOLING_ALT[kind].format(label=label)
+    if kind == "sequential":
+        return (
+            f"Sequential monitoring chart of {label}: the cumulative Z at each update against "
+            "the monitoring, futility and conventional boundaries."
+        )
     return f"Leave-one-out analysis of {label}: the pooled estimate with each study left out."
+
+
+_BEYOND_POOLING_ALT = {
+    "funnel": "Funnel plot of {label}: each study's effect against its standard error, "
+    "with the pooled estimate and pseudo 95% confidence limits.",
+    "bubble": "Bubble plot of {label}: each study's effect against the covariate, sized "
+    "by its weight, with the meta-regression line and its 95% confidence band.",
+}
 
 
 def _figure(
@@ -203,11 +230,23 @@ def _outcome_view(
         "row": row,
         "forest": figures["forest"],
         "history": figures["history"],
+        "monitoring": figures["sequential"],
         "sensitivity": [f for f in (figures["cumulative"], figures["leave_one_out"]) if f],
         "studies": _study_rows(result),
         "heterogeneity": heterogeneity,
         "prediction": None if result is None else prediction_interval(result),
         "data_href": data_href,
+        **_beyond_pooling(outcome, figures),
+    }
+
+
+def _beyond_pooling(outcome: OutcomePage, figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The outcome's analyses beyond pooling (formatted) and their figures."""
+    from livingmeta.beyond_pooling_view import beyond_pooling_view
+
+    return {
+        "beyond_pooling": beyond_pooling_view(outcome.pooled),
+        "analysis_figures": [f for f in (figures["funnel"], figures["bubble"]) if f],
     }
 
 
@@ -312,4 +351,30 @@ def review_view(writer: SiteWriter, review: ReviewPage, portfolio: bool) -> dict
         ],
         "provenance": provenance,
         "checksums": checksums,
+        "appraisal": appraisal_view(writer, rid, review.appraisal),
     }
+
+
+def appraisal_view(writer: SiteWriter, rid: str, files: Mapping[str, Any]) -> dict[str, Any]:
+    """The review's summary of findings and characteristics tables (their packages'
+    escaped HTML, marked safe) and its risk-of-bias figures, copied into the site."""
+    from markupsafe import Markup
+
+    view: dict[str, Any] = {}
+    for key in ("summary_of_findings", "characteristics"):
+        path = files.get(key)
+        text = Path(path).read_text(encoding="utf-8") if path and Path(path).is_file() else ""
+        view[key] = Markup(text) if text.strip() else None
+    figures = []
+    for path in files.get("risk_of_bias", []):
+        source = Path(path)
+        if source.is_file():
+            title = source.stem.replace("_", " ").capitalize()
+            alt = f"Risk of bias: {title}."
+            found = {fmt: source.with_suffix(f".{fmt}") for fmt in IMAGE_FORMATS}
+            found = {fmt: p for fmt, p in found.items() if p.is_file()}
+            figures.append(
+                _figure(writer, found, (rid, "risk_of_bias"), (rid,), source.stem, title, alt)
+            )
+    view["risk_of_bias"] = figures
+    return view

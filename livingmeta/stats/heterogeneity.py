@@ -35,20 +35,25 @@ def cochran_q(yi: FloatArray, w: FloatArray, centre: FloatArray | None = None) -
 
 
 def i_squared(q: FloatArray, df: FloatArray) -> FloatArray:
-    """Higgins' I2 = max(0, (Q - df) / Q) in percent (0 when Q is 0)."""
+    """Higgins' I2 = max(0, (Q - df) / Q) in percent (0 when Q is 0).
+
+    NaN when df < 1: with one study Q is 0 up to rounding (e.g. 1e-33), and
+    (Q - 0) / Q would turn that noise into 100%.
+    """
     q, df = np.asarray(q, dtype=np.float64), np.asarray(df, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(q > 0, (q - df) / q, 0.0)
-    return 100 * np.maximum(0.0, value)
+    return np.where(df > 0, 100 * np.maximum(0.0, value), np.nan)
 
 
 def i_squared_from_tau2(tau2: FloatArray, w: FloatArray, k: FloatArray) -> FloatArray:
-    """metafor's I2 = tau2 / (tau2 + s2) with the 'typical' within-study variance s2."""
+    """metafor's I2 = tau2 / (tau2 + s2) with the 'typical' within-study variance s2
+    (NaN for fewer than two studies, where it is undefined)."""
     sw, sw2 = np.sum(w, axis=-1), np.sum(w**2, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = (k - 1) * sw / (sw**2 - sw2)
         value = np.where(tau2 > 0, tau2 / (tau2 + s2), 0.0)
-    return 100 * value
+    return np.where(np.asarray(k) > 1, 100 * value, np.nan)
 
 
 def q_p_value(q: FloatArray, df: FloatArray) -> FloatArray:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from livingmeta.approval import approval_problems, excluded_studies, is_approved, require
+from livingmeta.approval import is_approved, require
 from livingmeta.config import Review
-from livingmeta.extraction import load_extraction, read_table
+from livingmeta.extraction import load_extraction, read_table, row_kinds
 from livingmeta.files import write_json, write_text
 from livingmeta.outcomes import Outcome
 from livingmeta.review_check import extraction_file_problems
-from livingmeta.validation import InputError, Problem
+from livingmeta.screening.studies import read_studies
+from livingmeta.study_scope import removal_reason, removed_studies
 
 
 def check_extraction(review: Review, *, extraction: str | Path, marker: str | Path) -> None:
@@ -35,20 +36,23 @@ def validate_outcome(
 
     The validated per-outcome file is what the pooling and plotting jobs read: a problem
     anywhere in the table stops here, before any result or figure could be replaced. Rows
-    not yet approved, and studies excluded by a recorded decision in ``studies``, are
-    left out.
+    not yet approved or still to extract are left out; approved rows of outcomes a study
+    did not report, and of studies excluded by a recorded decision in ``studies`` (with
+    the reason in ``left_out``), are kept so the analysis can name them. No approved data
+    is not a problem: the file then holds no rows to pool (see
+    :class:`~livingmeta.outcome_analysis.NoApprovedData`).
     """
     raw = read_table(extraction)
-    require(approval_problems(raw, str(extraction)))
+    require(extraction_file_problems(review, extraction, studies))
     frame = load_extraction(extraction, {o.name: o for o in review.outcomes})
     if "outcome" not in raw.columns:
         raw["outcome"] = outcome.name
+    kinds = row_kinds(frame, {outcome.name: outcome}).to_numpy()
     keep = (frame["outcome"].to_numpy() == outcome.name) & is_approved(raw).to_numpy()
-    keep &= ~frame["study_id"].isin(excluded_studies(studies)).to_numpy()
-    rows = raw[keep]
-    if rows.empty:
-        problem = Problem(
-            str(extraction), None, "outcome", f"no approved rows for {outcome.name!r}"
-        )
-        raise InputError([problem])
+    keep &= kinds != "to_extract"
+    removed = {s["study_id"]: s for s in removed_studies(read_studies(studies))}
+    rows = raw[keep].copy()
+    rows["left_out"] = [
+        removal_reason(removed[s]) if s in removed else "" for s in frame["study_id"][keep]
+    ]
     write_text(data, rows.to_csv(index=False))

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from livingmeta.beyond_pooling import BeyondPooling
 from livingmeta.config import Review
-from livingmeta.extraction import load_extraction, outcome_data
+from livingmeta.extraction import load_extraction, outcome_data, pooled_rows, shared_controls
 from livingmeta.files import ANALYSIS_SOFTWARE, software_versions
-from livingmeta.outcome_analysis import OutcomeAnalysis
+from livingmeta.outcome_analysis import NoApprovedData, OutcomeAnalysis
 from livingmeta.outcomes import Outcome
 from livingmeta.stats import cumulative, fixed_and_random, leave_one_out, pool, subgroups
 from livingmeta.stats.data import BinaryData, ContinuousData, StudyData
@@ -19,18 +22,76 @@ from livingmeta.validation import InputError, Problem
 
 
 def pool_outcome(
-    review: Review, outcome: Outcome, *, data: str | Path, pooled: str | Path
-) -> OutcomeAnalysis:
-    """Analyse one outcome's validated rows (``data``) and write ``pooled`` atomically."""
+    review: Review,
+    outcome: Outcome,
+    *,
+    data: str | Path,
+    pooled: str | Path,
+    risk_of_bias: str | Path | None = None,
+    analyses: Mapping[str, Any] | None = None,
+) -> OutcomeAnalysis | NoApprovedData:
+    """Analyse one outcome's validated rows (``data``) and write ``pooled`` atomically;
+    with the settled ``risk_of_bias`` judgements, also the analysis restricted by them.
+    Without rows to pool (k = 0) the outcome has :class:`NoApprovedData`."""
+    frame = load_extraction(data, {outcome.name: outcome})
+    if pooled_rows(frame, outcome).empty:
+        empty = NoApprovedData(review.id, _outcome_json(outcome), left_out_studies(frame, outcome))
+        empty.write(pooled)
+        return empty
     analysis = analyse_outcome(review, outcome, data)
+    if risk_of_bias is not None:
+        analysis = replace(analysis, risk_of_bias=_restricted(review, outcome, data, risk_of_bias))
+    if analyses is not None:
+        analysis = replace(analysis, beyond_pooling=analyse_beyond_pooling(outcome, data, analyses))
     analysis.write(pooled)
     return analysis
+
+
+def _restricted(
+    review: Review, outcome: Outcome, data_path: str | Path, judgements: str | Path
+) -> Any:
+    """The main analysis on the studies the review's sensitivity rule keeps (None when
+    the rule is ``none``)."""
+    from livingmeta.risk_of_bias.sensitivity import restricted_analysis
+    from livingmeta.workflow.risk_of_bias import overall_levels, read_judgements
+
+    settled = read_judgements(judgements)
+    if settled["sensitivity"] == "none":
+        return None
+    data = outcome_data(load_extraction(data_path, {outcome.name: outcome}), outcome)
+    levels = overall_levels(review, settled, outcome.name)
+    return restricted_analysis(data, levels, settled["sensitivity"], **outcome.pool_options())
+
+
+def analyse_beyond_pooling(
+    outcome: Outcome, data_path: str | Path, analyses: Mapping[str, Any]
+) -> BeyondPooling:
+    """The analyses beyond pooling of one outcome with its merged ``analyses`` settings
+    (:func:`livingmeta.analysis_settings.merged_analyses`); a covariate that is not a
+    column of the extraction table is an input problem."""
+    from livingmeta.analysis_settings import AnalysisSettings
+    from livingmeta.beyond_pooling import beyond_pooling
+
+    settings = AnalysisSettings.from_config(analyses)
+    frame = load_extraction(data_path, {outcome.name: outcome})
+    rows = pooled_rows(frame, outcome)
+    missing = [c for c in settings.covariates if c not in rows.columns]
+    if missing:
+        raise InputError(
+            [
+                Problem(str(data_path), None, c, f"{outcome.name}: covariate {c!r} is not a column")
+                for c in missing
+            ]
+        )
+    covariates = {c: rows[c].tolist() for c in settings.covariates}
+    return beyond_pooling(outcome_data(frame, outcome), outcome, settings, covariates)
 
 
 def analyse_outcome(review: Review, outcome: Outcome, data_path: str | Path) -> OutcomeAnalysis:
     """Everything the review reports for one outcome: the main analysis, fixed and random
     effects side by side, leave-one-out, cumulative by year and subgroups."""
-    data = outcome_data(load_extraction(data_path, {outcome.name: outcome}), outcome)
+    frame = load_extraction(data_path, {outcome.name: outcome})
+    data = outcome_data(frame, outcome)
     options = outcome.pool_options()
     main = _pool(data, outcome, review.extraction)
     if outcome.method == "Peto":  # a fixed-effect method: no random-effects counterpart
@@ -41,7 +102,7 @@ def analyse_outcome(review: Review, outcome: Outcome, data_path: str | Path) -> 
         )
     return OutcomeAnalysis(
         review=review.id,
-        outcome={"name": outcome.name, "label": outcome.label, **options},
+        outcome=_outcome_json(outcome),
         result=main,
         participants=_participants(data, main),
         fixed_vs_random=side_by_side,
@@ -49,7 +110,33 @@ def analyse_outcome(review: Review, outcome: Outcome, data_path: str | Path) -> 
         cumulative=cumulative(data, **options),
         subgroups=_subgroups(data, outcome),
         provenance=_provenance(data_path),
+        left_out=left_out_studies(frame, outcome),
+        notes=tuple(shared_controls(pooled_rows(frame, outcome), outcome)),
     )
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """The ``outcome`` key of ``pooled.json``: name, label and pooling options."""
+    return {"name": outcome.name, "label": outcome.label, **outcome.pool_options()}
+
+
+def left_out_studies(frame: Any, outcome: Outcome) -> tuple[dict[str, str], ...]:
+    """Approved rows of the outcome that are not pooled, with the reason: the study did
+    not report it, or was removed (``left_out``, written by ``validate_outcome``)."""
+    from livingmeta.extraction import row_kinds, study_labels
+    from livingmeta.outcome_analysis import NOT_REPORTED
+
+    rows = frame[frame["outcome"] == outcome.name]
+    kinds = row_kinds(rows, {outcome.name: outcome}).tolist()
+    reasons = rows["left_out"].fillna("").astype(str) if "left_out" in rows.columns else None
+    out = []
+    for pos, label in enumerate(study_labels(rows)):
+        reason = "" if reasons is None else reasons.iloc[pos]
+        if reason:
+            out.append({"study": label, "reason": reason})
+        elif kinds[pos] == "not_reported":
+            out.append({"study": label, "reason": NOT_REPORTED})
+    return tuple(out)
 
 
 def _pool(data: StudyData, outcome: Outcome, file: str | Path) -> PooledResult:

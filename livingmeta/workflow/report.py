@@ -11,7 +11,7 @@ from typing import Any
 
 from livingmeta.config import Review
 from livingmeta.files import ANALYSIS_SOFTWARE, software_versions, write_json, write_text
-from livingmeta.outcome_analysis import OutcomeAnalysis
+from livingmeta.outcome_analysis import OutcomeAnalysis, read_analysis
 
 
 def draw_prisma(
@@ -64,22 +64,42 @@ def report_run(
     html: str | Path,
     changes: str | Path,
     archive: str | Path,
+    studies: str | Path | None = None,
+    appraisal: Mapping[str, str | Path] | None = None,
 ) -> dict[str, Any]:
     """Record this run's pooled estimates in the review's ``history`` and write the
     self-contained run report ("what changed since the last run", ``html``), its
-    ``changes`` JSON, and a copy of the report as ``<archive>/<run id>.html``."""
+    ``changes`` JSON, and a copy of the report as ``<archive>/<run id>.html`` (the
+    review's ``reports/`` folder). Studies removed by a decision in ``studies`` are named.
+    A same-day rebuild with nothing new keeps the last run's id (see
+    :func:`~livingmeta.report.history.rebuilt_run`)."""
     from livingmeta.blockers import blocker_lines
-    from livingmeta.report.history import history_figure, history_row, update_history
+    from livingmeta.report.history import (
+        history_figure,
+        history_row,
+        rebuilt_run,
+        update_history,
+    )
     from livingmeta.report.run_report import write_run_report
+    from livingmeta.screening.studies import read_studies
+    from livingmeta.study_scope import removed_studies, removed_text
 
     run = json.loads(Path(retrieval).read_text(encoding="utf-8"))
     screening = json.loads(Path(status).read_text(encoding="utf-8"))
     run_id, run_date = run["run_id"], run["run_id"][:10]
-    after = {name: OutcomeAnalysis.read(path).display() for name, path in pooled.items()}
+    read = {name: read_analysis(path) for name, path in pooled.items()}
+    analyses = {n: a for n, a in read.items() if isinstance(a, OutcomeAnalysis)}
+    after = {name: analysis.display() for name, analysis in analyses.items()}
+    # A rebuild (results/ deleted, same day, nothing new) is not a run of its own.
+    run_id = rebuilt_run(history, review.id, run_date, after, candidates) or run_id
+    beyond = {name: _beyond_pooling(path) for name, path in pooled.items()}
     previous, before = _previous_run(review.id, run_id, history)
     table = update_history(
         history,
-        [history_row(run_id, run_date, review.id, name, result) for name, result in after.items()],
+        [
+            history_row(run_id, run_date, review.id, name, a.display(), a.participants)
+            for name, a in analyses.items()
+        ],
     )
     with open(candidates, newline="", encoding="utf-8") as handle:
         candidate_rows = list(csv.DictReader(handle))
@@ -108,18 +128,76 @@ def report_run(
                 "label": o.label,
                 "before": before.get(o.name),
                 "after": after.get(o.name),
+                "no_data": o.name in read and o.name not in analyses,
                 "forest": forest.get(o.name),
+                "beyond_pooling": beyond.get(o.name),
                 "history": history_figure(table, o.name, o.label, o.measure, review=review.id),
             }
             for o in review.outcomes
         ],
         "prisma": json.loads(Path(prisma).read_text(encoding="utf-8")),
+        "removed": removed_text(removed_studies(read_studies(studies))) if studies else [],
+        **appraisal_context(review, analyses, table, _appraisal_files(appraisal)),
         "invalid_data": bool(blockers.get("invalid")),
         "problems": blocker_lines(blockers) if blockers else [],
     }
     changed = write_run_report(context, html, changes)
     write_text(Path(archive) / f"{run_id}.html", Path(html).read_text(encoding="utf-8"))
     return changed
+
+
+def _beyond_pooling(path: str | Path) -> dict[str, Any] | None:
+    """The outcome's analyses beyond pooling, formatted for the report (None if none)."""
+    from livingmeta.beyond_pooling_view import beyond_pooling_view
+
+    return beyond_pooling_view(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _appraisal_files(inputs: Mapping[str, Any] | None) -> dict[str, str]:
+    """The ``appraisal_<what>`` inputs of the rule, by ``<what>``."""
+    prefix = "appraisal_"
+    return {
+        key.removeprefix(prefix): str(path)
+        for key, path in (inputs or {}).items()
+        if key.startswith(prefix)
+    }
+
+
+def appraisal_context(
+    review: Review,
+    analyses: Mapping[str, OutcomeAnalysis],
+    table: Any,
+    files: Mapping[str, str | Path],
+) -> dict[str, Any]:
+    """The run report's appraisal sections: sequential monitoring of the outcomes that
+    declare it (``monitoring``, also in ``changes.json``) and the risk-of-bias,
+    characteristics and summary-of-findings results named in ``files``."""
+    from livingmeta.report.monitoring import history_looks, monitoring_chart
+
+    charts = []
+    for outcome in review.outcomes:
+        settings = review.sequential(outcome.name)
+        if settings is None or outcome.name not in analyses:
+            continue
+        looks = history_looks(table, review.id, outcome.name)
+        where = f"reviews[{review.id}].outcomes[{outcome.name}].sequential"
+        result = analyses[outcome.name].result
+        chart, figure = monitoring_chart(outcome, settings, result, looks, where)
+        charts.append({**chart.to_dict(), "figure": figure})
+    out: dict[str, Any] = {}
+    if charts:
+        out["monitoring"] = charts
+    if files:
+        out["appraisal"] = {
+            "files": dict(files),
+            "restricted": {
+                name: a.risk_of_bias.to_json()
+                for name, a in analyses.items()
+                if a.risk_of_bias is not None
+            },
+            "labels": {o.name: o.label for o in review.outcomes},
+        }
+    return out
 
 
 def _previous_run(

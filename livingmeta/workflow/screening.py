@@ -15,7 +15,7 @@ from typing import Any
 
 from livingmeta.config import Review
 from livingmeta.files import write_json, write_text
-from livingmeta.review_check import screening_problems
+from livingmeta.review_check import screening_and_assessment_problems
 from livingmeta.validation import InputError
 
 
@@ -27,14 +27,15 @@ def check_screening(
     studies: str | Path,
     marker: str | Path,
 ) -> None:
-    """Validate the reviewers' screening files (all problems at once); write a marker.
+    """Validate the reviewers' screening files and the names in their assessments (all
+    problems at once, as ``livingmeta validate`` reports them); write a marker.
 
     A separate step so that invalid decisions stop the run before any screening output,
     report or figure is replaced (only this hidden marker is removed).
     """
     from livingmeta.screening.queue import read_queue
 
-    problems = screening_problems(review, queue, decisions, studies)
+    problems = screening_and_assessment_problems(review, queue, decisions, studies)
     if problems:
         raise InputError(problems)
     write_json(marker, {"review": review.id, "queue": len(read_queue(queue))})
@@ -50,10 +51,13 @@ def screen_new_records(
     template: str | Path,
     differences: str | Path,
 ) -> dict[str, Any]:
-    """Queue this run's ``candidates`` (and any the registry handed over that never
-    reached the queue), settle screening states, append included studies, and write the
-    screening ``status``, the ``conflicts``, the extraction ``template`` (rows still to
-    extract) and the extractors' ``differences``.
+    """Queue this run's ``candidates``, settle screening states, append included studies,
+    and write the screening ``status``, the ``conflicts``, the extraction ``template``
+    (rows still to extract) and the extractors' ``differences``.
+
+    Records an interrupted run handed over without queueing them come back in the next
+    run's ``candidates`` (the search step compares the registry with the queue), so this
+    step never loads the registry: its memory does not grow with it.
 
     The review's queue, decisions, studies, registry, extraction table and drafts are the
     files of ``review.files``, which the rule declares.
@@ -63,15 +67,15 @@ def screen_new_records(
     from livingmeta.approval import compare_drafts, extraction_template, read_drafts
     from livingmeta.blockers import analysis_blockers
     from livingmeta.extraction import read_table
+    from livingmeta.screening.queue import read_queue
     from livingmeta.screening.studies import read_studies
     from livingmeta.screening.update import new_records_status, update_screening
 
     files = review.files
     run_id = json.loads(Path(report).read_text(encoding="utf-8"))["run_id"]
     with open(candidates, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    rows += _handed_over_but_not_queued(review, {c["record_id"] for c in rows})
-    update = update_screening(review, rows, run_id)
+        # Streamed into the queue: a backfill's candidates are never all held at once.
+        update = update_screening(review, csv.DictReader(handle), run_id)
     state = update.to_dict()
     state["run_id"] = run_id
     state["prisma_new"] = new_records_status(review).prisma
@@ -79,7 +83,8 @@ def screen_new_records(
 
     outcomes = {o.name: o for o in review.outcomes}
     extraction = read_table(files.extraction)
-    missing = extraction_template(read_studies(files.studies), extraction, outcomes)
+    queue = read_queue(files.queue)
+    missing = extraction_template(read_studies(files.studies), extraction, outcomes, queue)
     disagreements = compare_drafts(read_drafts(files.drafts), extraction, outcomes)
     unsettled = pd.DataFrame(
         [
@@ -93,17 +98,3 @@ def screen_new_records(
     write_text(conflicts, unsettled.to_csv(index=False))
     write_json(status, state)
     return state
-
-
-def _handed_over_but_not_queued(review: Review, pending: set[str]) -> list[dict[str, Any]]:
-    """Candidate rows of records the registry handed over that the queue lacks."""
-    from livingmeta.retrieval.candidate_export import candidate_rows
-    from livingmeta.retrieval.imports import PREVIOUS_VERSION
-    from livingmeta.retrieval.registry import Registry
-    from livingmeta.screening.queue import read_queue
-
-    files = review.files
-    queued = set(read_queue(files.queue)["record_id"]) | pending
-    registry = Registry.load(files.registry)
-    missing = registry.handed_over_but_not_queued(queued, skip_run=PREVIOUS_VERSION)
-    return candidate_rows(registry, missing) if missing else []

@@ -30,12 +30,16 @@ def search_review(
     state: str | Path,
     report: str | Path,
     candidates: str | Path,
+    queue: str | Path | None = None,
     clients: Clients | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> RetrievalReport:
     """Run the review's searches with the ``retrieval:`` ``settings``; update the
     registry, search state and snapshots in ``state``; write ``report`` and
     ``candidates``.
+
+    Records an interrupted earlier run handed over that the screening ``queue`` lacks
+    are handed over again (and counted as new) in this run.
 
     The run id is ``<run_date>T<HHMMSS>Z`` from ``now`` (the clock; with the environment
     variable ``SOURCE_DATE_EPOCH`` set, that fixed moment, so a rebuild is reproducible).
@@ -58,6 +62,7 @@ def search_review(
         today=date.fromisoformat(run_date),
         clients=clients,
         candidates_path=candidates,
+        already_queued=_queued_ids(queue) if queue is not None else None,
         now=clock,
         log=log.info,
     )
@@ -68,6 +73,13 @@ def search_review(
         names = ", ".join(f"{s.search_id} ({s.error})" for s in result.failed)
         raise RetrievalError(f"{review.id}: source(s) failed: {names}")
     return result
+
+
+def _queued_ids(queue: str | Path) -> set[str]:
+    """Record ids already in the screening queue (none before the first run)."""
+    from livingmeta.screening.queue import read_queue
+
+    return set(read_queue(queue)["record_id"])
 
 
 def _clock() -> Callable[[], datetime]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.config import Review
+from livingmeta.workflow.plot import analysis_figure_kinds
 
 FIGURE_KINDS = ("forest", "history", "cumulative", "leave_one_out")
 HISTORY_FORMATS = ("png", "svg")
@@ -28,10 +29,13 @@ def site_files(
     outcomes = {}
     for o in review.outcomes:
         folder = f"{root}/{o.name}"
+        kinds = FIGURE_KINDS + analysis_figure_kinds(review.spec, o.name)
+        if review.sequential(o.name) is not None:
+            kinds += ("sequential",)
         figures = [
             f"{folder}/{kind}.{ext}"
-            for kind in FIGURE_KINDS
-            for ext in (HISTORY_FORMATS if kind == "history" else plot_formats)
+            for kind in kinds
+            for ext in (HISTORY_FORMATS if kind in ("history", "sequential") else plot_formats)
         ]
         outcomes[o.name] = {"pooled": f"{folder}/pooled.json", "figures": figures}
     return {
@@ -40,9 +44,25 @@ def site_files(
         "report": f"{root}/report/latest.html",
         "summary": f"{root}/summary.csv",
         "outcomes": outcomes,
+        "appraisal": appraisal_files(review, root),
         "registry": str(review.files.registry),
         "studies": str(review.files.studies),
     }
+
+
+def appraisal_files(review: Review, root: str) -> dict[str, Any]:
+    """The review's summary-of-findings and characteristics tables (HTML) and its
+    risk-of-bias figures (PNG), those the review declares."""
+    from livingmeta.workflow.risk_of_bias import figure_specs
+
+    files: dict[str, Any] = {
+        "risk_of_bias": [f"{root}/risk_of_bias/{s}.png" for s in figure_specs(review)]
+    }
+    if review.outcomes:
+        files["summary_of_findings"] = f"{root}/summary_of_findings.html"
+    if "characteristics" in review.spec or review.descriptive:
+        files["characteristics"] = f"{root}/characteristics.html"
+    return files
 
 
 def result_inputs(pages: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -53,6 +73,11 @@ def result_inputs(pages: Mapping[str, Mapping[str, Any]]) -> list[str]:
         inputs += [files["retrieval"], *files["prisma"], files["report"], files["summary"]]
         for outcome in files["outcomes"].values():
             inputs += [outcome["pooled"], *outcome["figures"]]
+        appraisal = files.get("appraisal", {})
+        inputs += appraisal.get("risk_of_bias", [])
+        inputs += [
+            appraisal[k] for k in ("summary_of_findings", "characteristics") if k in appraisal
+        ]
     return inputs
 
 
@@ -88,6 +113,7 @@ def _review_page(review: Review, files: Mapping[str, Any]) -> Any:
             "software": software_versions(*ANALYSIS_SOFTWARE),
         },
         stale_sources=retrieval.get("stale", []),
+        appraisal=files.get("appraisal", {}),
         updated=str(retrieval.get("run_id", ""))[:10] or date.today().isoformat(),
     )
 

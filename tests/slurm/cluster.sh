@@ -15,7 +15,8 @@ SLURM_CONF=/etc/slurm/slurm.conf
 STATE=/var/lib/slurm
 LOGS=/var/log/slurm
 PIDS=/run/livingmeta-slurm
-PARTITION=${LIVINGMETA_SLURM_PARTITION:-debug}
+PARTITION=debug
+MARK="# Written by livingmeta tests/slurm/cluster.sh"
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
@@ -32,12 +33,15 @@ install_packages() {
 
 write_config() {
   local host cpus memory
+  if [ -e "$SLURM_CONF" ] && ! grep -q "^$MARK" "$SLURM_CONF"; then
+    die "$SLURM_CONF exists and was not written by this script: not touching a real cluster"
+  fi
   host=$(hostname -s)
   cpus=$(nproc)
   memory=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 512))
   mkdir -p /etc/slurm "$STATE/slurmctld" "$STATE/slurmd" "$LOGS" "$PIDS"
   cat >"$SLURM_CONF" <<EOF
-# Written by livingmeta tests/slurm/cluster.sh: one node that is also the controller.
+$MARK: one node that is also the controller.
 ClusterName=livingmeta-test
 SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
@@ -100,6 +104,9 @@ start() {
   install_packages
   mkdir -p "$PIDS"
   write_config
+  # A cluster this script started earlier and never stopped is restarted.
+  stop_daemon "$PIDS/slurmd.pid"
+  stop_daemon "$PIDS/slurmctld.pid"
   start_munge
   # -c: a clean start, jobs of an earlier test cluster are forgotten.
   slurmctld -c
@@ -109,7 +116,7 @@ start() {
 }
 
 stop_daemon() {
-  local name=$1 pidfile=$2 pid
+  local pidfile=$1 pid
   pid=$(cat "$pidfile" 2>/dev/null || true)
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid"
@@ -120,15 +127,14 @@ stop_daemon() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
-  echo "stopped $name"
 }
 
 stop() {
   scancel --user "$(id -un)" >/dev/null 2>&1 || true
-  stop_daemon slurmd "$PIDS/slurmd.pid"
-  stop_daemon slurmctld "$PIDS/slurmctld.pid"
+  stop_daemon "$PIDS/slurmd.pid"
+  stop_daemon "$PIDS/slurmctld.pid"
   if [ -e "$PIDS/munged.started" ] && [ -s /run/munge/munged.pid ]; then
-    stop_daemon munged /run/munge/munged.pid
+    stop_daemon /run/munge/munged.pid
     rm -f "$PIDS/munged.started"
   fi
 }

@@ -5,12 +5,14 @@ The portfolio is the reference review plus ``--reviews`` generated ones (built a
 copies are made; one is run locally (``workflow/profiles/default``), the other through
 ``snakemake --profile workflow/profiles/slurm``. The script then checks that
 
-- every job Snakemake ran outside the login node was submitted with sbatch and that
-  Slurm itself reports it COMPLETED (asked from ``squeue``: no accounting database);
-- the local rules (the network rule ``search_review`` and ``all``) never went to Slurm;
-- the files the local run made are exactly the files the Slurm run made, byte for byte;
+- only the local rules (the network rule ``search_review`` and the target ``all``) ran on
+  the login node, and they always did: every other job was submitted with sbatch;
+- Slurm itself (``squeue``: there is no accounting database) reports every submitted job
+  COMPLETED;
+- the files of the local run are exactly those of the Slurm run, byte for byte, except
+  for the times of the run (run ids, start and end times);
 - with ``--kill-one``: one job's process was killed on the node, Slurm marked that job
-  FAILED, Snakemake resubmitted it and the run still completed.
+  FAILED, Snakemake resubmitted it and the resubmitted job completed.
 
 It prints ``slurm_jobs_completed=<n>`` last. ``make test-slurm`` starts a single-node
 cluster (``tests/slurm/cluster.sh``), runs this with ``--kill-one`` and stops the cluster.
@@ -37,9 +39,11 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = "rescue_stenting"
-SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: (.+)\)\.")
+SUBMITTED = re.compile(r"^Job (\S+) has been submitted with SLURM jobid (\d+)", re.MULTILINE)
 LOCAL_JOB = re.compile(r"^localrule (\w+):", re.MULTILINE)
-REMOTE_JOB = re.compile(r"^rule (\w+):", re.MULTILINE)
+REMOTE_JOB = re.compile(r"^\s*rule (\w+):", re.MULTILINE)
+#: The rules the Snakefile keeps on the login node: the network rule and the target.
+LOCAL_RULES = {"search_review", "all"}
 #: Files Snakemake writes about a run, not outputs: they differ between any two runs.
 RUN_RECORDS = ("logs", ".snakemake")
 #: When a run happened (run ids, start and end times) differs between any two runs too.
@@ -125,26 +129,32 @@ class SlurmJob:
     job_id: str
     state: str
     comment: str
+    snakemake_job: str = ""
 
 
-def slurm_records(job_ids: list[str]) -> dict[str, SlurmJob]:
-    """What the controller knows of these jobs (it keeps ended jobs for MinJobAge)."""
+def slurm_records(submitted: dict[str, str]) -> dict[str, SlurmJob]:
+    """What the controller knows of the submitted jobs (it keeps ended jobs for
+    MinJobAge), keyed by Slurm job id; ``submitted`` maps them to Snakemake's jobs."""
     proc = subprocess.run(
-        ["squeue", "--noheader", "--states=all", "--jobs", ",".join(job_ids),
+        ["squeue", "--noheader", "--states=all", "--jobs", ",".join(submitted),
          "--format=%i|%T|%k"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     records = {}
     for line in proc.stdout.splitlines():
         job_id, state, comment = line.split("|", 2)
-        records[job_id] = SlurmJob(job_id, state, comment)
+        records[job_id] = SlurmJob(job_id, state, comment, submitted.get(job_id, ""))
     return records
 
 
 @dataclass
 class Killer:
-    """Kills the first process of a running Slurm job that it sees (a node failure)."""
+    """Kills a process of the first running Slurm job of the run it sees (a node failure).
 
+    Only jobs working in ``root`` are touched, so other users of the cluster are safe.
+    """
+
+    root: Path
     killed: dict[str, str] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -158,13 +168,13 @@ class Killer:
                     return
             time.sleep(0.2)
 
-    @staticmethod
-    def _running_jobs() -> list[str]:
+    def _running_jobs(self) -> list[str]:
         proc = subprocess.run(
-            ["squeue", "--noheader", "--states=RUNNING", "--format=%i"],
+            ["squeue", "--noheader", "--states=RUNNING", "--format=%i|%Z"],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
-        return proc.stdout.split()
+        rows = (line.split("|", 1) for line in proc.stdout.splitlines() if "|" in line)
+        return [job for job, workdir in rows if Path(workdir).resolve() == self.root.resolve()]
 
     @staticmethod
     def _job_process(job_id: str) -> int | None:
@@ -185,15 +195,19 @@ def _cmdline(pid: int) -> bytes:
 
 
 def check_submissions(output: str) -> dict[str, SlurmJob]:
-    """Every job that left the login node went through sbatch and completed on Slurm."""
-    submitted = dict(SUBMITTED.findall(output))
+    """Only the local rules ran on the login node, every other job went through sbatch,
+    and Slurm knows every submitted job."""
+    submitted = {slurm_id: job for job, slurm_id in SUBMITTED.findall(output)}
     if not submitted:
         raise CheckFailed("no job was submitted with sbatch")
     remote_rules = set(REMOTE_JOB.findall(output))
     local_rules = set(LOCAL_JOB.findall(output))
-    if {"search_review", "all"} - local_rules or "search_review" in remote_rules:
-        raise CheckFailed(f"network and target rules must run locally; local: {local_rules}")
-    records = slurm_records(list(submitted))
+    if local_rules != LOCAL_RULES or remote_rules & LOCAL_RULES:
+        raise CheckFailed(
+            f"only {sorted(LOCAL_RULES)} may run on the login node, and always there; "
+            f"on the login node: {sorted(local_rules)}, submitted: {sorted(remote_rules)}"
+        )
+    records = slurm_records(submitted)
     missing = sorted(set(submitted) - set(records))
     if missing:
         raise CheckFailed(f"Slurm has no record of submitted jobs {missing}")
@@ -206,7 +220,7 @@ def check_submissions(output: str) -> dict[str, SlurmJob]:
 def run_slurm(root: Path, extra: list[str], kill_one: bool) -> tuple[float, str, Killer]:
     """The Slurm run, with the first status check after 5 s instead of the profile's 20."""
     extra = ["--slurm-init-seconds-before-status-checks", "5", *extra]
-    killer = Killer()
+    killer = Killer(root)
     thread = threading.Thread(target=killer.run, daemon=True)
     if kill_one:
         thread.start()
@@ -248,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         records = check_submissions(output)
         states = sorted(job.state for job in records.values())
         print(f"slurm jobs: {len(records)} submitted, states {states}", flush=True)
+        unfinished = [j for j in records.values() if j.state != "COMPLETED"]
+        if any(job.job_id not in killer.killed for job in unfinished):
+            raise CheckFailed(f"Slurm jobs that did not complete: {unfinished}")
         if args.kill_one:
             check_resubmitted(killer, records)
         compare(outputs(local), outputs(cluster))
@@ -274,11 +291,15 @@ def check_resubmitted(killer: Killer, records: dict[str, SlurmJob]) -> None:
     again = [
         job
         for job in records.values()
-        if job.comment == killed.comment and int(job.job_id) > int(job_id)
+        if job.snakemake_job == killed.snakemake_job and job.job_id != job_id
     ]
     if not any(job.state == "COMPLETED" for job in again):
         raise CheckFailed(f"killed job {job_id} ({killed.comment}) was not resubmitted")
-    print(f"killed job {job_id} ({killed.comment}): resubmitted and completed", flush=True)
+    print(
+        f"killed {killed.comment} (Slurm job {job_id}, process {killer.killed[job_id][:80]!r}): "
+        f"resubmitted as Slurm job {', '.join(job.job_id for job in again)} and completed",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

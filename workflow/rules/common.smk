@@ -5,7 +5,10 @@ from datetime import date
 
 import livingmeta.config as lm_config
 from livingmeta.approval import excluded_studies
+from livingmeta.analysis_settings import merged_analyses
 from livingmeta.extraction import outcome_digest
+from livingmeta.workflow.plot import analysis_figure_kinds
+from livingmeta.workflow.risk_of_bias import figure_specs
 from livingmeta.workflow.site import result_inputs, site_files
 
 try:
@@ -17,6 +20,10 @@ REVIEWS = lm_config.reviews(config)
 PLOT_FORMATS = config["plots"]["formats"]
 PLOT_KINDS = ("forest", "cumulative", "leave_one_out")
 HISTORY_FORMATS = ("png", "svg")
+# Markers of passed checks, kept outside results/: Snakemake deletes a job's outputs
+# before it runs, so a failing check may delete its own marker but never a result.
+EXTRACTION_CHECKED = "logs/checked/{review}/extraction.json"
+SCREENING_CHECKED = "logs/checked/{review}/screening.json"
 
 
 wildcard_constraints:
@@ -52,6 +59,11 @@ def get_outcome_digest(wildcards):
     )
 
 
+def get_analyses(wildcards):
+    """The outcome's analyses beyond pooling: its review's settings, its own on top."""
+    return merged_analyses(get_review(wildcards).spec, wildcards.outcome)
+
+
 def review_file(name):
     """A param function: the path of one file of the review (see ReviewFiles)."""
 
@@ -74,9 +86,88 @@ def get_final_outputs():
             outputs += [
                 f"results/{review.id}/{outcome.name}/{kind}.{ext}"
                 for kind in PLOT_KINDS
+                + analysis_figure_kinds(review.spec, outcome.name)
                 for ext in PLOT_FORMATS
             ]
+        outputs += appraisal_outputs(review)
     return outputs
+
+
+def appraisal_outputs(review):
+    """Risk-of-bias figures, characteristics tables and the summary of findings."""
+    root = f"results/{review.id}"
+    outputs = [
+        f"{root}/risk_of_bias/{stem}.{ext}"
+        for stem in figure_specs(review)
+        for ext in PLOT_FORMATS
+    ]
+    if has_characteristics(review):
+        outputs += [f"{root}/characteristics.{ext}" for ext in ("md", "csv", "html")]
+    if review.outcomes:
+        outputs += [
+            f"{root}/summary_of_findings.{ext}" for ext in ("md", "csv", "html", "docx")
+        ]
+    outputs += [
+        f"{root}/{o.name}/sequential.{ext}"
+        for o in review.outcomes
+        if review.sequential(o.name) is not None
+        for ext in HISTORY_FORMATS
+    ]
+    return outputs
+
+
+def has_characteristics(review):
+    """Whether the review declares characteristics fields or descriptive outcomes."""
+    return "characteristics" in review.spec or bool(review.descriptive)
+
+
+def has_risk_of_bias(review):
+    return "risk_of_bias" in review.spec
+
+
+def get_risk_of_bias_files(wildcards):
+    """The assessors' files and the consensus file of the review (a change settles again)."""
+    folder = get_files(wildcards).risk_of_bias
+    return [str(p) for p in sorted(folder.glob("*.csv"))]
+
+
+def get_risk_of_bias_judgements(wildcards):
+    """The settled judgements, for reviews that declare risk-of-bias tools."""
+    if not has_risk_of_bias(get_review(wildcards)):
+        return []
+    return [f"results/{wildcards.review}/risk_of_bias/judgements.json"]
+
+
+def get_pool_risk_of_bias(wildcards):
+    """Pooling's settled judgements (the restricted sensitivity analysis), if any."""
+    found = get_risk_of_bias_judgements(wildcards)
+    return {"risk_of_bias": found[0]} if found else {}
+
+
+def get_characteristics_file(wildcards):
+    return get_files(wildcards).existing("characteristics")
+
+
+def get_grade_file(wildcards):
+    return get_files(wildcards).existing("grade")
+
+
+def get_review_pooled_by_name(wildcards):
+    """Every outcome's pooled.json, named ``pooled_<outcome>``."""
+    review = get_review(wildcards)
+    return {
+        f"pooled_{o.name}": f"results/{review.id}/{o.name}/pooled.json"
+        for o in review.outcomes
+    }
+
+
+def get_review_validated_by_name(wildcards):
+    """Every outcome's validated rows, named ``data_<outcome>``."""
+    review = get_review(wildcards)
+    return {
+        f"data_{o.name}": f"results/{review.id}/.validated/{o.name}.csv"
+        for o in review.outcomes
+    }
 
 
 def get_run_date(wildcards):
@@ -99,8 +190,13 @@ def get_imports_log(wildcards):
 
 
 def get_screening_files(wildcards):
-    """The reviewers' screening files that exist (a change revalidates them)."""
-    return get_files(wildcards).existing("decisions", "studies")
+    """The reviewers' screening files and assessments that exist (a change revalidates
+    them)."""
+    files = get_files(wildcards)
+    folder = files.risk_of_bias
+    ratings = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    checked = files.existing("decisions", "studies", "grade", "characteristics")
+    return checked + [str(p) for p in ratings]
 
 
 def get_extraction_drafts(wildcards):
@@ -126,6 +222,20 @@ def get_report_inputs(wildcards):
         inputs[f"forest_{outcome.name}"] = (
             f"results/{review.id}/{outcome.name}/forest.png"
         )
+    return inputs
+
+
+def get_appraisal_inputs(wildcards):
+    """The run report's appraisal results (named ``appraisal_<what>``) the review has."""
+    review, root = get_review(wildcards), f"results/{wildcards.review}"
+    inputs = {}
+    if has_risk_of_bias(review):
+        inputs["appraisal_judgements"] = f"{root}/risk_of_bias/judgements.json"
+    if has_characteristics(review):
+        inputs["appraisal_characteristics"] = f"{root}/characteristics.html"
+        inputs["appraisal_descriptive"] = f"{root}/descriptive.json"
+    if review.outcomes:
+        inputs["appraisal_summary_of_findings"] = f"{root}/summary_of_findings.html"
     return inputs
 
 

@@ -2,7 +2,7 @@ rule check_extraction:
     input:
         extraction=get_extraction_table,
     output:
-        marker="results/{review}/.validated/extraction.json",
+        marker=EXTRACTION_CHECKED,
     log:
         "logs/check_extraction/{review}.log",
     conda:
@@ -15,7 +15,9 @@ rule validate_outcome:
     input:
         extraction=get_extraction,
     output:
-        data="results/{review}/.validated/{outcome}.csv",
+        # update(): kept while the job runs and restored if it fails (invalid data), as
+        # Snakemake would otherwise delete it first.
+        data=update("results/{review}/.validated/{outcome}.csv"),
     log:
         "logs/validate_outcome/{review}/{outcome}.log",
     conda:

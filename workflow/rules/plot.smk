@@ -1,5 +1,6 @@
 rule plot_outcome:
     input:
+        unpack(get_pool_risk_of_bias),
         pooled="results/{review}/{outcome}/pooled.json",
     output:
         report(
@@ -33,3 +34,50 @@ rule plot_history:
         history=review_file("history"),
     script:
         "../../scripts/plot_history.py"
+
+
+rule plot_funnel:
+    input:
+        pooled="results/{review}/{outcome}/pooled.json",
+    output:
+        expand("results/{{review}}/{{outcome}}/funnel.{ext}", ext=PLOT_FORMATS),
+    log:
+        "logs/plot_funnel/{review}/{outcome}.log",
+    conda:
+        "../envs/livingmeta.yaml"
+    params:
+        dpi=config["plots"]["dpi"],
+    script:
+        "../../scripts/plot_funnel.py"
+
+
+rule plot_bubble:
+    input:
+        pooled="results/{review}/{outcome}/pooled.json",
+    output:
+        expand("results/{{review}}/{{outcome}}/bubble.{ext}", ext=PLOT_FORMATS),
+    log:
+        "logs/plot_bubble/{review}/{outcome}.log",
+    conda:
+        "../envs/livingmeta.yaml"
+    params:
+        dpi=config["plots"]["dpi"],
+    script:
+        "../../scripts/plot_bubble.py"
+
+
+rule plot_sequential:
+    input:
+        changes="results/{review}/report/changes.json",
+        pooled="results/{review}/{outcome}/pooled.json",
+    output:
+        expand("results/{{review}}/{{outcome}}/sequential.{ext}", ext=HISTORY_FORMATS),
+    log:
+        "logs/plot_sequential/{review}/{outcome}.log",
+    conda:
+        "../envs/livingmeta.yaml"
+    params:
+        # Written by report_run (the review's own state, kept in its folder).
+        history=review_file("history"),
+    script:
+        "../../scripts/plot_sequential.py"

@@ -6,6 +6,8 @@ rule draw_prisma:
         figures=expand("results/{{review}}/prisma.{ext}", ext=("png", "svg")),
     log:
         "logs/draw_prisma/{review}.log",
+    # The search-and-screening chain starts first: the run report waits for it.
+    priority: 10
     conda:
         "../envs/livingmeta.yaml"
     params:
@@ -18,6 +20,7 @@ rule draw_prisma:
 rule report_run:
     input:
         unpack(get_report_inputs),
+        unpack(get_appraisal_inputs),
         retrieval="results/{review}/retrieval/report.json",
         candidates="results/{review}/retrieval/candidates.csv",
         status="results/{review}/screening/status.json",
@@ -31,9 +34,10 @@ rule report_run:
         "../envs/livingmeta.yaml"
     params:
         decisions=review_file("decisions"),
+        studies=review_file("studies"),
         # Updated in place: the review's history of estimates, and the report archive.
         history=review_file("history"),
-        archive="results/{review}/report/runs",
+        archive=review_file("reports"),
     script:
         "../../scripts/report_run.py"
 

@@ -2,9 +2,11 @@ rule check_screening:
     input:
         get_screening_files,
     output:
-        marker="results/{review}/.validated/screening.json",
+        marker=SCREENING_CHECKED,
     log:
         "logs/check_screening/{review}.log",
+    # The search-and-screening chain starts first: the run report waits for it.
+    priority: 10
     conda:
         "../envs/livingmeta.yaml"
     params:
@@ -17,10 +19,10 @@ rule check_screening:
 
 rule screen_new_records:
     input:
-        marker="results/{review}/.validated/screening.json",
+        marker=SCREENING_CHECKED,
         candidates="results/{review}/retrieval/candidates.csv",
         report="results/{review}/retrieval/report.json",
-        extraction_checked="results/{review}/.validated/extraction.json",
+        extraction_checked=EXTRACTION_CHECKED,
         drafts=get_extraction_drafts,
     output:
         status="results/{review}/screening/status.json",
@@ -29,6 +31,8 @@ rule screen_new_records:
         differences="results/{review}/extraction/differences.csv",
     log:
         "logs/screen_new_records/{review}.log",
+    # The search-and-screening chain starts first: the run report waits for it.
+    priority: 10
     conda:
         "../envs/livingmeta.yaml"
     params:

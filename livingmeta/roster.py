@@ -1,0 +1,145 @@
+"""A review's roster (``screening.reviewers``): who may decide, extract, assess and approve.
+
+Why a roster: a reviewer's name is what dual review counts. A typo ("alcie") would
+otherwise be a third reviewer whose decisions settle nothing, and an approval by a name
+nobody recognises would let data reach the analysis unchecked. Names are compared
+ignoring case everywhere; the roster's spelling is the one shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from livingmeta.validation import Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from livingmeta.config import Review
+
+#: Columns naming people, per file of a review (a cell may list several, ``;``-separated).
+EXTRACTION_PEOPLE = ("extractor", "second_extractor", "approved_by")
+CHARACTERISTICS_PEOPLE = ("extractor", "approved_by")
+GRADE_PEOPLE = ("assessor", "approved_by")
+RISK_OF_BIAS_PEOPLE = ("agreed_by",)
+
+
+def review_roster(review: Review) -> tuple[str, ...] | None:
+    """The configured roster, stripped; ``None`` when the review has none.
+
+    Raises
+    ------
+    ValueError
+        A name given twice (ignoring case), naming the key.
+    """
+    names = (review.spec.get("screening") or {}).get("reviewers")
+    if not names:
+        return None
+    roster = tuple(str(name).strip() for name in names)
+    folded = [name.casefold() for name in roster]
+    if len(set(folded)) != len(folded):
+        raise ValueError(
+            f"reviews[{review.id}].screening.reviewers: a name appears twice (case is "
+            f"ignored) in {list(roster)}"
+        )
+    return roster
+
+
+def not_a_reviewer(name: str, roster: Sequence[str]) -> str:
+    """The message for a name that is not on the roster."""
+    return f"{name!r} is not a reviewer of this review; the roster is: {', '.join(roster)}"
+
+
+def on_roster(name: str, roster: Sequence[str]) -> str:
+    """``name`` as the roster spells it (compared ignoring case).
+
+    Raises
+    ------
+    ValueError
+        "not a reviewer of this review; the roster is: ..." for any other name.
+    """
+    by_fold = {r.casefold(): r for r in roster}
+    key = name.strip().casefold()
+    if key not in by_fold:
+        raise ValueError(not_a_reviewer(name.strip(), roster))
+    return by_fold[key]
+
+
+def names_in(cell: str) -> list[str]:
+    """The names of a cell (``"alice; bob"`` lists two)."""
+    return [part.strip() for part in str(cell or "").split(";") if part.strip()]
+
+
+def frame_problems(
+    frame: pd.DataFrame, file: str, columns: Iterable[str], roster: Sequence[str] | None
+) -> list[Problem]:
+    """A problem for every name in ``columns`` of ``frame`` that is not on the roster
+    (nothing to check without a roster; absent columns are skipped)."""
+    from livingmeta.extraction import row_number
+
+    if roster is None:
+        return []
+    known = {name.casefold() for name in roster}
+    present = [c for c in columns if c in frame.columns]
+    problems = []
+    for pos, record in enumerate(frame[present].to_dict("records")):
+        for column in present:
+            for name in names_in(record[column]):
+                if name.casefold() not in known:
+                    row = row_number(frame, pos)
+                    problems.append(Problem(file, row, column, not_a_reviewer(name, roster)))
+    return problems
+
+
+def file_problems(
+    path: str | Path, columns: Iterable[str], roster: Sequence[str] | None
+) -> list[Problem]:
+    """:func:`frame_problems` of a CSV file (a missing file has none; a file that cannot be
+    read is left to the check that reads it)."""
+    from livingmeta.extraction import read_table
+    from livingmeta.validation import InputError
+
+    if roster is None or not Path(path).is_file():
+        return []
+    try:
+        frame = read_table(path)
+    except InputError:
+        return []
+    return frame_problems(frame, str(path), columns, roster)
+
+
+def assessment_problems(review: Review, roster: Sequence[str] | None = None) -> list[Problem]:
+    """Names off the roster in the review's assessments: risk of bias (each assessor's
+    file is named after them; ``agreed_by`` of the consensus), GRADE ratings and the
+    characteristics of the included studies."""
+    from livingmeta.risk_of_bias import CONSENSUS_FILE
+
+    roster = review_roster(review) if roster is None else roster
+    if roster is None:
+        return []
+    files = review.files
+    problems = []
+    folder = files.risk_of_bias
+    known = {name.casefold() for name in roster}
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        if path.name == CONSENSUS_FILE:
+            problems += file_problems(path, RISK_OF_BIAS_PEOPLE, roster)
+        elif path.stem.casefold() not in known:
+            message = f"assessor (the file's name): {not_a_reviewer(path.stem, roster)}"
+            problems.append(Problem(str(path), None, None, message))
+    problems += file_problems(files.grade, GRADE_PEOPLE, roster)
+    problems += file_problems(files.characteristics, CHARACTERISTICS_PEOPLE, roster)
+    return problems
+
+
+def canonical_names(names: Iterable[Any], roster: Sequence[str] | None) -> list[str]:
+    """Each name as the roster spells it, or without a roster as first written (so
+    ``Alice`` and ``alice`` count as one reviewer); unknown names are kept as written."""
+    spelling = {r.casefold(): r for r in roster or ()}
+    out = []
+    for name in names:
+        text = str(name).strip()
+        out.append(spelling.setdefault(text.casefold(), text) if text else text)
+    return out

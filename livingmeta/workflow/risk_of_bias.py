@@ -1,0 +1,181 @@
+"""Rules of ``risk_of_bias.smk``: settle the assessors' judgements into one JSON every
+later step reads, and draw the robvis-style figures from it.
+
+Settling has no pooled input and pooling reads the settled judgements (for the analysis
+restricted by risk of bias), while the weighted summary plots need the pooled weights:
+hence two rules, ``settle_risk_of_bias`` before pooling and ``plot_risk_of_bias`` after.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from livingmeta.config import Review
+from livingmeta.files import write_json
+from livingmeta.risk_of_bias import NOT_ASSESSED
+
+#: Name of the settled judgements under ``results/<id>/risk_of_bias/``.
+JUDGEMENTS = "judgements.json"
+
+
+def settings_of(review: Review) -> Any:
+    """The review's risk-of-bias settings (None when it declares no tool)."""
+    from livingmeta.risk_of_bias.settings import settings_from_config
+
+    spec = review.spec.get("risk_of_bias")
+    if spec is None:
+        return None
+    return settings_from_config(spec, source=f"reviews[{review.id}].risk_of_bias")
+
+
+def figure_specs(review: Review) -> dict[str, tuple[str, Any, Any]]:
+    """The review's risk-of-bias figures by stem (``results/<id>/risk_of_bias/<stem>.<ext>``):
+    ``(kind, tool, outcome)`` with kind ``traffic_light`` (one per tool, or per tool and
+    outcome for per-result tools such as RoB 2; outcome None otherwise) or ``summary``
+    (the weighted summary of one outcome's studies rated with the tool)."""
+    settings = settings_of(review)
+    if settings is None:
+        return {}
+    specs: dict[str, tuple[str, Any, Any]] = {}
+    for use in settings.uses:
+        tool = use.tool
+        if tool.per_outcome:
+            for o in review.outcomes:
+                specs[f"traffic_light_{tool.key}_{o.name}"] = ("traffic_light", tool, o)
+        else:
+            specs[f"traffic_light_{tool.key}"] = ("traffic_light", tool, None)
+        for o in review.outcomes:
+            specs[f"summary_{o.name}_{tool.key}"] = ("summary", tool, o)
+    return specs
+
+
+def settle_risk_of_bias(
+    review: Review,
+    *,
+    assessments: Sequence[str | Path],
+    studies: str | Path,
+    judgements: str | Path,
+) -> dict[str, Any]:
+    """Compare the assessors' files (``assessments``, in the review's risk-of-bias folder)
+    and write the settled judgements, by outcome and study label, to ``judgements``."""
+    from livingmeta.risk_of_bias.consensus import load_folder
+    from livingmeta.roster import review_roster
+    from livingmeta.screening.studies import read_studies
+
+    settings = settings_of(review)
+    included = read_studies(studies)
+    pairs = [
+        (str(r["study_id"]), str(r.get("study_label") or r["study_id"]))
+        for r in included.to_dict("records")
+    ]
+    folder = Path(assessments[0]).parent if assessments else review.files.risk_of_bias
+    status = load_folder(
+        folder,
+        settings,
+        roster=review_roster(review),
+        studies=[s for s, _ in pairs],
+        outcomes=[o.name for o in review.outcomes],
+    )
+    by_outcome = {o.name: status.by_label(pairs, o.name) for o in review.outcomes}
+    by_study = status.by_label(pairs)
+    tables = [by_study, *by_outcome.values()]
+    rated = any(levels for table in tables for levels in table.values())
+    out = {
+        "status": "assessed" if rated else NOT_ASSESSED,
+        "sensitivity": settings.sensitivity,
+        "studies": [
+            {"study_id": s, "label": label, "tool": _tool_key(settings, s)} for s, label in pairs
+        ],
+        "judgements": by_outcome,
+        "study_level": by_study,
+        "disagreements": [str(d) for d in status.disagreements],
+        "pending": len(status.pending),
+        "assessors": list(status.assessors),
+    }
+    write_json(judgements, out)
+    return out
+
+
+def _tool_key(settings: Any, study_id: str) -> str | None:
+    tool = settings.tool_for(study_id)
+    return tool.key if tool is not None else None
+
+
+def read_judgements(path: str | Path) -> dict[str, Any]:
+    """The settled judgements :func:`settle_risk_of_bias` wrote."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def forest_columns(review: Review, settled: Mapping[str, Any], outcome: str) -> Any:
+    """(tool, judgements by label) for the forest plot of ``outcome``, or None when no
+    study of it has a settled judgement or its studies are rated with different tools."""
+    settings = settings_of(review)
+    table = settled["judgements"].get(outcome, {})
+    if settings is None or not any(table.values()):
+        return None
+    tools = {s["tool"] for s in settled["studies"] if s["label"] in table}
+    if len(tools) != 1 or None in tools:
+        return None
+    study_id = next(s["study_id"] for s in settled["studies"] if s["label"] in table)
+    return settings.tool_for(study_id), table
+
+
+def overall_levels(review: Review, settled: Mapping[str, Any], outcome: str) -> dict[str, Any]:
+    """Settled overall level by study label (None: not yet assessed) for ``outcome``."""
+    from livingmeta.risk_of_bias import OVERALL
+
+    settings = settings_of(review)
+    table = settled["judgements"].get(outcome, {})
+    levels: dict[str, Any] = {}
+    for study in settled["studies"]:
+        tool = settings.tool_for(study["study_id"])
+        key = table.get(study["label"], {}).get(OVERALL)
+        levels[study["label"]] = tool.level(key) if tool is not None and key else None
+    return levels
+
+
+def plot_risk_of_bias(
+    review: Review,
+    *,
+    figure: str,
+    judgements: str | Path,
+    pooled: Mapping[str, str | Path],
+    figures: Sequence[str | Path],
+    dpi: int = 200,
+) -> None:
+    """Draw the figure ``figure`` (a stem of :func:`figure_specs`) into ``figures``: a
+    traffic-light plot (study x domain) or a weighted summary plot (share of the
+    outcome's weight at each judgement, per domain)."""
+    from livingmeta.outcome_analysis import NO_APPROVED_DATA, OutcomeAnalysis, read_analysis
+    from livingmeta.plots import save_figure
+    from livingmeta.plots.note import note_figure
+    from livingmeta.plots.robvis import summary_plot, traffic_light_plot
+    from livingmeta.risk_of_bias.sensitivity import weight_shares
+
+    kind, tool, outcome = figure_specs(review)[figure]
+    settled = read_judgements(judgements)
+    labels = [s["label"] for s in settled["studies"] if s["tool"] == tool.key]
+    if outcome is None:
+        table = settled["study_level"]
+    else:
+        table = settled["judgements"].get(outcome.name, {})
+    if kind == "traffic_light":
+        title = tool.label + (f": {outcome.label}" if outcome is not None else "")
+        drawn = traffic_light_plot(tool, labels, table, title=title)
+    elif not isinstance(analysis := read_analysis(pooled[outcome.name]), OutcomeAnalysis):
+        drawn = note_figure(f"{NO_APPROVED_DATA.capitalize()}: no weights", title=outcome.label)
+    else:
+        weights = {s.study: s.weight for s in analysis.result.studies if s.study in labels}
+        shares = weight_shares(weights, table, list(tool.domain_keys))
+        drawn = summary_plot(
+            tool, _with_empty(shares, tool), title=f"{outcome.label}: {tool.label}"
+        )
+    save_figure(drawn, [Path(f) for f in figures], dpi=dpi)
+
+
+def _with_empty(shares: dict[str, dict[str, float]], tool: Any) -> dict[str, dict[str, float]]:
+    """Every domain with at least a 100% "not yet assessed" bar when no study is weighted."""
+    return {key: shares.get(key) or {NOT_ASSESSED: 100.0} for key in tool.domain_keys}

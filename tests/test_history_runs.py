@@ -1,0 +1,92 @@
+"""A run is a search or a change of data, not a rebuild: rebuilding the same day with the
+same estimates and no new records reuses the last run of the history."""
+
+from __future__ import annotations
+
+import pytest
+
+from livingmeta.report.history import history_row, read_history, rebuilt_run, update_history
+
+RESULT = {
+    "measure": "OR", "k": 4, "estimate": 0.39123456789012345, "ci_low": 0.16, "ci_high": 0.93,
+    "p": 0.0349, "i2": None, "tau2": 0.33, "z": -2.11,
+}  # fmt: skip
+
+
+@pytest.fixture
+def history(tmp_path):
+    path = tmp_path / "history.csv"
+    row = history_row("2026-12-01T080000Z", "2026-12-01", "rs", "death", RESULT, 229)
+    update_history(path, [row])
+    return path
+
+
+@pytest.fixture
+def no_candidates(tmp_path):
+    path = tmp_path / "candidates.csv"
+    path.write_text("record_id,title\n", encoding="utf-8")
+    return path
+
+
+def test_same_day_rebuild_with_same_estimates_reuses_the_run(history, no_candidates):
+    run = rebuilt_run(history, "rs", "2026-12-01", {"death": dict(RESULT)}, no_candidates)
+    assert run == "2026-12-01T080000Z"
+    update_history(history, [history_row(run, "2026-12-01", "rs", "death", RESULT)])
+    assert list(read_history(history)["run_id"]) == ["2026-12-01T080000Z"]
+
+
+@pytest.mark.parametrize(
+    ("date", "change"),
+    [
+        ("2026-12-02", {}),  # another day: a new search
+        ("2026-12-01", {"estimate": 0.4}),  # data changed
+        ("2026-12-01", {"k": 5}),
+        ("2026-12-01", {"i2": 12.0}),  # None before
+    ],
+)
+def test_a_search_or_a_data_change_is_a_new_run(history, no_candidates, date, change):
+    estimates = {"death": RESULT | change}
+    assert rebuilt_run(history, "rs", date, estimates, no_candidates) is None
+
+
+def test_new_records_or_outcomes_make_a_new_run(history, no_candidates, tmp_path):
+    found = tmp_path / "found.csv"
+    found.write_text("record_id,title\npubmed:1,A trial\n", encoding="utf-8")
+    assert rebuilt_run(history, "rs", "2026-12-01", {"death": RESULT}, found) is None
+    both = {"death": RESULT, "sich": RESULT}
+    assert rebuilt_run(history, "rs", "2026-12-01", both, no_candidates) is None
+    assert rebuilt_run(history, "other", "2026-12-01", {"death": RESULT}, no_candidates) is None
+    empty = tmp_path / "none.csv"
+    assert rebuilt_run(empty, "rs", "2026-12-01", {"death": RESULT}, no_candidates) is None
+
+
+def test_conclusion_changes_always_say_what_changed():
+    from livingmeta.report.estimates import compare_estimates, describe_change
+    from livingmeta.report.report_page import _estimate_changes
+
+    before = {"measure": "OR", "k": 3, "estimate": 0.52, "ci_low": 0.31, "ci_high": 1.2}
+    after = {"measure": "OR", "k": 4, "estimate": 0.45, "ci_low": 0.30, "ci_high": 0.68}
+    gained = compare_estimates(before, after, outcome="death", label="Death")
+    moved = compare_estimates(after, after | {"k": 5, "estimate": 0.46}, outcome="sich")
+    assert describe_change(gained) == (
+        "the confidence interval now excludes no effect (significance gained): "
+        "OR 0.52 [0.31, 1.20] with 3 studies → 0.45 [0.30, 0.68] with 4 studies"
+    )
+    view = _estimate_changes({"estimate_changes": [gained, moved]})
+    assert [c["label"] for c in view["conclusion_changes"]] == ["Death"]
+    (updated,) = view["updated_estimates"]
+    assert updated["label"] == "sich" and "conclusion is unchanged" in updated["text"]
+    assert "with 4 studies → 0.46 [0.30, 0.68] with 5 studies" in updated["text"]
+
+
+def test_run_report_names_removed_studies_and_what_changed():
+    from tests.test_report import _busy_context, render_run_report
+
+    context = _busy_context()
+    context["removed"] = ["removed: Wang 2023, retracted, decision recorded on 2026-11-30"]
+    html = render_run_report(context)
+    assert "Removed from the analysis" in html
+    assert "removed: Wang 2023, retracted, decision recorded on 2026-11-30" in html
+    # Mortality moved from 0.55 [0.31, 1.02] to 0.39 [0.16, 0.93]: significance gained
+    assert "Estimates whose conclusion changed" in html
+    assert "(significance gained): OR 0.55 [0.31, 1.02] with 3 studies →" in html

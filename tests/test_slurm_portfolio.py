@@ -1,0 +1,109 @@
+"""The checks of the Slurm portfolio test (tests/slurm/portfolio.py), without a cluster.
+
+The run itself needs root and a Slurm cluster (`make test-slurm`); these tests make sure
+its checks catch what they promise to catch: a job that did not go through sbatch, a
+network rule sent to a compute node, and outputs that differ from the local run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from livingmeta.config import REPO_ROOT
+from tests.slurm import portfolio
+
+RUN_LOG = """\
+localrule search_review:
+    wildcards: review=rescue_stenting
+localrule all:
+Job 3f2a-uuid has been submitted with SLURM jobid 41 (log: logs/slurm/group_prepare/41.log).
+Job 3f2a-uuid has been submitted with SLURM jobid 44 (log: logs/slurm/group_prepare/44.log).
+Job 12 has been submitted with SLURM jobid 42 (log: logs/slurm/rule_build_site/42.log).
+"""
+
+
+def records(*jobs: portfolio.SlurmJob):
+    return lambda submitted: {job.job_id: job for job in jobs if job.job_id in submitted}
+
+
+def job(job_id: str, state: str, comment: str, snakemake_job: str) -> portfolio.SlurmJob:
+    return portfolio.SlurmJob(job_id, state, comment, snakemake_job)
+
+
+def test_submissions_are_read_from_the_log_and_checked_against_slurm(monkeypatch):
+    found = records(
+        job("41", "FAILED", "rule_prepare", "3f2a-uuid"),
+        job("44", "COMPLETED", "rule_prepare", "3f2a-uuid"),
+        job("42", "COMPLETED", "rule_build_site", "12"),
+    )
+    monkeypatch.setattr(portfolio, "slurm_records", found)
+    checked = portfolio.check_submissions(RUN_LOG)
+    assert sorted(checked) == ["41", "42", "44"]
+    killer = portfolio.Killer(Path("/w"), killed={"41": "python script.py"})
+    portfolio.check_resubmitted(killer, checked)
+
+
+def test_a_job_slurm_does_not_know_fails_the_check(monkeypatch):
+    monkeypatch.setattr(portfolio, "slurm_records", records(job("41", "COMPLETED", "x", "a")))
+    with pytest.raises(portfolio.CheckFailed, match="no record"):
+        portfolio.check_submissions(RUN_LOG)
+
+
+def test_a_network_rule_on_a_compute_node_or_a_job_on_the_login_node_fails(monkeypatch):
+    remote_search = RUN_LOG.replace("localrule search_review:", "rule search_review:")
+    monkeypatch.setattr(portfolio, "slurm_records", records())
+    with pytest.raises(portfolio.CheckFailed, match="login node"):
+        portfolio.check_submissions(remote_search)
+    pooled_on_login_node = RUN_LOG + "localrule pool_outcome:\n"
+    with pytest.raises(portfolio.CheckFailed, match=r"on the login node: .*pool_outcome"):
+        portfolio.check_submissions(pooled_on_login_node)
+    with pytest.raises(portfolio.CheckFailed, match="no job was submitted"):
+        portfolio.check_submissions("localrule search_review:\nlocalrule all:\n")
+
+
+def test_a_killed_job_that_was_not_resubmitted_fails_the_check():
+    alone = {"41": job("41", "FAILED", "rule_prepare", "3f2a-uuid")}
+    with pytest.raises(portfolio.CheckFailed, match="not resubmitted"):
+        portfolio.check_resubmitted(portfolio.Killer(Path("/w"), killed={"41": "python"}), alone)
+    with pytest.raises(portfolio.CheckFailed, match="no running Slurm job"):
+        portfolio.check_resubmitted(portfolio.Killer(Path("/w")), alone)
+
+
+def test_outputs_are_compared_byte_for_byte_except_the_run_time(tmp_path: Path):
+    local, slurm = tmp_path / "local", tmp_path / "slurm"
+    for root, stamp in ((local, "2026-12-02T051523Z"), (slurm, "2026-12-02T052000Z")):
+        runs = root / "results" / "r" / "report" / "runs"
+        runs.mkdir(parents=True)
+        (runs / f"{stamp}.html").write_text(f"<dd>{stamp}</dd> started 2026-12-02T05:15:23.79Z")
+        (root / "results" / "r" / "pooled.json").write_text('{"estimate": 0.385331}')
+        (root / "logs").mkdir()
+        (root / "logs" / f"{stamp}.log").write_text(stamp)
+    portfolio.compare(portfolio.outputs(local), portfolio.outputs(slurm))
+    (slurm / "results" / "r" / "pooled.json").write_text('{"estimate": 0.385332}')
+    with pytest.raises(
+        portfolio.CheckFailed, match=re.escape("different content ['results/r/pooled.json']")
+    ):
+        portfolio.compare(portfolio.outputs(local), portfolio.outputs(slurm))
+    (slurm / "results" / "r" / "extra.csv").write_text("")
+    with pytest.raises(
+        portfolio.CheckFailed, match=re.escape("only Slurm ['results/r/extra.csv']")
+    ):
+        portfolio.compare(portfolio.outputs(local), portfolio.outputs(slurm))
+
+
+def test_every_cluster_rule_is_grouped_and_network_rules_are_not():
+    """A rule left out of the profile's groups would be one Slurm job per review (and
+    outcome); a group name the rules no longer have is a stale entry."""
+    profile = yaml.safe_load((REPO_ROOT / "workflow/profiles/slurm/config.yaml").read_text())
+    rules_text = "\n".join(p.read_text() for p in (REPO_ROOT / "workflow/rules").glob("*.smk"))
+    rules = set(re.findall(r"^(?:rule|checkpoint) (\w+):", rules_text, re.MULTILINE))
+    grouped = set(profile["groups"])
+    assert "search_review" in rules and "search_review" not in grouped
+    assert sorted(rules - grouped - {"search_review"}) == [], "rules missing from groups"
+    assert sorted(grouped - rules) == [], "groups name rules that do not exist"
+    assert set(profile["group-components"]) == set(profile["groups"].values())
+    assert profile["slurm-status-command"] == "squeue"
