@@ -51,6 +51,9 @@ def schema_error_lines(config: Any, error: Any) -> list[str]:
             lines.append(f"{where}: {str(key)!r} is not a key{hint}")
         if lines:
             return lines
+    if error.validator == "contains" and isinstance(error.validator_value, dict):
+        wanted = error.validator_value.get("const")
+        return [f"{where}: must include {wanted!r}; got {error.instance!r}"]
     if error.validator == "enum" and isinstance(error.instance, str):
         hint = _suggestion(error.instance, [str(v) for v in error.validator_value])
         return [f"{where}: {error.message}{hint}"]

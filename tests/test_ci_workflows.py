@@ -41,7 +41,7 @@ def test_workflows_are_valid_against_the_github_schema_offline():
         capture_output=True,
         text=True,
         check=False,
-        timeout=60,
+        timeout=900,
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -61,7 +61,7 @@ def test_validator_catches_a_broken_workflow(tmp_path):
         capture_output=True,
         text=True,
         check=False,
-        timeout=60,
+        timeout=900,
     )
     assert proc.returncode == 1
 
@@ -155,7 +155,7 @@ def test_default_profile_works_for_a_dry_run():
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 

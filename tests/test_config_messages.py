@@ -39,6 +39,14 @@ def test_unknown_key_with_nothing_close_lists_the_keys():
     assert "plots: 'colour' is not a key; the keys are: formats, dpi" in problems_of(config)
 
 
+def test_plot_formats_must_include_the_png_that_report_and_site_show():
+    config = copy.deepcopy(CONFIG)
+    config["plots"] = {"formats": ["svg", "pdf"]}
+    assert "plots.formats: must include 'png'; got ['svg', 'pdf']" in problems_of(config)
+    config["plots"] = {"formats": ["png"]}
+    validate_config(config, "config/config.yaml")
+
+
 def test_wrong_case_of_a_choice_suggests_the_right_one():
     config = copy.deepcopy(CONFIG)
     config["reviews"][0]["outcomes"][0]["measure"] = "or"

@@ -216,8 +216,8 @@ def test_other_4xx_fails_without_retry(server):
 
 def test_timeout_then_success(server):
     sleeps: list[float] = []
-    server.add_faults("/ok", Fault.delay(4.0))
-    response = make_transport(sleeps, read_timeout=1.0).get(server.url + "ok")
+    server.add_faults("/ok", Fault.delay(8.0))
+    response = make_transport(sleeps, read_timeout=2.0).get(server.url + "ok")
     assert response.status_code == 200
     assert response.attempts == 2
     assert len(sleeps) == 1

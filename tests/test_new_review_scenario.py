@@ -86,7 +86,7 @@ def livingmeta(root: Path, *args: str, keys: str | None = None) -> subprocess.Co
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=1200,
     )
 
 

@@ -72,7 +72,7 @@ def snakemake(world, run_date: str, *args: str) -> subprocess.CompletedProcess[s
     root, env = world
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "2", "--config", f"run_date={run_date}", *args],
-        cwd=root, env=env, capture_output=True, text=True, check=False, timeout=600,
+        cwd=root, env=env, capture_output=True, text=True, check=False, timeout=1800,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -146,21 +147,26 @@ def test_second_concurrent_run_exits_40_at_once(workdir):
     fake = f"{sys.executable} {workdir / 'fake_snakemake.py'}"
     command = [sys.executable, str(script), "--workdir", str(workdir), "--snakemake", fake]
     command += ["--no-notify", "--no-validate", "--cores", "1"]
-    env = {**os.environ, "FAKE_SLEEP": "20"}
-    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The first run holds the lock far longer than a loaded machine needs to start the
+    # second; it is killed at the end, never waited for.
+    env = {**os.environ, "FAKE_SLEEP": "600"}
+    first = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:
         lock = workdir / "logs" / "scheduled" / "scheduled_run.lock"
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 300
         while not (lock.exists() and f"pid {first.pid}" in lock.read_text()):
             assert time.monotonic() < deadline, "first run never took the lock"
             time.sleep(0.05)
         started = time.monotonic()
-        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
         assert second.returncode == EXIT_LOCKED
-        assert time.monotonic() - started < 10  # at once, not after the first run
+        assert first.poll() is None  # it ended while the first run was still holding the lock
+        assert time.monotonic() - started < 300  # at once, not after the first run (600 s)
         assert f"pid {first.pid}" in second.stderr and "exiting with code 40" in second.stderr
     finally:
-        first.kill()
+        os.killpg(first.pid, signal.SIGKILL)  # the run and its fake Snakemake
         first.wait()
 
 
@@ -229,7 +235,7 @@ def test_scheduled_run_end_to_end(tmp_path, webhook):
 
         def run() -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                command, cwd=root, env=env, capture_output=True, text=True, timeout=120
+                command, cwd=root, env=env, capture_output=True, text=True, timeout=1200
             )
 
         first = run()

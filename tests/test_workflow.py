@@ -58,7 +58,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        timeout=600,
+        timeout=1800,
         env={**os.environ, **ENV},
     )
 

@@ -25,10 +25,15 @@ def results() -> Path:
 
 def blockers() -> dict[str, Any]:
     """Counts of what stops the analysis, and every invalid value (as ``validate`` says)."""
-    from livingmeta.review_check import extraction_file_problems, screening_problems
+    from livingmeta.review_check import (
+        extraction_file_problems,
+        screening_and_assessment_problems,
+    )
 
     ws, files = workspace(), workspace().files
-    problems = screening_problems(ws.review, files.queue, files.decisions, files.studies)
+    problems = screening_and_assessment_problems(
+        ws.review, files.queue, files.decisions, files.studies
+    )
     conflicts = pending = 0
     if not problems:
         from livingmeta.app.screening import load
