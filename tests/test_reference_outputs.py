@@ -19,14 +19,12 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from livingmeta.files import ANALYSIS_SOFTWARE, software_versions
-from tests.workflow_copy import copy_workflow
+from tests.workflow_copy import copy_workflow, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -87,16 +85,7 @@ def outputs(tmp_path_factory) -> dict[str, str]:
         "LIVINGMETA_CTGOV_URL": offline,
         "SOURCE_DATE_EPOCH": EPOCH,
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--config", f"run_date={RUN_DATE}"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    run_snakemake(root, RUN_DATE, env)
     return checksums(root / "results", port)
 
 

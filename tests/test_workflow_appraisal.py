@@ -12,8 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from livingmeta.characteristics.extraction import CHARACTERISTICS_COLUMNS
 from livingmeta.report.history import HISTORY_COLUMNS
 from livingmeta.risk_of_bias.assessments import ASSESSMENT_COLUMNS
 from tests.test_reference_outputs import closed_port
-from tests.workflow_copy import copy_workflow
+from tests.workflow_copy import copy_workflow, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -165,16 +163,7 @@ def results(tmp_path_factory) -> Path:
     write_synthetic_review(root)
     offline = f"http://127.0.0.1:{closed_port()}"
     env = {**os.environ, "LIVINGMETA_EUTILS_URL": offline, "LIVINGMETA_CTGOV_URL": offline}
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--config", f"run_date={RUN_DATE}"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    run_snakemake(root, RUN_DATE, env)
     return root / "results"
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from livingmeta.config import REPO_ROOT
@@ -22,3 +26,17 @@ def copy_workflow(root: Path) -> Path:
         else:
             shutil.copy2(source, root / name)
     return root
+
+
+def run_snakemake(root: Path, run_date: str, env: Mapping[str, str]) -> None:
+    """Run the whole workflow in ``root`` on ``run_date``; fail with Snakemake's stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--config", f"run_date={run_date}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+        env={**os.environ, **env},
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
