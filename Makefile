@@ -22,10 +22,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ## test-slurm: as root on Debian, start a single-node Slurm cluster (tests/slurm/cluster.sh),
-## run a portfolio through workflow/profiles/slurm and compare it with a local run, stop it
+## run a portfolio through workflow/profiles/slurm and compare it with a local run (one job
+## killed, then the node set DOWN and resumed: both resubmitted), stop the cluster
 test-slurm: $(VENV)/.slurm-installed
 	trap 'tests/slurm/cluster.sh stop' EXIT; \
-	tests/slurm/cluster.sh start && $(BIN)/python tests/slurm/portfolio.py --kill-one
+	tests/slurm/cluster.sh start && $(BIN)/python tests/slurm/portfolio.py --kill-one --fail-node
 
 $(VENV)/.slurm-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[slurm]'

@@ -1,9 +1,16 @@
-"""Wall time of the reference review's workflow: a forced full rebuild and a no-op run.
+"""Cost of the reference review's workflow: a forced full rebuild, a no-op run, and what
+each job spends its time on.
 
 The statistics take milliseconds; what a run costs is Snakemake and the Python start-up
 and imports of each job. Run from the repository root::
 
     python benchmarks/workflow.py --cores 2 --repeat 3
+
+prints the median wall time and CPU time (all processes) of a forced full rebuild and of
+a no-op run, the number of jobs, and a table of the jobs by rule: CPU seconds per job and
+the import time of the libraries they load (``python -X importtime``, wall clock). On a
+shared machine the wall times move with the load; the CPU times and the per-job table
+are the figures to compare.
 
 The workflow runs offline (the sources' host never resolves, so they fail at once) on a
 copy of the repository's workflow files in a temporary folder, so nothing in the checkout
@@ -14,18 +21,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
 RUN_DATE = "2026-12-02"
+#: Libraries whose import time the per-job table shows (the rest is "other").
+LIBRARIES = ("snakemake", "livingmeta", "numpy", "pandas", "scipy", "matplotlib")
+IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| *(\S+)")
 
 
 def copy_workflow(root: Path) -> None:
@@ -39,40 +51,93 @@ def copy_workflow(root: Path) -> None:
             shutil.copy2(source, root / name)
 
 
-def offline_url() -> str:
-    """A host that never resolves (RFC 6761 ``.invalid``): every search fails at once, as
-    on a machine without network, instead of being retried with backoff."""
-    return "http://livingmeta.invalid"
+def offline_env() -> dict[str, str]:
+    """Sources on a host that never resolves (RFC 6761 ``.invalid``): every search fails
+    at once, as on a machine without network, instead of being retried with backoff."""
+    url = "http://livingmeta.invalid"
+    return {**os.environ, "LIVINGMETA_EUTILS_URL": url, "LIVINGMETA_CTGOV_URL": url}
 
 
-def timed_run(root: Path, cores: int, *extra: str) -> float:
-    """Seconds one Snakemake run takes (it must succeed)."""
-    url = offline_url()
-    env = {**os.environ, "LIVINGMETA_EUTILS_URL": url, "LIVINGMETA_CTGOV_URL": url}
-    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "all"]
-    command += ["--config", f"run_date={RUN_DATE}", *extra]
+def timed(command: Sequence[str], root: Path) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (the process and its children) and stderr of a command."""
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(
+        command, cwd=root, env=offline_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    stderr = proc.stderr.read() if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return elapsed
+    if status != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({status}):\n{stderr[-3000:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime, stderr
+
+
+def snakemake_run(root: Path, cores: int, *extra: str) -> tuple[float, float, str]:
+    """Wall and CPU seconds of one Snakemake run (it must succeed), and its stderr."""
+    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "all"]
+    command += ["--config", f"run_date={RUN_DATE}", *extra]
+    return timed(command, root)
+
+
+def job_count(stderr: str) -> int:
+    """The jobs a run ran (Snakemake's "Job stats" total, without the target rule)."""
+    found = re.search(r"^total\s+(\d+)$", stderr, flags=re.M)
+    return int(found.group(1)) - 1 if found else 0
+
+
+def job_costs(root: Path) -> dict[str, list[tuple[float, Counter[str]]]]:
+    """Per rule, each job's CPU seconds and import seconds by library: the scripts a run
+    kept (``--skip-script-cleanup``) run again, one at a time, under ``-X importtime``."""
+    costs: dict[str, list[tuple[float, Counter[str]]]] = defaultdict(list)
+    for script in sorted((root / ".snakemake" / "scripts").glob("*.py")):
+        _, cpu, stderr = timed([sys.executable, "-X", "importtime", str(script)], root)
+        imports: Counter[str] = Counter()
+        for match in IMPORT_LINE.finditer(stderr):
+            top = match.group(2).split(".")[0]
+            imports[top if top in LIBRARIES else "other"] += int(match.group(1)) / 1e6
+        costs[script.name.split(".")[-2]].append((cpu, imports))
+    return costs
+
+
+def print_job_table(costs: dict[str, list[tuple[float, Counter[str]]]]) -> None:
+    """Jobs by rule: count, median CPU per job, and median import seconds by library."""
+    columns = (*LIBRARIES, "other")
+    print(f"\n{'rule':26}{'jobs':>5}{'cpu/job':>9}   imports/job (s): " + " ".join(columns))
+    total = 0.0
+    for rule, jobs in sorted(costs.items(), key=lambda kv: -sum(c for c, _ in kv[1])):
+        cpu = statistics.median(c for c, _ in jobs)
+        total += sum(c for c, _ in jobs)
+        shares = " ".join(
+            f"{statistics.median(i.get(name, 0.0) for _, i in jobs):{len(name)}.2f}"
+            for name in columns
+        )
+        print(f"{rule:26}{len(jobs):5d}{cpu:9.2f}   {'':17}{shares}")
+    print(f"{'all jobs, CPU s':26}{sum(map(len, costs.values())):5d}{total:9.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each kind (median)")
+    parser.add_argument("--no-jobs", action="store_true", help="skip the per-job table")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="livingmeta-bench-") as folder:
         root = Path(folder)
         copy_workflow(root)
-        timed_run(root, args.cores)  # first build: creates every output
-        full = [timed_run(root, args.cores, "--forceall") for _ in range(args.repeat)]
-        noop = [timed_run(root, args.cores) for _ in range(args.repeat)]
+        snakemake_run(root, args.cores)  # first build: creates every output
+        full = [snakemake_run(root, args.cores, "--forceall") for _ in range(args.repeat)]
+        noop = [snakemake_run(root, args.cores) for _ in range(args.repeat)]
+        if not args.no_jobs:
+            snakemake_run(root, args.cores, "--forceall", "--skip-script-cleanup")
+            costs = job_costs(root)
     print(f"reference review, {args.cores} cores, median of {args.repeat}:")
-    print(f"  full rebuild (--forceall): {statistics.median(full):6.2f} s")
-    print(f"  no-op run:                 {statistics.median(noop):6.2f} s")
+    for name, runs in (("full rebuild (--forceall)", full), ("no-op run", noop)):
+        wall, cpu = (statistics.median(run[i] for run in runs) for i in (0, 1))
+        print(f"  {name + ':':27}{wall:6.2f} s wall, {cpu:6.2f} s CPU")
+    print(f"  jobs of a full rebuild:    {job_count(full[0][2]):3d}")
+    if not args.no_jobs:
+        print_job_table(costs)
     return 0
 
 

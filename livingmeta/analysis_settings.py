@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from livingmeta.stats.options import check_choice
-from livingmeta.stats.small_study import BIAS_TESTS as ALL_BIAS_TESTS
-from livingmeta.stats.small_study import COCHRANE_MIN_K
+from livingmeta.stats.options import BIAS_TESTS as ALL_BIAS_TESTS
+from livingmeta.stats.options import COCHRANE_MIN_K, check_choice
 
 SUBGROUP_TAU2 = ("separate", "common")
 
@@ -25,6 +24,7 @@ class AnalysisSettings:
 
     modern_view: bool = True
     prediction_interval: str = "t-k1"
+    hksj_adhoc: bool = True
     min_k: int = COCHRANE_MIN_K
     bias_tests: tuple[str, ...] = ALL_BIAS_TESTS
     trimfill: bool = True
@@ -54,6 +54,7 @@ class AnalysisSettings:
         return cls(
             modern_view=bool(merged.get("modern_view", True)),
             prediction_interval=merged.get("prediction_interval", "t-k1"),
+            hksj_adhoc=bool(merged.get("hksj_adhoc", True)),
             min_k=int(small.get("min_k", COCHRANE_MIN_K)),
             bias_tests=tuple(small.get("tests", ALL_BIAS_TESTS)),
             trimfill=bool(small.get("trimfill", True)),
@@ -68,6 +69,7 @@ class AnalysisSettings:
         return {
             "modern_view": self.modern_view,
             "prediction_interval": self.prediction_interval,
+            "hksj_adhoc": self.hksj_adhoc,
             "min_k": self.min_k,
             "bias_tests": list(self.bias_tests),
             "trimfill": self.trimfill,

@@ -8,21 +8,18 @@ every disagreement is listed until an approved row settles it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from livingmeta.extraction import read_table, row_number
 from livingmeta.outcomes import Outcome
-from livingmeta.validation import InputError, Problem
+from livingmeta.validation import InputError, Problem, is_date
 
 APPROVAL_COLUMNS = ("approved_by", "approved_on")
 PROVENANCE_COLUMNS = ("source", "extractor", "second_extractor", *APPROVAL_COLUMNS)
 IDENTITY_COLUMNS = ("study_id", "study_label", "year", "outcome")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def approval_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
@@ -35,7 +32,7 @@ def approval_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
     problems = []
     for pos, (who, when) in enumerate(zip(frame["approved_by"], frame["approved_on"], strict=True)):
         row = row_number(frame, pos)
-        if when and not _is_date(when):
+        if when and not is_date(when):
             problems.append(
                 Problem(file, row, "approved_on", f"{when!r} is not a date (YYYY-MM-DD)")
             )
@@ -60,17 +57,6 @@ def extraction_problems(extraction: str | Path, outcomes: Mapping[str, Outcome])
     except InputError as exc:
         problems += exc.problems
     return problems
-
-
-def _is_date(text: str) -> bool:
-    """A real calendar date written YYYY-MM-DD."""
-    if not _DATE.match(text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def is_approved(frame: pd.DataFrame) -> pd.Series:

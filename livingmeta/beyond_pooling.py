@@ -96,7 +96,9 @@ def _views(data: StudyData, outcome: Outcome, settings: AnalysisSettings) -> dic
     from livingmeta.stats import NotEstimableError, two_views
 
     try:
-        views = two_views(data, outcome.pool_options(), settings.prediction_interval)
+        views = two_views(
+            data, outcome.pool_options(), settings.prediction_interval, settings.hksj_adhoc
+        )
     except (NotEstimableError, ValueError) as exc:
         return {"configured": None, "modern": None, "note": f"not estimable: {exc}"}
     modern = result_json(views.modern)
@@ -108,6 +110,7 @@ def _views(data: StudyData, outcome: Outcome, settings: AnalysisSettings) -> dic
         "configured": result_json(views.configured),
         "modern": modern,
         "prediction_interval": settings.prediction_interval,
+        "hksj_adhoc": views.hksj_adhoc,
         "conclusions_differ": views.conclusions_differ,
         "explanation": views.explanation,
         "note": None,
@@ -127,6 +130,7 @@ def _small_study(data: StudyData, outcome: Outcome, settings: AnalysisSettings) 
         tests=settings.bias_tests,
         with_trimfill=settings.trimfill,
         min_k=settings.min_k,
+        convention=outcome.convention,
     )
     return _clean({**result.to_dict(), "threshold_lowered": settings.threshold_lowered})
 

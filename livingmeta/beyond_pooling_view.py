@@ -55,9 +55,10 @@ def _views(views: Mapping[str, Any] | None, outcome: Mapping[str, Any]) -> dict[
     if views.get("configured") is None:
         return {"rows": [], "explanation": None, "note": views.get("note")}
     convention = CONVENTION_NAMES.get(outcome.get("convention", "metafor"), "")
+    hksj = "HKSJ ad hoc" if views.get("hksj_adhoc", True) else "HKSJ"
     rows = [
         _view_row(f"Configured ({convention})", views["configured"]),
-        _view_row("Modern (REML, Q-profile, HKSJ, t PI)", views["modern"]),
+        _view_row(f"Modern (REML, Q-profile, {hksj}, t PI)", views["modern"]),
     ]
     return {"rows": rows, "explanation": views.get("explanation"), "note": None}
 

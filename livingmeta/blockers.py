@@ -20,6 +20,7 @@ from livingmeta.config import Review
 from livingmeta.extraction import read_table, row_kinds
 from livingmeta.retrieval.registry_files import iter_entries
 from livingmeta.review_check import extraction_file_problems
+from livingmeta.study_scope import studies_in_analysis
 from livingmeta.validation import InputError
 
 
@@ -37,7 +38,7 @@ def analysis_blockers(review: Review) -> dict[str, Any]:
     missing = unapproved = []
     differences = 0
     if extraction is not None:
-        template = extraction_template(studies, extraction, outcomes)
+        template = extraction_template(studies_in_analysis(review, studies), extraction, outcomes)
         missing = template[["study_id", "outcome"]].to_dict("records")
         started = extraction
         if {"study_id", "outcome"} <= set(extraction.columns):

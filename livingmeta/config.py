@@ -10,7 +10,7 @@ review, so no step builds a path of its own.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -89,21 +89,40 @@ FRAGMENT_SCHEMAS = ("risk_of_bias", "characteristics")
 def _fragment_registry() -> Any:
     """The packages' fragment schemas under ``livingmeta:<package>/config.schema.yaml``,
     so the main schema refers to them and each is written (and validated) once."""
-    import yaml
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    entries = []
-    for package in FRAGMENT_SCHEMAS:
-        text = _fragment_schema_text(package)
-        schema = yaml.safe_load(text)
-        entries.append((f"livingmeta:{package}/config.schema.yaml", Resource(schema, DRAFT202012)))
+    entries = [
+        (f"livingmeta:{name}/config.schema.yaml", Resource(fragment_schema(name), DRAFT202012))
+        for name in FRAGMENT_SCHEMAS
+    ]
     return Registry().with_resources(entries)
 
 
-def _fragment_schema_text(package: str) -> str:
-    """The text of ``livingmeta/<package>/config.schema.yaml`` (package data)."""
-    return resources.files("livingmeta").joinpath(package, "config.schema.yaml").read_text("utf-8")
+def fragment_schema(package: str) -> dict[str, Any]:
+    """``livingmeta/<package>/config.schema.yaml`` (package data), a package of
+    :data:`FRAGMENT_SCHEMAS`."""
+    import yaml
+
+    text = resources.files("livingmeta").joinpath(package, "config.schema.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def validate_fragment(
+    fragment: Mapping[str, Any], package: str, source: str
+) -> tuple[dict[str, Any], list[str]]:
+    """A copy of ``fragment`` with its schema's defaults filled, and what breaks the schema.
+
+    Why: a package parses its own fragment (``risk_of_bias``, ``characteristics``) with
+    the same defaults and messages as :func:`validate_config`, each message naming the key
+    under ``source`` (e.g. ``reviews[0].risk_of_bias.tools[1].tool: ...``).
+    """
+    from jsonschema import Draft202012Validator
+
+    spec = copy.deepcopy(dict(fragment))
+    validator = _with_defaults(Draft202012Validator)(fragment_schema(package))
+    errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
+    return spec, [f"{source}.{key_path(e.absolute_path)}: {e.message}" for e in errors]
 
 
 def _check_semantics(config: dict[str, Any], source: str) -> None:
@@ -181,6 +200,35 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class RetrievalFiles:
+    """The files of a review's retrieval state folder, which the search step receives
+    as one path (``ReviewFiles.state``) and updates in place, as ``livingmeta import``
+    does: the names inside it are given here only."""
+
+    state: Path
+
+    @property
+    def registry(self) -> Path:
+        """Folder of the deduplicated record registry."""
+        return self.state / "registry"
+
+    @property
+    def search_state(self) -> Path:
+        """Search windows and source health (``state.json``)."""
+        return self.state / "state.json"
+
+    @property
+    def snapshots(self) -> Path:
+        """Raw source responses, one folder per run."""
+        return self.state / "snapshots"
+
+    @property
+    def imports_log(self) -> Path:
+        """Appended by ``livingmeta import``; the search step hands those records over."""
+        return self.state / "imports.log"
+
+
+@dataclass(frozen=True)
 class ReviewFiles:
     """Every file of one review, by role (paths relative to the workflow folder).
 
@@ -226,24 +274,29 @@ class ReviewFiles:
         return self.folder / "reports"
 
     @property
+    def retrieval(self) -> RetrievalFiles:
+        """The files of the retrieval state folder (``state``)."""
+        return RetrievalFiles(self.state)
+
+    @property
     def registry(self) -> Path:
         """Folder of the deduplicated record registry."""
-        return self.state / "registry"
+        return self.retrieval.registry
 
     @property
     def search_state(self) -> Path:
         """Search windows and source health (``state.json``)."""
-        return self.state / "state.json"
+        return self.retrieval.search_state
 
     @property
     def snapshots(self) -> Path:
         """Raw source responses, one folder per run."""
-        return self.state / "snapshots"
+        return self.retrieval.snapshots
 
     @property
     def imports_log(self) -> Path:
         """Appended by ``livingmeta import``; the search step hands those records over."""
-        return self.state / "imports.log"
+        return self.retrieval.imports_log
 
     @property
     def risk_of_bias(self) -> Path:

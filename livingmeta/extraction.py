@@ -32,7 +32,7 @@ import pandas as pd
 from livingmeta.csvsafe import restore
 from livingmeta.outcomes import ARM_COLUMNS, Outcome
 from livingmeta.stats.data import DATA_TYPES, StudyData
-from livingmeta.validation import InputError, Problem
+from livingmeta.validation import InputError, Problem, row_reporter
 
 COUNT_COLUMNS = {"events_treat", "total_treat", "events_ctrl", "total_ctrl", "n_treat", "n_ctrl"}
 POSITIVE_COLUMNS = {"total_treat", "total_ctrl", "n_treat", "n_ctrl", "sd_treat", "sd_ctrl", "se"}
@@ -248,10 +248,7 @@ def _check_row(
     id_column: str,
 ) -> list[Problem]:
     problems: list[Problem] = []
-
-    def bad(column: str | None, message: str) -> None:
-        problems.append(Problem(file, rownum, column, message))
-
+    bad = row_reporter(file, rownum, problems)
     if not record["study_id"]:
         bad(id_column, "empty")
     name = record["outcome"]

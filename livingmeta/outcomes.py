@@ -17,6 +17,7 @@ from livingmeta.stats.options import (
     check_choice,
     check_options,
 )
+from livingmeta.stats.result import POOL_OPTIONS
 
 OUTCOME_TYPES = ("dichotomous", "continuous", "generic")
 DIRECTIONS = ("higher_is_better", "higher_is_worse")
@@ -87,15 +88,8 @@ class Outcome:
 
     def pool_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`livingmeta.stats.pool`."""
-        return {
-            "measure": self.measure,
-            "method": self.method,
-            "model": self.model,
-            "tau2_method": self.tau2_method,
-            "hksj": self.hksj,
-            "mh_exact": self.mh_exact,
-            "convention": self.convention,
-        }
+        options = {name: getattr(self, name) for name in POOL_OPTIONS}
+        return {**options, "convention": self.convention}
 
     @classmethod
     def from_config(cls, spec: dict[str, Any]) -> Outcome:

@@ -8,11 +8,11 @@ ignoring case everywhere; the roster's spelling is the one shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from livingmeta.validation import Problem
+from livingmeta.validation import Problem, Report
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,6 +50,20 @@ def review_roster(review: Review) -> tuple[str, ...] | None:
 def not_a_reviewer(name: str, roster: Sequence[str]) -> str:
     """The message for a name that is not on the roster."""
     return f"{name!r} is not a reviewer of this review; the roster is: {', '.join(roster)}"
+
+
+def report_off_roster(
+    record: Mapping[str, str], columns: Iterable[str], roster: Sequence[str] | None, bad: Report
+) -> None:
+    """Report each name in ``columns`` of a row that is not on ``roster`` (the whole cell
+    is the name; nothing to check without a roster)."""
+    if roster is None:
+        return
+    known = {name.casefold() for name in roster}
+    for column in columns:
+        name = record[column]
+        if name and name.casefold() not in known:
+            bad(column, f"{name!r} is not a reviewer; the roster is: {', '.join(roster)}")
 
 
 def on_roster(name: str, roster: Sequence[str]) -> str:

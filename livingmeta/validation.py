@@ -6,11 +6,15 @@ row (as numbered in a spreadsheet, header = row 1) and the column, not one per r
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 #: Exit status of a command or workflow job that refused invalid input (its report names
 #: file, row and field); the scheduled run reads it as "invalid data".
 EXIT_INVALID_INPUT = 2
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,31 @@ class Problem:
         if self.column is not None:
             where.append(f"column '{self.column}'")
         return f"{', '.join(where)}: {self.message}"
+
+
+#: Files a problem of the row being checked: ``bad(column, message)``.
+Report = Callable[[str, str], None]
+
+
+def row_reporter(file: str, row: int, found: list[Problem]) -> Report:
+    """A :data:`Report` appending each problem of ``row`` of ``file`` to ``found``, so a
+    row's checks name the column and the message only."""
+
+    def bad(column: str, message: str) -> None:
+        found.append(Problem(file, row, column, message))
+
+    return bad
+
+
+def is_date(text: str) -> bool:
+    """A real calendar date written YYYY-MM-DD (the form every dated column takes)."""
+    if not _DATE.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 class InputError(ValueError):

@@ -9,5 +9,6 @@ params, outputs = snakemake.params, snakemake.output
 run_rule(
     snakemake.log[0], "draw_prisma", draw_prisma, review,
     status=snakemake.input.status, registry=params.registry, studies=params.studies,
+    queue=params.queue, decisions=params.decisions,
     counts=outputs.counts, figures=list(outputs.figures),
 )  # fmt: skip

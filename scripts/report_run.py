@@ -11,7 +11,7 @@ run_rule(
     retrieval=inputs.retrieval, candidates=inputs.candidates, status=inputs.status,
     prisma=inputs.prisma, pooled={o.name: inputs[f"pooled_{o.name}"] for o in review.outcomes},
     forest={o.name: inputs[f"forest_{o.name}"] for o in review.outcomes},
-    decisions=params.decisions, studies=params.studies, history=params.history,
-    archive=params.archive,
+    decisions=params.decisions, studies=params.studies, queue=params.queue,
+    history=params.history, archive=params.archive,
     html=outputs.html, changes=outputs.changes, appraisal=dict(inputs.items()),
 )  # fmt: skip

@@ -10,5 +10,5 @@ run_rule(
     snakemake.log[0], "tabulate_characteristics", tabulate_characteristics, review,
     characteristics=list(snakemake.input.characteristics), studies=snakemake.params.studies,
     markdown=outputs.markdown, csv=outputs.csv, html=outputs.html,
-    descriptive=outputs.descriptive,
+    descriptive=outputs.descriptive, extraction=snakemake.input.extraction,
 )  # fmt: skip

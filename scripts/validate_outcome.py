@@ -9,5 +9,6 @@ outcome = review.outcome(snakemake.wildcards.outcome)
 run_rule(
     snakemake.log[0], "validate_outcome", validate_outcome, review, outcome,
     extraction=snakemake.input.extraction, studies=snakemake.params.studies,
+    queue=snakemake.params.queue, decisions=snakemake.params.decisions,
     data=snakemake.output.data,
 )  # fmt: skip

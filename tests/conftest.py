@@ -56,3 +56,17 @@ def reference_dir(shared_dir: Path) -> Path:
 def seed_dir(shared_dir: Path) -> Path:
     """The reference review's paper and extracted 2x2 data."""
     return _require(shared_dir / "seed")
+
+
+@pytest.fixture
+def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A copy of the reference review (config and files), as the working directory; a
+    module may define its own ``review``."""
+    import shutil
+
+    from livingmeta.config import REPO_ROOT, load_config, reviews
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy2(REPO_ROOT / "config" / "config.yaml", "config.yaml")
+    shutil.copytree(REPO_ROOT / "reviews", "reviews")
+    return reviews(load_config("config.yaml"))["rescue_stenting"]

@@ -107,8 +107,24 @@ def console_errors(driver) -> list[str]:
     return [e["message"] for e in logged if e["level"] == "SEVERE" and "status of 4" not in e["message"]]  # fmt: skip
 
 
-def text_of(driver, css: str) -> str:
-    return wait_for(driver, "const e = document.querySelector(arguments[0]); return e && e.textContent;", css)  # fmt: skip
+def shows(driver, css: str, expected: str) -> bool:
+    """Wait until an element matching ``css`` contains ``expected`` (white space folded).
+
+    Live checks answer after a delay, and an earlier answer may be on the page meanwhile:
+    reading the text once would race with it.
+    """
+    from selenium.common.exceptions import TimeoutException
+
+    script = (
+        "return [...document.querySelectorAll(arguments[0])]"
+        ".map(e => e.textContent.split(/\\s+/).join(' ').trim())"
+    )
+    try:
+        wait_for(driver, script + ".some(t => t.includes(arguments[1]))", css, expected)
+    except TimeoutException:
+        shown = driver.execute_script(script, css)
+        raise AssertionError(f"{css} never showed {expected!r}; it shows {shown}") from None
+    return True
 
 
 @pytest.mark.browser
@@ -135,7 +151,7 @@ def test_two_reviewers_take_a_review_from_screening_to_consensus(browser, server
     )
     wait_for(browser, "return document.getElementById('done')")
     browser.get(f"{urls['bob']}/conflicts/")
-    assert "alice: include" in " ".join(text_of(browser, ".conflict .side").split())
+    assert shows(browser, ".conflict .side", "alice: include")
     submit(browser, ".conflict button[value=include]")
     wait_for(browser, "return document.getElementById('no-conflicts')")
     today = dt.date.today().isoformat()
@@ -156,15 +172,15 @@ def test_two_reviewers_take_a_review_from_screening_to_consensus(browser, server
     browser.get(f"{urls['alice']}/extraction/?study=smith2021&outcome=death")
     fill(browser, {"events_treat": "40", "total_treat": "30", "events_ctrl": "9"})
     fill(browser, {"total_ctrl": "31", "source": "Table 2"})
-    assert "40 events exceed the total of 30" in text_of(browser, "#problems li")
+    assert shows(browser, "#problems li", "40 events exceed the total of 30")
     submit(browser, "#save")
-    assert "40 events exceed the total of 30" in text_of(browser, "#problems li")
+    assert shows(browser, "#problems li", "40 events exceed the total of 30")
     assert (folder / "extraction.csv").read_text() == EXTRACTION_HEADER
     fill(browser, {"events_treat": "4"})
     wait_for(browser, "return document.querySelector('p.ok#problems')")
     submit(browser, "#save")
     submit(browser, "#approve")
-    assert "Approved by alice" in text_of(browser, "#approved")
+    assert shows(browser, "#approved", "Approved by alice")
     assert (folder / "extraction.csv").read_text() == EXTRACTION_HEADER + (
         f"smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,Table 2,alice,,alice,{today},\n"
     )
@@ -178,8 +194,8 @@ def test_two_reviewers_take_a_review_from_screening_to_consensus(browser, server
         submit(browser, "#save-rob")
         assert browser.find_element("id", "s-D3").get_attribute("value") == f"{name}: attrition 2%"
     browser.get(f"{urls['alice']}/risk-of-bias/")
-    sides = " ".join(text_of(browser, ".disagreement .side").split())
-    assert "alice: low" in sides and "bob: high" in sides
+    assert shows(browser, ".disagreement .side", "alice: low")
+    assert shows(browser, ".disagreement .side", "bob: high")
     choose(browser, {"judgement": "low"})
     fill(browser, {"support": "attrition 2% in both arms"})
     submit(browser, ".disagreement button")
@@ -204,8 +220,8 @@ def test_a_concurrent_hand_edit_is_detected_in_the_browser(browser, servers):  #
     hand = EXTRACTION_HEADER + "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,T2,bob,,,,\n"
     path.write_text(hand)  # bob edits the file in a spreadsheet meanwhile
     submit(browser, "#save")
-    assert "changed since this page was shown" in text_of(browser, ".stale h2")
-    assert "+smith2021,Smith 2021,2021,death,4,30,9,31" in text_of(browser, ".diff")
+    assert shows(browser, ".stale h2", "changed since this page was shown")
+    assert shows(browser, ".diff", "+smith2021,Smith 2021,2021,death,4,30,9,31")
     assert path.read_text() == hand
     assert browser.find_element("name", "total_ctrl").get_attribute("value") == "21"
     submit(browser, "#save")  # the refused page holds the new version: saving now works
@@ -213,3 +229,41 @@ def test_a_concurrent_hand_edit_is_detected_in_the_browser(browser, servers):  #
     assert path.read_text() == hand + (
         "wang2023,Wang 2023,2023,death,3,20,5,21,,,,,,,,Fig. 2,alice,,,,\n"
     )
+
+
+@pytest.mark.browser
+def test_not_reported_outcome_and_double_extraction_in_the_browser(browser, servers):  # noqa: F811
+    root, urls = servers
+    folder = root / "reviews/demo"
+    # An outcome the study did not report: the workflow asks where it was looked for.
+    browser.get(f"{urls['alice']}/extraction/?study=wang2023&outcome=nihss")
+    choose(browser, {"reported": "no"})
+    fill(browser, {"notes": "checked"})  # typing triggers the live check
+    assert shows(browser, "#problem-source", "say where the outcome was looked for")
+    fill(browser, {"source": "Tables 1-3"})
+    wait_for(browser, "return document.querySelector('p.ok#problems')")
+    submit(browser, "#save")
+    assert shows(browser, "table.to-extract", "not reported, not approved")
+    # Two extractors' drafts, compared side by side; the reconciled row names both.
+    numbers = {"events_treat": "4", "total_treat": "30", "events_ctrl": "9", "total_ctrl": "31"}
+    for name, events in (("alice", "4"), ("bob", "5")):
+        browser.get(f"{urls[name]}/extraction/?study=smith2021&outcome=death")
+        fill(browser, {**numbers, "events_treat": events, "source": "Table 2"})
+        submit(browser, "#save-draft")
+    browser.get(f"{urls['alice']}/extraction/?study=smith2021&outcome=death")
+    cells = (
+        "return [...document.querySelectorAll('#compare tr.differ > *')].map(c => c.textContent)"
+    )
+    assert wait_for(browser, cells) == ["events_treat", "4", "5"]  # only the differing value
+    browser.find_element("link text", "start from this draft").click()  # alice's draft
+    wait_for(browser, "return document.readyState === 'complete'")
+    assert browser.find_element("name", "events_treat").get_attribute("value") == "4"
+    submit(browser, "#save")
+    assert console_errors(browser) == []
+    assert (folder / "extraction.csv").read_text() == EXTRACTION_HEADER.replace(
+        "notes\n", "notes,reported\n"
+    ) + (
+        "wang2023,Wang 2023,2023,nihss,,,,,,,,,,,,Tables 1-3,alice,,,,checked,no\n"
+        "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,Table 2,alice,bob,,,,\n"
+    )  # the `reported` column the first row added is the last one of every row after it
+    assert "events_treat" in (folder / "extraction/bob.csv").read_text()

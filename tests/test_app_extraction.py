@@ -24,12 +24,8 @@ def repo(tmp_path, monkeypatch):
     return make_repo(tmp_path)
 
 
-def client_for(reviewer, roster=("alice", "bob"), approvers=None):
+def client_for(reviewer, roster=("alice", "bob")):
     ws = open_workspace("config/config.yaml", "demo", reviewer, roster=roster)
-    if approvers is not None:
-        from dataclasses import replace
-
-        ws = replace(ws, approvers=approvers)
     app = create_app(ws)
     return app.test_client(), app.config["CSRF"]
 
@@ -106,12 +102,13 @@ def test_only_the_edited_row_changes(repo):
     assert ",5,30,9,31," in path.read_text()
 
 
-def test_approve_by_an_allowed_reviewer(repo):
-    alice, alice_token = client_for("alice", approvers=("bob",))
+def test_approve_by_a_reviewer_on_the_roster(repo):
+    alice, alice_token = client_for("alice")
+    assert 'id="approve"' not in alice.get(SMITH_DEATH).get_data(as_text=True)  # nothing saved
+    assert post(alice, alice_token, "approve", form_of(alice)).status_code == 409
     post(alice, alice_token, "save", form_of(alice), **NUMBERS, source="T2")
-    assert 'id="approve"' not in alice.get(SMITH_DEATH).get_data(as_text=True)
-    assert post(alice, alice_token, "approve", form_of(alice)).status_code == 403
-    bob, bob_token = client_for("bob", approvers=("bob",))
+    bob, bob_token = client_for("bob")
+    assert 'id="approve"' in bob.get(SMITH_DEATH).get_data(as_text=True)
     assert post(bob, bob_token, "approve", form_of(bob)).status_code == 302
     table = read_table(repo / "reviews/demo/extraction.csv")
     assert is_approved(table).tolist() == [True]
@@ -180,3 +177,85 @@ def test_double_extraction_drafts_are_shown_beside_each_value(repo):
     page = client.get(SMITH_DEATH).get_data(as_text=True)
     assert '<small class="drafts differ">drafts: alice 4 · bob 5</small>' in page
     assert '<small class="drafts">drafts: alice 30 · bob 30</small>' in page
+
+
+def test_an_outcome_marked_not_reported_needs_empty_numbers_and_a_source(repo):
+    path = repo / "reviews/demo/extraction.csv"
+    client, token = client_for("alice")
+    page = client.get(SMITH_DEATH).get_data(as_text=True)
+    assert '<select id="f-reported" name="reported">' in page
+    reply = post(client, token, "save", form_of(client), reported="no")
+    assert reply.status_code == 422
+    text = reply.get_data(as_text=True)
+    assert "empty: say where the outcome was looked for (reported is &#39;no&#39;)" in text
+    assert '<option value="no" selected>' in text  # the choice is kept
+    check = post(client, token, "check", form_of(client), reported="no", events_treat="4")
+    beside = '<span class="problem" id="problem-events_treat" hx-swap-oob="true">&#39;4&#39; given'
+    assert beside in check.get_data(as_text=True)
+    assert path.read_text() == EXTRACTION_HEADER
+    where = "Tables 1-3 and supplement"
+    assert (
+        post(client, token, "save", form_of(client), reported="no", source=where).status_code == 302
+    )
+    # As a spreadsheet would: the file had no `reported` column, so it is added at the end.
+    assert path.read_text() == EXTRACTION_HEADER.replace("notes\n", "notes,reported\n") + (
+        f"smith2021,Smith 2021,2021,death,,,,,,,,,,,,{where},alice,,,,,no\n"
+    )
+    assert "not reported, not approved" in client.get("/extraction/").get_data(as_text=True)
+    bob, bob_token = client_for("bob")
+    assert post(bob, bob_token, "approve", form_of(bob)).status_code == 302
+    table = read_table(path)
+    assert table["reported"].tolist() == ["no"] and is_approved(table).tolist() == [True]
+
+
+DRAFT_HEADER = (
+    "study_id,study_label,year,pmid,doi,nct_id,outcome,comparison,events_treat,total_treat,"
+    "events_ctrl,total_ctrl,mean_treat,sd_treat,n_treat,mean_ctrl,sd_ctrl,n_ctrl,reported,"
+    "subgroup,source,extractor,second_extractor,approved_by,approved_on,notes\n"
+)
+
+
+def save_draft(client, token, **values):
+    page = client.get(SMITH_DEATH).get_data(as_text=True)
+    draft_seen = re.search(r'name="draft_seen" value="([0-9a-f]+)"', page).group(1)
+    data = {"csrf_token": token, "seen": form_of(client), "draft_seen": draft_seen,
+            "study": "smith2021", "outcome": "death", **values}  # fmt: skip
+    return client.post("/extraction/save", data={**data, "as": "draft"})
+
+
+def test_double_extraction_drafts_compared_side_by_side_and_reconciled(repo):
+    alice, alice_token = client_for("alice")
+    bob, bob_token = client_for("bob")
+    bad = save_draft(alice, alice_token, **{**NUMBERS, "events_treat": "40"}, source="T2")
+    assert bad.status_code == 422 and "40 events exceed the total of 30" in bad.get_data(True)
+    assert "reviews/demo/extraction/alice.csv, row 2" in bad.get_data(as_text=True)
+    assert not (repo / "reviews/demo/extraction/alice.csv").exists()
+    assert save_draft(alice, alice_token, **NUMBERS, source="T2").status_code == 302
+    bob_draft = {**NUMBERS, "events_treat": "5", "total_treat": "30.0"}
+    assert save_draft(bob, bob_token, **bob_draft, source="T2, p. 4").status_code == 302
+    drafts = repo / "reviews/demo/extraction"
+    assert (drafts / "alice.csv").read_text() == DRAFT_HEADER + (
+        "smith2021,Smith 2021,2021,,,,death,,4,30,9,31,,,,,,,,,T2,alice,,,,\n"
+    )
+    extraction = repo / "reviews/demo/extraction.csv"
+    assert extraction.read_text() == EXTRACTION_HEADER  # drafts do not touch the table
+    status = alice.get("/status/").get_data(as_text=True)
+    assert "1 value(s) on which the extractors' drafts differ" in status
+    page = alice.get(SMITH_DEATH).get_data(as_text=True)
+    assert '<tr class="differ"><th scope="row">events_treat</th><td>4</td><td>5</td></tr>' in page
+    assert '<tr><th scope="row">total_treat</th><td>30</td><td>30.0</td></tr>' in page  # same
+    assert '<tr><th scope="row">source</th>' in page and "1 field(s) differ" in page
+    start = alice.get(SMITH_DEATH + "&from=bob").get_data(as_text=True)
+    assert 'id="f-events_treat" name="events_treat" value="5"' in start
+    assert alice.get(SMITH_DEATH + "&from=carol").status_code == 404
+    # The reconciled row goes to extraction.csv, naming both extractors, then is approved.
+    assert (
+        post(alice, alice_token, "save", form_of(alice), **NUMBERS, source="T2").status_code == 302
+    )
+    assert extraction.read_text() == EXTRACTION_HEADER + (
+        "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,T2,alice,bob,,,\n"
+    )
+    assert post(bob, bob_token, "approve", form_of(bob)).status_code == 302
+    assert is_approved(read_table(extraction)).tolist() == [True]
+    status = alice.get("/status/").get_data(as_text=True)
+    assert "0 value(s) on which the extractors' drafts differ" in status  # settled

@@ -118,3 +118,92 @@ def test_saving_again_replaces_only_this_results_rows(repo):
     assert lines[-1] == "wang2023,death,D1,,,high,,hand-written,,,"
     assert sum(line.startswith("smith2021") for line in lines) == 6
     assert lines[2].startswith("smith2021,death,D2,,,high,")
+
+
+def client_with(reviewer, tools):
+    ws = open_workspace(
+        "config/config.yaml", "demo", reviewer, roster=("alice", "bob"), risk_of_bias=tools
+    )
+    app = create_app(ws)
+    return app.test_client(), app.config["CSRF"]
+
+
+def save_to(client, token, form_url, study, outcome, **values):
+    seen = seen_of(client.get(form_url).get_data(as_text=True))
+    data = {"csrf_token": token, "seen": seen, "study": study, "outcome": outcome}
+    return client.post("/risk-of-bias/save", data={**data, **values})
+
+
+ROBINS_I = {"tools": [{"tool": "robins_i", "outcomes": ["death"]}]}
+ROBINS_LOW = {f"j|D{i}": "low" for i in range(1, 8)}
+
+
+def test_robins_i_form_judges_seven_domains_and_proposes_the_overall(repo):
+    client, token = client_with("alice", ROBINS_I)
+    page = client.get(FORM).get_data(as_text=True)
+    assert page.count('id="domain-') == 8  # seven domains and overall
+    assert 'name="a|' not in page  # ROBINS-I 2016 has no algorithm from answers
+    assert '<option value="critical"' in page and '<option value="no_information"' in page
+    data = {"csrf_token": token, "study": "smith2021", "outcome": "death",
+            **ROBINS_LOW, "j|D3": "serious", "j|D5": "no_information"}  # fmt: skip
+    fragment = client.post("/risk-of-bias/propose", data=data).get_data(as_text=True)
+    assert '<span id="proposed-overall" hx-swap-oob="true">serious</span>' in fragment
+    bad = save_to(client, token, FORM, "smith2021", "death", **{**ROBINS_LOW, "j|D2": "high"})
+    assert bad.status_code == 422
+    assert (
+        "alice.csv, row 3, column &#39;judgement&#39;: &#39;high&#39; is not a level of ROBINS-I"
+        in bad.get_data(as_text=True)
+    )
+    assert not (repo / "reviews/demo/risk_of_bias/alice.csv").exists()
+    quote = {"s|D1": "adjusted for age and NIHSS", "p|D1": "5"}
+    judged = {**ROBINS_LOW, "j|D1": "moderate", **quote}
+    assert save_to(client, token, FORM, "smith2021", "death", **judged).status_code == 302
+    bob, bob_token = client_with("bob", ROBINS_I)
+    assert save_to(bob, bob_token, FORM, "smith2021", "death", **judged).status_code == 302
+    lines = (repo / "reviews/demo/risk_of_bias/alice.csv").read_text().splitlines()
+    assert lines[1].startswith("smith2021,death,D1,,,moderate,,adjusted for age and NIHSS,5,")
+    assert len(lines) == 1 + 8  # a judgement row per domain and overall
+    status = load_folder(
+        repo / "reviews/demo/risk_of_bias", settings_from_config(ROBINS_I), roster=("alice", "bob")
+    )
+    assert status.judgements("smith2021", "death")["D1"] == "moderate"
+    assert status.judgements("smith2021", "death")["overall"] == "moderate"
+
+
+NOS = {"tools": [{"tool": "nos_cohort"}, {"tool": "nos_case_control", "studies": ["wang2023"]}]}
+SMITH = "/risk-of-bias/?study=smith2021&outcome="
+STARS = {
+    **{f"a|selection|S{i}": "1" for i in range(1, 5)},
+    "a|comparability|C1": "2",
+    **{f"a|outcome|O{i}": "1" for i in range(1, 4)},
+}
+
+
+def test_newcastle_ottawa_forms_rate_whole_studies_by_stars(repo):
+    client, token = client_with("alice", NOS)
+    listing = client.get("/risk-of-bias/").get_data(as_text=True)
+    assert "/risk-of-bias/?study=smith2021&amp;outcome=" in listing
+    assert "outcome=death" not in listing  # a study-level tool
+    cohort = client.get(SMITH).get_data(as_text=True)
+    assert 'name="a|outcome|O3"' in cohort and 'name="a|exposure|E1"' not in cohort
+    case_control = client.get("/risk-of-bias/?study=wang2023&outcome=").get_data(as_text=True)
+    assert 'name="a|exposure|E3"' in case_control and 'name="a|outcome|O1"' not in case_control
+    data = {"csrf_token": token, "study": "smith2021", "outcome": "", **STARS,
+            "a|selection|S2": "0", "a|selection|S3": "0"}  # fmt: skip
+    fragment = client.post("/risk-of-bias/propose", data=data).get_data(as_text=True)
+    assert '<span id="proposed-selection" hx-swap-oob="true">fair</span>' in fragment
+    assert '<span id="proposed-overall" hx-swap-oob="true">fair</span>' in fragment
+    bad = save_to(client, token, SMITH, "smith2021", "", **{**STARS, "a|comparability|C1": "3"})
+    assert bad.status_code == 422
+    assert "column &#39;answer&#39;: &#39;3&#39; is not one of 0, 1, 2" in bad.get_data(True)
+    assert save_to(client, token, SMITH, "smith2021", "", **STARS).status_code == 302
+    lines = (repo / "reviews/demo/risk_of_bias/alice.csv").read_text().splitlines()
+    assert lines[1].startswith("smith2021,,selection,S1,1,,,,,")
+    bob, bob_token = client_with("bob", NOS)
+    assert save_to(bob, bob_token, SMITH, "smith2021", "", **STARS).status_code == 302
+    status = load_folder(
+        repo / "reviews/demo/risk_of_bias", settings_from_config(NOS), roster=("alice", "bob")
+    )
+    assert status.judgements("smith2021", "") == {
+        "selection": "good", "comparability": "good", "outcome": "good", "overall": "good",
+    }  # fmt: skip

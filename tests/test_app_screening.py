@@ -10,6 +10,7 @@ import pytest
 from livingmeta.app import create_app
 from livingmeta.app.workspace import open_workspace
 from livingmeta.cli import build_parser
+from livingmeta.config import ConfigError
 from livingmeta.screening.decisions import load_decisions, withdraw_decision
 from livingmeta.validation import InputError
 from tests.app_fixtures import make_repo
@@ -221,3 +222,19 @@ def test_review_serve_refuses_a_remote_host_without_the_flag(repo):
     )
     with pytest.raises(ValueError, match="--allow-remote"):
         args.handler(args)
+
+
+def test_highlight_words_come_from_the_config_unless_given(repo):
+    config = repo / "config/config.yaml"
+    text = config.read_text()
+    config.write_text(
+        text.replace("    screening:\n", "    screening:\n      highlight: [trial]\n")
+    )
+    page = client_for("alice")[0].get("/screening/").get_data(as_text=True)
+    assert "<mark>trial</mark>" in page and "<mark>Stenting</mark>" not in page
+    page = client_for("alice", highlight=("stenting",))[0].get("/screening/").get_data(as_text=True)
+    assert "<mark>Stenting</mark>" in page and "<mark>trial</mark>" not in page
+    # Who may approve is the roster: the schema has no second list of approvers.
+    config.write_text(text.replace("    screening:\n", "    screening:\n      approvers: [bob]\n"))
+    with pytest.raises(ConfigError, match="approvers"):
+        open_workspace("config/config.yaml", "demo", "alice", roster=("alice",))

@@ -68,3 +68,56 @@ def test_iter_entries_yields_nothing_without_a_file_and_every_record_with_one(tm
     assert [e.record.record_id for e in iter_entries(tmp_path)] == [
         f"pubmed:{k}" for k in range(count)
     ]
+
+
+def test_search_step_reads_only_the_record_ids_of_the_queue(tmp_path, monkeypatch):
+    """A backfill's queue holds every abstract: the search step streams its ids instead of
+    loading the table (neutralised cells restored, blank lines and empty ids skipped)."""
+    import livingmeta.extraction
+    import livingmeta.screening.queue
+    from livingmeta.screening.queue import queued_ids
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the search step loaded the whole queue")
+
+    monkeypatch.setattr(livingmeta.screening.queue, "read_queue", refuse)
+    monkeypatch.setattr(livingmeta.extraction, "read_table", refuse)
+    queue = tmp_path / "queue.csv"
+    queue.write_text(
+        "\ufefftitle, record_id \nA trial,pubmed:1\n\nB trial, '=embase:2\nC trial,\n",
+        encoding="utf-8",
+    )
+    assert queued_ids(queue) == {"pubmed:1", "=embase:2"}
+    assert queued_ids(tmp_path / "missing.csv") == set()
+
+
+def test_search_step_names_the_queue_without_a_record_id_column(tmp_path):
+    from livingmeta.screening.queue import queued_ids
+    from livingmeta.validation import InputError
+
+    queue = tmp_path / "queue.csv"
+    queue.write_text("title,status\nA trial,new\n", encoding="utf-8")
+    with pytest.raises(InputError, match="record_id"):
+        queued_ids(queue)
+
+
+def test_every_record_queued_builds_no_clusters(monkeypatch):
+    """The search step asks for records handed over but never queued on every run; when
+    every record is queued (the usual case) the registry's clusters are not built."""
+    registry = Registry()
+    records = [Record(f"pubmed:{k}", "pubmed", f"Trial number {k} of stenting", pmid=str(k))
+               for k in range(3)]  # fmt: skip
+    registry.upsert(records, "run1")
+    registry.deduplicate()
+    registry.mark_reported(registry.new_candidates(), "run1")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("clusters built although every record is queued")
+
+    monkeypatch.setattr(Registry, "clusters", refuse)
+    assert registry.handed_over_but_not_queued({r.record_id for r in records}) == []
+    monkeypatch.undo()
+    assert [c.record_ids for c in registry.handed_over_but_not_queued({"pubmed:0"})] == [
+        ("pubmed:1",),
+        ("pubmed:2",),
+    ]

@@ -151,3 +151,17 @@ def test_pool_revman5_convention(capsys):
     )  # fmt: skip
     expected = reference("revman5")["results"]["nielweise2007"]["RD"]["MH_fixed"]
     assert close(out["estimate"], expected["estimate"]) and close(out["se"], expected["se"])
+
+
+def test_bias_revman5_convention_tests_revmans_study_effects(capsys):
+    """``--convention revman5`` runs the tests on RevMan's RD (zero cells kept), as the
+    workflow does for a revman5 review: metafor's regtest/ranktest on those effects."""
+    path = str(LOCAL_DIR / "nielweise2007.csv")
+    argv = ["bias", path, "--measure", "RD", "--tau2", "REML", "--min-k", "3", "--json"]
+    revman = run_json(capsys, *argv, "--convention", "revman5")
+    expected = reference("revman5")["bias"]["nielweise2007"]["RD"]["REML"]
+    for name in ("egger", "egger_rma", "begg"):
+        for key, value in expected[name].items():
+            assert close(revman["tests"][name][key], value), (name, key)
+    metafor = run_json(capsys, *argv)
+    assert not close(metafor["tests"]["egger"]["statistic"], expected["egger"]["statistic"])

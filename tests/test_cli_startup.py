@@ -76,3 +76,38 @@ def test_every_subcommand_module_is_listed_and_complete():
         module.add_arguments(parser)
         assert module.HELP and parser.description, name
         assert callable(parser.get_default("handler")), name
+
+
+def modules_loaded_by(code: str) -> list[str]:
+    """Heavy top-level packages in ``sys.modules`` after running ``code`` in a new
+    interpreter."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in json.loads(proc.stdout.splitlines()[-1])}
+    return sorted(loaded & set(HEAVY))
+
+
+# Every workflow job imports its step module: the module loads the domain packages
+# inside its functions, so a job pays only for what its step uses.
+@pytest.mark.parametrize(
+    "module",
+    ["characteristics", "grade", "plot", "report", "risk_of_bias", "screening", "site", "summary"],
+)
+def test_importing_a_workflow_step_module_loads_no_heavy_library(module):
+    assert modules_loaded_by(f"import livingmeta.workflow.{module}") == []
+
+
+def test_the_snakemake_process_loads_no_plotting_library():
+    """The imports of the Snakefile and its rule files run on every Snakemake start, a
+    no-op run included: drawing libraries belong to the plotting jobs."""
+    from livingmeta.config import REPO_ROOT
+
+    sources = [REPO_ROOT / "Snakefile", *sorted((REPO_ROOT / "workflow" / "rules").glob("*.smk"))]
+    imports = [
+        line
+        for path in sources
+        for line in path.read_text().splitlines()
+        if line.startswith(("import livingmeta", "from livingmeta"))
+    ]
+    assert imports
+    assert "matplotlib" not in modules_loaded_by("\n".join(imports))

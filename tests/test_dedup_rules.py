@@ -105,6 +105,19 @@ def test_pmid_collision_with_different_titles_is_queued():
     assert queued(result) == {("embase:e7", "pubmed:31535829", "pmid_title_differs")}
 
 
+def test_pair_sharing_pmid_and_doi_with_different_titles_is_queued_once_as_pmid():
+    """Groups are visited in the order their ids first occur (PMID before DOI), whatever
+    the table that holds them, so the queued reason is stable."""
+    other = "Proceedings of the annual meeting of the neurotrauma society abstracts"
+    records = [
+        record("embase:e7", other, pmid="31535829", doi="10.1089/neu.2019.29999"),
+        record("pubmed:31535829", pmid="31535829", doi="10.1089/NEU.2019.29999"),
+    ]
+    result = find_links(records)
+    assert result.links == ()
+    assert queued(result) == {("embase:e7", "pubmed:31535829", "pmid_title_differs")}
+
+
 # -- duplicate record vs linked report -------------------------------------------------------
 
 

@@ -434,8 +434,21 @@ def test_generic_titles_from_different_journals_keep_apart() -> None:
     assert one[0].record_id == again[0].record_id
 
 
-def test_spreadsheets_are_refused_with_advice(tmp_path: Path) -> None:
+def test_zip_archives_that_are_not_workbooks_are_refused_with_advice(tmp_path: Path) -> None:
     path = tmp_path / "embase.xlsx"
-    path.write_bytes(b"PK\x03\x04" + bytes(60))
-    with pytest.raises(ImportFormatError, match=r"embase\.xlsx: .*Excel.*save it as CSV"):
+    path.write_bytes(b"PK\x03\x04" + bytes(60))  # zip magic, but no workbook inside
+    with pytest.raises(ImportFormatError, match=r"embase\.xlsx: a zip archive.*save it as CSV"):
         read_records(path, "auto", "embase")
+
+
+def test_ris_records_know_the_line_of_their_ty() -> None:
+    from livingmeta.retrieval.importers import parse_ris
+
+    text = (
+        "\n\nTY  - JOUR\nTI  - One\nAB  - A wrapped\n  abstract\n\n  over lines\nER  - \n\n\n"
+        "TY  - JOUR\nTI  - Two\nKW  - \nER  - \nTY  - JOUR\nTI  - Three\nER  - \nEF\n"
+    )
+    ty_lines = [k for k, line in enumerate(text.split("\n"), start=1) if line.startswith("TY")]
+    records = parse_ris(text, "x")
+    assert [r.extra["ris_line"] for r in records] == ty_lines == [3, 12, 16]
+    assert records[0].abstract == "A wrapped abstract over lines"

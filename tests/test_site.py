@@ -26,6 +26,7 @@ from urllib.request import url2pathname
 
 import pytest
 
+from livingmeta.links import ctgov_url, doi_url, pubmed_url
 from livingmeta.site import (
     OutcomePage,
     ReviewPage,
@@ -34,7 +35,7 @@ from livingmeta.site import (
     collect_images,
     outcome_from_results,
 )
-from livingmeta.site.build import MARKER, ctgov_url, doi_url, pubmed_url
+from livingmeta.site.folder import MARKER
 from livingmeta.stats import BinaryData, pool
 
 EVIL = '<script>alert("x")</script> & <b>bold</b>'

@@ -81,3 +81,54 @@ def test_mh_random_refuses_other_tau2_estimators():
 def test_unknown_convention_is_refused():
     with pytest.raises(ValueError, match="convention must be one of metafor, revman5"):
         pool(dataset("bcg"), "OR", convention="stata")
+
+
+BIAS = REF["bias"]
+BIAS_CASES = [
+    (name, measure, fit)
+    for name, measures in BIAS.items()
+    for measure, fits in measures.items()
+    for fit in fits
+]
+
+
+def test_bias_cases_cover_zero_cell_rd_and_revmans_g():
+    assert ("nielweise2007", "RD", "REML") in BIAS_CASES
+    assert ("normand1999", "SMD", "DL") in BIAS_CASES
+
+
+@pytest.mark.parametrize(
+    ("name", "measure", "fit"), BIAS_CASES, ids=["-".join(c) for c in BIAS_CASES]
+)
+def test_small_study_effects_on_revmans_study_effects(name, measure, fit):
+    """With convention revman5 the tests and trim-and-fill run on the effects the review
+    pools (metafor's regtest, ranktest and trimfill on RevMan's RD and Hedges' g)."""
+    from livingmeta.stats import small_study_effects
+
+    expected = BIAS[name][measure][fit]
+    result = small_study_effects(
+        dataset(name), measure, tau2_method=fit, with_trimfill=True, min_k=3, convention="revman5"
+    ).to_dict()
+    for test in ("egger", "egger_rma", "begg", "peters"):
+        if test not in expected:
+            assert test not in result["tests"]
+            continue
+        for key, value in expected[test].items():
+            assert close(result["tests"][test][key], value), (test, key)
+    tf = result["trimfill"]
+    assert tf["k0"] == expected["trimfill"]["k0"] and tf["side"] == expected["trimfill"]["side"]
+    for key in ("estimate", "ci_low", "ci_high"):
+        assert close(tf[key], expected["trimfill"][key]), key
+
+
+def test_conventions_give_different_small_study_results():
+    """The convention reaches the tests: zero-cell RDs move Egger's statistic."""
+    from livingmeta.stats import small_study_effects
+
+    def egger(convention):
+        result = small_study_effects(
+            dataset("nielweise2007"), "RD", tests=["egger"], min_k=3, convention=convention
+        )
+        return result.tests["egger"].statistic
+
+    assert abs(egger("revman5") - egger("metafor")) > 1e-3

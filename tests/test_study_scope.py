@@ -5,11 +5,9 @@ are work to do; removed studies and shared control groups are named under the pl
 from __future__ import annotations
 
 import csv
-import shutil
 
 import pytest
 
-from livingmeta.config import REPO_ROOT, load_config, reviews
 from livingmeta.extraction import load_extraction, outcome_data, row_kinds, shared_controls
 from livingmeta.outcome_analysis import OutcomeAnalysis
 from livingmeta.outcomes import Outcome
@@ -22,15 +20,6 @@ from livingmeta.workflow.summary import summarise_review
 
 DEATH = Outcome("death", "Death")
 HEADER = "study_id,study_label,year,outcome,events_treat,total_treat,events_ctrl,total_ctrl"
-
-
-@pytest.fixture
-def review(tmp_path, monkeypatch):
-    """A copy of the reference review (config and files), as the working directory."""
-    monkeypatch.chdir(tmp_path)
-    shutil.copy2(REPO_ROOT / "config" / "config.yaml", "config.yaml")
-    shutil.copytree(REPO_ROOT / "reviews", "reviews")
-    return reviews(load_config("config.yaml"))["rescue_stenting"]
 
 
 def rewrite(path, change):
@@ -92,17 +81,25 @@ def test_typo_in_a_study_id_is_an_error_with_a_suggestion(review):
     ]
 
 
-def test_not_reported_rows_are_valid_and_named_in_the_analysis(review, tmp_path):
-    files = review.files
+def chang_did_not_report_sich(approved: bool = True):
+    """A :func:`rewrite` change: Chang 2018's sICH row marked ``reported: no`` (its
+    approval kept, or cleared)."""
 
-    def not_reported(rows, fields):
+    def change(rows, fields):
         for row in rows:
             if row["study_id"] == "chang2018" and row["outcome"] == "sich":
                 row.update(events_treat="", total_treat="", events_ctrl="", total_ctrl="")
                 row.update(reported="no", source="full text and supplement, checked twice")
+                if not approved:
+                    row.update(approved_by="", approved_on="")
         return rows, [*fields, "reported"]
 
-    rewrite(files.extraction, not_reported)
+    return change
+
+
+def test_not_reported_rows_are_valid_and_named_in_the_analysis(review, tmp_path):
+    files = review.files
+    rewrite(files.extraction, chang_did_not_report_sich())
     assert review_problems(review) == []
     outcome = review.outcome("sich")
     data = tmp_path / "sich.csv"
@@ -258,3 +255,35 @@ def test_status_reports_a_row_of_a_study_not_included_as_invalid(review):
     rewrite(review.files.extraction, typo)
     (problem,) = analysis_blockers(review)["invalid"]
     assert "study 'baracchini2071' is not an included study" in problem
+
+
+@pytest.mark.parametrize("approved", [True, False])
+def test_not_reported_outcomes_are_named_under_the_characteristics(review, tmp_path, approved):
+    """Approved ``reported: no`` rows name the study under the characteristics tables
+    (md, html, csv); a row nobody approved yet names nothing."""
+    from livingmeta.workflow.characteristics import tabulate_characteristics
+
+    files = review.files
+    rewrite(files.extraction, chang_did_not_report_sich(approved))
+    out = {name: tmp_path / f"characteristics.{name}" for name in ("md", "csv", "html")}
+    tabulate_characteristics(
+        review,
+        characteristics=[files.characteristics],
+        studies=files.studies,
+        extraction=files.extraction,
+        markdown=out["md"],
+        csv=out["csv"],
+        html=out["html"],
+        descriptive=tmp_path / "descriptive.json",
+    )
+    note = "Symptomatic intracranial haemorrhage: Not reported by: Chang 2018."
+    texts = {name: path.read_text(encoding="utf-8") for name, path in out.items()}
+    row = "Chang 2018,Symptomatic intracranial haemorrhage,,NR,outcome not reported"
+    if approved:
+        assert f"\n{note}  \n" in texts["md"]
+        assert f"<li>{note}</li>" in texts["html"]
+        assert row in texts["csv"]
+        assert texts["md"].count("Not reported by") == 1  # under the first table only
+    else:
+        assert all("Not reported by" not in text for text in texts.values())
+        assert "outcome not reported" not in texts["csv"]

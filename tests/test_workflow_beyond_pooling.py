@@ -156,7 +156,34 @@ def test_two_views_side_by_side(tmp_path):
     assert pooled["outcome"]["convention"] == "revman5"
     text = summary_markdown(review, tmp_path)
     assert "| Configured (RevMan 5 formulas) | M-H, Random, 95% CI |" in text
-    assert "| Modern (REML, Q-profile, HKSJ, t PI) | IV, Random (REML, HKSJ), 95% CI |" in text
+    assert (
+        "| Modern (REML, Q-profile, HKSJ ad hoc, t PI) | IV, Random (REML, HKSJ), 95% CI |" in text
+    )
+
+
+@pytest.mark.parametrize("adhoc", [True, False])
+def test_the_ad_hoc_correction_is_a_config_key(tmp_path, adhoc):
+    """``analyses.hksj_adhoc`` reaches the modern view: the pooled.json interval is the
+    stats function's with that setting, and the two settings differ on these data."""
+    from livingmeta.stats import modern_view
+
+    rows = trial_rows(6, seed=16)  # homogeneous: plain HKSJ is narrower than Wald
+    review = make_review(tmp_path / "review", rows, analyses={"hksj_adhoc": adhoc})
+    views = run_pool(review, tmp_path)["views"]
+    assert views["hksj_adhoc"] is adhoc
+    expected = modern_view(_binary(rows), "OR", hksj_adhoc=adhoc)
+    other = modern_view(_binary(rows), "OR", hksj_adhoc=not adhoc)
+    got = (views["modern"]["ci_low"], views["modern"]["ci_high"])
+    assert got == pytest.approx(np.exp([expected.ci_low, expected.ci_high]), rel=1e-9)
+    assert got != pytest.approx(np.exp([other.ci_low, other.ci_high]), rel=1e-6)
+    label = "HKSJ ad hoc, t PI" if adhoc else "HKSJ, t PI"
+    assert f"| Modern (REML, Q-profile, {label}) |" in summary_markdown(review, tmp_path)
+
+
+def _binary(rows: list[dict[str, Any]]) -> BinaryData:
+    columns = ("events_treat", "total_treat", "events_ctrl", "total_ctrl")
+    labels = tuple(r["study_label"] for r in rows)
+    return BinaryData(labels, *([r[c] for r in rows] for c in columns))
 
 
 def test_the_modern_view_can_be_switched_off(tmp_path):
@@ -262,7 +289,7 @@ def test_report_and_site_show_the_section_escaped(tmp_path, module):
     template = environment.get_template("beyond_pooling.html.j2")
     html = template.render(b=view, level=4)
     assert "<h4>Analyses beyond pooling</h4>" in html
-    assert "Modern (REML, Q-profile, HKSJ, t PI)" in html
+    assert "Modern (REML, Q-profile, HKSJ ad hoc, t PI)" in html
     assert "Egger&#39;s regression test" in html and "Zero-event sensitivity panel" in html
     assert "dose&lt;b&gt;" in html and "<b>" not in html  # a label of the categorical covariate
 

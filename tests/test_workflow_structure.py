@@ -52,3 +52,20 @@ def test_glue_scripts_are_short_and_read_snakemake_objects_only():
             text = (SCRIPTS / f"{rule}.py").read_text()
             assert len(text.splitlines()) <= MAX_GLUE_LINES, rule
             assert "open(" not in text and "Path(" not in text, rule
+
+
+def rule_text(module: str, rule: str) -> str:
+    """The text of one rule of ``workflow/rules/<module>.smk`` (up to the next rule)."""
+    text = (RULES / f"{module}.smk").read_text()
+    found = re.search(rf"^rule {rule}:\n(.*?)(?=^\S|\Z)", text, flags=re.M | re.S)
+    assert found, f"rule {rule} not in {module}.smk"
+    return found.group(1)
+
+
+def test_one_job_draws_every_plot_of_an_outcome_from_its_pooled_result():
+    """A job costs Python start-up and the matplotlib and scipy imports, far more than a
+    figure: the plots drawn from an outcome's pooled.json alone are one rule's outputs."""
+    outputs = rule_text("plot", "plot_outcome").split("log:")[0]
+    for kind in ("forest", "cumulative", "leave_one_out", "funnel"):
+        assert f"{{{{outcome}}}}/{kind}.{{ext}}" in outputs, kind
+    assert "funnel" not in "".join(rules_by_file()["plot"])

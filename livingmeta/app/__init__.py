@@ -37,7 +37,14 @@ def create_app(workspace: Workspace, *, hosts: set[str] | None = None) -> Flask:
     """
     from flask import Flask
 
-    from livingmeta.app import conflicts, extraction, risk_of_bias, screening, status
+    from livingmeta.app import (
+        characteristics,
+        conflicts,
+        extraction,
+        risk_of_bias,
+        screening,
+        status,
+    )
     from livingmeta.app.guard import Versions, new_secret
     from livingmeta.app.pages import install_safety, install_templates
 
@@ -51,7 +58,7 @@ def create_app(workspace: Workspace, *, hosts: set[str] | None = None) -> Flask:
     )
     install_templates(app)
     install_safety(app)
-    for module in (screening, conflicts, extraction, risk_of_bias, status):
+    for module in (screening, conflicts, extraction, characteristics, risk_of_bias, status):
         app.register_blueprint(module.blueprint)
     app.add_url_rule("/", "home", _home)
     app.register_error_handler(InputError, _invalid_files)

@@ -17,12 +17,20 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from livingmeta.app.csvedit import replace_rows, split
+from livingmeta.app.drafts import comparison, draft_rows, extractors, my_draft, save_draft
 from livingmeta.app.guard import StaleFile
 from livingmeta.app.pages import versions, workspace
 from livingmeta.validation import Problem
 
 blueprint = Blueprint("extraction", __name__, url_prefix="/extraction")
-TEXT_FIELDS = ("source", "notes")
+#: Row fields beside the numbers: ``reported`` (``no``: the study did not report the
+#: outcome) and the row's one ``source``, as the extraction table defines them.
+TEXT_FIELDS = ("reported", "source", "notes")
+
+
+def checked_fields(outcome: Any) -> tuple[str, ...]:
+    """Fields whose problems are shown beside them as the form is checked."""
+    return (*outcome.arm_columns, "reported", "source")
 
 
 def columns() -> list[str]:
@@ -40,22 +48,24 @@ def _no_studies() -> Any:
 
 
 def studies() -> list[dict[str, str]]:
-    """Included studies (``studies.csv``), excluded-after-retraction ones left out."""
+    """Included studies (``studies.csv``), those removed after inclusion left out."""
     from livingmeta.screening.studies import read_studies
+    from livingmeta.study_scope import studies_in_analysis
 
     frame = read_studies(workspace().files.studies)
-    return [s for s in frame.to_dict("records") if s.get("exclude_retracted", "") != "yes"]
+    return studies_in_analysis(workspace().review, frame).to_dict("records")
 
 
 def key_of(study_id: str, outcome: str) -> Any:
     return lambda row: row.get("study_id") == study_id and row.get("outcome") == outcome
 
 
-def problems_after(data: bytes) -> list[Problem]:
-    """The workflow's problems of the table ``data`` (file names point at the real file)."""
+def problems_after(data: bytes, target: Path | None = None) -> list[Problem]:
+    """The workflow's problems of the table ``data`` as the file ``target`` (default the
+    extraction table; file names point at the real file)."""
     from livingmeta.review_check import extraction_file_problems
 
-    target = workspace().files.extraction
+    target = target or workspace().files.extraction
     with tempfile.TemporaryDirectory() as folder:
         candidate = Path(folder) / target.name
         candidate.write_bytes(data)
@@ -75,17 +85,26 @@ def shown_path(path: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
-def row_problems(data: bytes, study_id: str, outcome: str) -> tuple[list[Problem], int | None]:
+def row_problems(
+    data: bytes, study_id: str, outcome: str, target: Path | None = None
+) -> tuple[list[Problem], int | None]:
     """Problems of one study x outcome row of ``data``, and its spreadsheet row number."""
     records = split(data)[3]
     match = key_of(study_id, outcome)
     row = next((i + 2 for i, r in enumerate(records) if match(r.values)), None)
-    problems = problems_after(data)
+    problems = problems_after(data, target)
     return [p for p in problems if p.row == row or p.row is None], row
 
 
-def edited(data: bytes, study: dict[str, str], outcome: Any, form: Any) -> bytes:
-    """The table with this study x outcome's row as the form says (other cells kept)."""
+def edited(
+    data: bytes, study: dict[str, str], outcome: Any, form: Any, *, draft: bool = False
+) -> bytes:
+    """The table with this study x outcome's row as the form says (other cells kept).
+
+    In the extraction table a new row reconciled from two or more drafts names their
+    authors as ``extractor`` and ``second_extractor``; otherwise the reviewer is the
+    extractor, or the second extractor of a row someone else extracted. A draft
+    (``draft``) is the reviewer's own and is never approved."""
     current = saved_row(data, study["study_id"], outcome.name) or {}
     row = {c: current.get(c, "") for c in columns()} | current
     changed = False
@@ -98,29 +117,16 @@ def edited(data: bytes, study: dict[str, str], outcome: Any, form: Any) -> bytes
     row["study_label"] = row["study_label"] or study.get("study_label", "")
     row["year"] = row.get("year") or study.get("year", "")
     reviewer = workspace().reviewer
-    if not row.get("extractor"):
-        row["extractor"] = reviewer
+    if draft:
+        row["extractor"], row["second_extractor"] = reviewer, ""
+    elif not row.get("extractor"):
+        first, second = extractors(study["study_id"], outcome)
+        row["extractor"], row["second_extractor"] = (first, second) if first else (reviewer, "")
     elif row["extractor"].casefold() != reviewer.casefold() and not row.get("second_extractor"):
         row["second_extractor"] = reviewer
-    if changed:  # changed numbers need a new approval
+    if changed or draft:  # changed numbers need a new approval
         row["approved_by"] = row["approved_on"] = ""
     return replace_rows(data, columns(), key_of(study["study_id"], outcome.name), [row])
-
-
-def drafts(study_id: str, outcome: Any) -> dict[str, list[tuple[str, str]]]:
-    """Each extractor's draft value (``extraction/<extractor>.csv``) per column of the row,
-    so double extractions are compared and reconciled in the form."""
-    from livingmeta.approval import read_drafts
-
-    found: dict[str, list[tuple[str, str]]] = {}
-    for extractor, frame in read_drafts(workspace().files.drafts).items():
-        if "study_id" not in frame.columns or "outcome" not in frame.columns:
-            continue
-        rows = frame[(frame["study_id"] == study_id) & (frame["outcome"] == outcome.name)]
-        for record in rows.to_dict("records")[:1]:
-            for col in (*outcome.arm_columns, "source"):
-                found.setdefault(col, []).append((extractor, str(record.get(col, ""))))
-    return found
 
 
 def target(study_id: str, outcome_name: str) -> tuple[dict[str, str], Any]:
@@ -137,6 +143,7 @@ def show(**context: Any) -> Any:
     """Every study x outcome with its state, and the form of the one asked for."""
     path = workspace().files.extraction
     data, seen = versions().read(path)
+    draft_seen = versions().read(my_draft())[1]
     records = [r.values for r in split(data)[3]] if data else []
     rows = {(r.get("study_id"), r.get("outcome")): r for r in records}
     study_id, outcome_name = request.values.get("study"), request.values.get("outcome")
@@ -145,8 +152,11 @@ def show(**context: Any) -> Any:
         study, outcome = target(study_id, outcome_name)
         values = rows.get((study_id, outcome_name), {})
         typed = context.pop("typed", None)
+        source = request.values.get("from")
+        if source and not typed:  # start from an extractor's draft
+            typed = draft_rows(study_id, outcome).get(source) or abort(404, "no such draft")
         form = {"study": study, "outcome": outcome, "row": typed or values, "saved": values,
-                "drafts": drafts(study_id, outcome)}  # fmt: skip
+                "drafts": comparison(study_id, outcome)}  # fmt: skip
     code = context.pop("code", 200)
     page = render_template(
         "extraction.html",
@@ -155,22 +165,32 @@ def show(**context: Any) -> Any:
         rows=rows,
         form=form,
         seen=seen,
-        may_approve=workspace().may_approve(),
+        draft_seen=draft_seen,
         text_fields=TEXT_FIELDS,
         **context,
     )
     return page, code
 
 
+def target_of_form() -> tuple[dict[str, str], Any]:
+    """The study and outcome a posted form is about (404 for anything else)."""
+    return target(request.form.get("study", ""), request.form.get("outcome", ""))
+
+
+def typed_values(outcome: Any) -> dict[str, str]:
+    """What the reviewer typed into the form's fields (kept when a save is refused)."""
+    return {c: request.form.get(c, "") for c in (*outcome.arm_columns, *TEXT_FIELDS)}
+
+
 @blueprint.post("/check")
 def check() -> Any:
     """The row's problems as the workflow would report them (an htmx fragment)."""
-    study, outcome = target(request.form.get("study", ""), request.form.get("outcome", ""))
+    study, outcome = target_of_form()
     data = workspace().files.extraction
     current = data.read_bytes() if data.exists() else b""
     problems, _ = row_problems(edited(current, study, outcome, request.form), *_ids(study, outcome))
     return render_template(
-        "extraction_problems.html", problems=problems, columns=outcome.arm_columns
+        "extraction_problems.html", problems=problems, columns=checked_fields(outcome)
     )
 
 
@@ -180,11 +200,15 @@ def _ids(study: dict[str, str], outcome: Any) -> tuple[str, str]:
 
 @blueprint.post("/save")
 def save() -> Any:
-    """Write the row if the table is unchanged since the form was shown and the row valid."""
-    study, outcome = target(request.form.get("study", ""), request.form.get("outcome", ""))
-    typed = {c: request.form.get(c, "") for c in (*outcome.arm_columns, *TEXT_FIELDS)}
+    """Write the row if the table is unchanged since the form was shown and the row valid
+    (or, with ``as=draft``, the reviewer's draft: see :func:`~.drafts.save_draft`)."""
+    if request.form.get("as") == "draft":
+        return save_draft()
+    study, outcome = target_of_form()
+    typed = typed_values(outcome)
+    path = workspace().files.extraction
     try:
-        problems = _write(lambda data: edited(data, study, outcome, request.form), study, outcome)
+        problems = write(path, lambda data: edited(data, study, outcome, typed), study, outcome)
     except StaleFile as stale:
         return show(stale=stale, typed=typed, code=409)
     if problems:
@@ -194,10 +218,9 @@ def save() -> Any:
 
 @blueprint.post("/approve")
 def approve() -> Any:
-    """Approve the saved row in this reviewer's name, today."""
-    study, outcome = target(request.form.get("study", ""), request.form.get("outcome", ""))
-    if not workspace().may_approve():
-        abort(403, f"{workspace().reviewer} may not approve extraction rows")
+    """Approve the saved row in this reviewer's name, today (anyone on the roster may,
+    as in the workflow; the reviewer was checked against it at start)."""
+    study, outcome = target_of_form()
 
     def approved(data: bytes) -> bytes:
         row = saved_row(data, *_ids(study, outcome))
@@ -208,7 +231,7 @@ def approve() -> Any:
         return replace_rows(data, columns(), key_of(*_ids(study, outcome)), [row])
 
     try:
-        problems = _write(approved, study, outcome)
+        problems = write(workspace().files.extraction, approved, study, outcome)
     except StaleFile as stale:
         return show(stale=stale, code=409)
     if problems:
@@ -216,17 +239,19 @@ def approve() -> Any:
     return redirect(url_for("extraction.show", study=study["study_id"], outcome=outcome.name))
 
 
-def _write(change: Any, study: dict[str, str], outcome: Any) -> list[Problem]:
-    """Apply ``change`` to the table under its lock if unchanged since the form was shown;
-    nothing is written when the changed row has problems (returned)."""
+def write(path: Path, change: Any, study: dict[str, str], outcome: Any) -> list[Problem]:
+    """Apply ``change`` to the table ``path`` (the extraction table or a draft) under its
+    lock if unchanged since the form was shown (:class:`StaleFile` otherwise); nothing is
+    written when the changed row has problems (returned)."""
     from livingmeta.files import locked, write_bytes
 
-    path = workspace().writable(workspace().files.extraction)
+    path = workspace().writable(path)
+    draft = path != workspace().writable(workspace().files.extraction)
     with locked(path):
         now = path.read_bytes() if path.exists() else b""
-        versions().check(path, request.form.get("seen", ""), now)
+        versions().check(path, request.form.get("draft_seen" if draft else "seen", ""), now)
         new = change(now)
-        problems, _ = row_problems(new, *_ids(study, outcome))
+        problems, _ = row_problems(new, *_ids(study, outcome), path)
         if not problems:
             write_bytes(path, new)
     return problems

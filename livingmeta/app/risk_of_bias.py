@@ -65,15 +65,18 @@ def my_file() -> Path:
 def problems_of(rob: RiskOfBiasSettings, path: Path, data: bytes) -> list[Problem]:
     """Problems of ``data`` as the file ``path`` (validated under its own name)."""
     from livingmeta.risk_of_bias.assessments import load_assessment
+    from livingmeta.roster import review_roster
+    from livingmeta.workflow.characteristics import included_studies
 
+    review = workspace().review
     with tempfile.TemporaryDirectory() as folder:
         candidate = Path(folder) / path.name
         candidate.write_bytes(data)
-        try:
+        try:  # what settle_risk_of_bias checks: every study of studies.csv, the roster
             load_assessment(
-                candidate, rob, roster=workspace().roster,
-                studies=[s["study_id"] for s in studies()],
-                outcomes=[o.name for o in workspace().review.outcomes],
+                candidate, rob, roster=review_roster(review),
+                studies=[s for s, _ in included_studies(workspace().files.studies)],
+                outcomes=[o.name for o in review.outcomes],
             )  # fmt: skip
         except InputError as exc:
             shown = shown_path(path)

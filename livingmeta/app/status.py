@@ -43,23 +43,26 @@ def blockers() -> dict[str, Any]:
         pending = sum(s.pending for s in status.summary.values())
     if files.extraction.exists():
         problems += extraction_file_problems(ws.review, files.extraction)
-    to_extract, unapproved = _extraction_counts(files.extraction, files.studies)
+    to_extract, unapproved, differences = _extraction_counts(files.extraction, files.studies)
     return {
         "conflicts": conflicts,
         "pending": pending,
         "to_extract": to_extract,
         "unapproved": unapproved,
+        "differences": differences,
         "problems": problems,
     }
 
 
-def _extraction_counts(extraction: Path, studies: Path) -> tuple[int, int]:
-    """Study x outcome rows still to extract, and rows not approved."""
+def _extraction_counts(extraction: Path, studies: Path) -> tuple[int, int, int]:
+    """Study x outcome rows still to extract, rows not approved, and values on which the
+    extractors' drafts differ for rows not yet approved (``differences.csv``'s lines)."""
     import pandas as pd
 
-    from livingmeta.approval import extraction_template, is_approved
+    from livingmeta.approval import compare_drafts, extraction_template, is_approved, read_drafts
     from livingmeta.extraction import read_table
     from livingmeta.screening.studies import read_studies
+    from livingmeta.study_scope import studies_in_analysis
 
     columns = ("study_id", "outcome", "approved_by", "approved_on")
     try:
@@ -68,10 +71,14 @@ def _extraction_counts(extraction: Path, studies: Path) -> tuple[int, int]:
         else:
             table = pd.DataFrame({col: pd.Series(dtype=str) for col in columns})
         included = read_studies(studies)
+        drafts = read_drafts(workspace().files.drafts)
     except InputError:
-        return 0, 0  # listed among the problems
+        return 0, 0, 0  # listed among the problems
     outcomes = {o.name: o for o in workspace().review.outcomes}
-    return len(extraction_template(included, table, outcomes)), int((~is_approved(table)).sum())
+    differences = len(compare_drafts(drafts, table, outcomes))
+    remaining = studies_in_analysis(workspace().review, included)
+    to_extract = len(extraction_template(remaining, table, outcomes))
+    return to_extract, int((~is_approved(table)).sum()), differences
 
 
 @blueprint.get("/")

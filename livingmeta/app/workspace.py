@@ -41,11 +41,11 @@ class Workspace:
     reviewer
         Who records every write, as spelt on the roster.
     roster
-        Names allowed to decide, extract, assess and approve (compared ignoring case).
-    approvers
-        Names allowed to approve extraction rows (default: the roster).
+        Names allowed to decide, extract, assess and approve (compared ignoring case):
+        the workflow accepts an approval by anyone on it, so the app does too.
     highlight
-        Words highlighted in titles and abstracts while screening.
+        Words highlighted in titles and abstracts while screening (``--highlight``, else
+        the config's ``screening.highlight``).
     token
         Shared token every request must carry (needed off localhost).
     risk_of_bias
@@ -57,7 +57,6 @@ class Workspace:
     review: Review
     reviewer: str
     roster: tuple[str, ...]
-    approvers: tuple[str, ...] = ()
     highlight: tuple[str, ...] = ()
     token: str | None = None
     risk_of_bias: Mapping[str, Any] | None = None
@@ -95,9 +94,6 @@ class Workspace:
         if not resolved.is_relative_to(self.folder.resolve()):
             raise OutsideReview(f"{path} is outside the review folder {self.folder}")
         return resolved
-
-    def may_approve(self) -> bool:
-        return self.reviewer.casefold() in {a.casefold() for a in self.approvers or self.roster}
 
 
 def valid_name(name: str) -> str:
@@ -165,6 +161,5 @@ def open_workspace(
     spelt = valid_name(on_roster(reviewer, names))
     spec = review.spec.get("screening") or {}
     words = tuple(highlight) or tuple(spec.get("highlight") or ())
-    approvers = tuple(spec.get("approvers") or ())
     tools = review.spec.get("risk_of_bias") or risk_of_bias
-    return Workspace(root, root / config_path, review, spelt, names, approvers, words, token, tools)
+    return Workspace(root, root / config_path, review, spelt, names, words, token, tools)

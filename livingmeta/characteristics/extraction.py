@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from livingmeta.approval import approval_problems
@@ -20,7 +20,8 @@ from livingmeta.characteristics import KINDS
 from livingmeta.characteristics.fields import CharacteristicsSettings, Field
 from livingmeta.characteristics.values import NEEDS, NUMBER_COLUMNS, Value
 from livingmeta.extraction import read_table, row_number
-from livingmeta.validation import InputError, Problem
+from livingmeta.roster import CHARACTERISTICS_PEOPLE, report_off_roster
+from livingmeta.validation import InputError, Problem, Report, row_reporter
 
 CHARACTERISTICS_COLUMNS = (
     "study_id",
@@ -41,8 +42,6 @@ REQUIRED_COLUMNS = ("study_id", "field", "approved_by", "approved_on")
 COUNT_COLUMNS = ("value", "total")
 #: A reported percentage may differ from n/N by rounding (or truncation) only.
 PERCENT_TOLERANCE = 1.0
-
-Report = Callable[[str, str], None]
 
 
 def load_characteristics(
@@ -118,10 +117,7 @@ class _RowChecker:
 
     def check(self, record: dict[str, str], row: int) -> tuple[Value | None, list[Problem]]:
         problems: list[Problem] = []
-
-        def bad(column: str, message: str) -> None:
-            problems.append(Problem(self.file, row, column, message))
-
+        bad = row_reporter(self.file, row, problems)
         field = self._identity(record, bad)
         if field is None:
             return None, problems
@@ -130,7 +126,7 @@ class _RowChecker:
             bad("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
             return None, problems
         reported = self._reported(record, kind, field, bad)
-        self._people(record, bad)
+        report_off_roster(record, CHARACTERISTICS_PEOPLE, self.roster, bad)
         approved = bool(record["approved_by"] and record["approved_on"])
         if approved and not record["source"]:
             bad("source", "empty; an approved value needs the place it comes from")
@@ -192,15 +188,6 @@ class _RowChecker:
         if kind == "choice" and record["text"] and record["text"] not in field.choices:
             bad("text", f"{record['text']!r} is not one of {', '.join(field.choices)}")
         return True
-
-    def _people(self, record: dict[str, str], bad: Report) -> None:
-        if self.roster is None:
-            return
-        known = {r.casefold() for r in self.roster}
-        for col in ("extractor", "approved_by"):
-            name = record[col]
-            if name and name.casefold() not in known:
-                bad(col, f"{name!r} is not a reviewer; the roster is: {', '.join(self.roster)}")
 
 
 def _check_numbers(record: dict[str, str], kind: str, bad: Report) -> None:

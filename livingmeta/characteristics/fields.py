@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 DEFAULT_TABLE = "Characteristics of included studies"
@@ -48,14 +46,6 @@ class CharacteristicsSettings:
         return tuple(dict.fromkeys(f.table for f in self.fields))
 
 
-def load_schema() -> dict[str, Any]:
-    """The JSON schema of the config fragment (package data)."""
-    import yaml
-
-    text = resources.files(__package__).joinpath("config.schema.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
-
-
 def settings_from_config(
     fragment: Mapping[str, Any], source: str = "characteristics"
 ) -> CharacteristicsSettings:
@@ -66,14 +56,9 @@ def settings_from_config(
     livingmeta.config.ConfigError
         Naming every invalid key, a repeated field name, or a choice field without choices.
     """
-    import jsonschema
+    from livingmeta.config import ConfigError, validate_fragment
 
-    from livingmeta.config import ConfigError, _with_defaults, key_path
-
-    spec = copy.deepcopy(dict(fragment))
-    validator = _with_defaults(jsonschema.Draft202012Validator)(load_schema())
-    errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
-    problems = [f"{source}.{key_path(e.absolute_path)}: {e.message}" for e in errors]
+    spec, problems = validate_fragment(fragment, "characteristics", source)
     if not problems:
         problems += _semantic_problems(spec, source)
     if problems:

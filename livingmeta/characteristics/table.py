@@ -5,7 +5,10 @@ per-arm field (arms side by side, under the field's heading). Cells print approv
 as papers do; a value the study does not report prints ``NR`` with a footnote saying where
 it was looked for, a study that summarised a field differently (a median where the field
 is declared as a mean) gets a footnote naming its summary, and a row's own ``footnote``
-text is printed as one. A cell with nothing approved yet stays empty.
+text is printed as one. A cell with nothing approved yet stays empty. Outcomes a study
+did not report (approved ``reported: no`` rows of the extraction table) are named under
+the first table ("Death: Not reported by: Chang 2018."), as under the forest plot, so a
+reader of the characteristics sees why a study is missing from an analysis.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import csv
 import html
 import io
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from string import ascii_lowercase
+from typing import Any
 
 from livingmeta.characteristics import NOT_REPORTED
 from livingmeta.characteristics.fields import Arm, CharacteristicsSettings, Field
@@ -50,13 +54,20 @@ class TableColumn:
 @dataclass(frozen=True)
 class CharacteristicsTable:
     """One table: ``cells[i][j]`` is study ``studies[i]``'s cell of ``columns[j]``;
-    ``footnotes`` pairs each marker with its text."""
+    ``footnotes`` pairs each marker with its text; ``not_reported`` pairs an outcome's
+    label with the studies (labels) that did not report it."""
 
     title: str
     columns: tuple[TableColumn, ...]
     studies: tuple[str, ...]
     cells: tuple[tuple[Cell, ...], ...]
     footnotes: tuple[tuple[str, str], ...]
+    not_reported: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def notes(self) -> list[str]:
+        """``Death: Not reported by: Chang 2018, Wang 2023.`` per outcome."""
+        return [f"{o}: Not reported by: {', '.join(s)}." for o, s in self.not_reported]
 
     def cell(self, study: str, field: str, arm: str | None = None) -> Cell:
         """The cell of a study (label) and field (name), and arm key for per-arm fields."""
@@ -95,6 +106,7 @@ def build_tables(
     settings: CharacteristicsSettings,
     values: Iterable[Value],
     studies: Sequence[tuple[str, str]],
+    not_reported: Mapping[str, Sequence[str]] | None = None,
 ) -> list[CharacteristicsTable]:
     """One table per ``table`` title of the declared fields.
 
@@ -106,6 +118,9 @@ def build_tables(
         Validated rows; only approved ones are printed.
     studies
         (study id, label) of the included studies, in the order to print them.
+    not_reported
+        Outcome label -> labels of the studies that did not report it
+        (:func:`not_reported_by`), named under the first table.
     """
     found = {(v.study_id, v.field, v.arm): v for v in values if v.approved}
     tables = []
@@ -123,7 +138,43 @@ def build_tables(
         )
         labels = tuple(label for _, label in studies)
         tables.append(CharacteristicsTable(title, columns, labels, rows, notes.items()))
+    missing = tuple((o, tuple(s)) for o, s in (not_reported or {}).items() if s)
+    if tables and missing:
+        tables[0] = replace(tables[0], not_reported=missing)
     return tables
+
+
+def not_reported_by(
+    extraction: Any, outcomes: Sequence[Any], labels: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """Outcome label -> labels of the studies whose approved row says ``reported: no``.
+
+    Parameters
+    ----------
+    extraction
+        The extraction table as text (:func:`livingmeta.extraction.read_table`).
+    outcomes
+        The review's pooled outcomes (:class:`~livingmeta.outcomes.Outcome`), in order.
+    labels
+        Study id -> label (studies.csv); ids it does not know print as they are.
+    """
+    from livingmeta.approval import is_approved
+    from livingmeta.extraction import row_kinds
+
+    needed = {"study_id", "outcome", "reported"}
+    if not needed <= set(extraction.columns):
+        return {}
+    chosen = row_kinds(extraction, {o.name: o for o in outcomes}) == "not_reported"
+    if {"approved_by", "approved_on"} <= set(extraction.columns):
+        chosen &= is_approved(extraction)
+    rows = extraction[chosen]
+    out: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        studies = rows.loc[rows["outcome"] == outcome.name, "study_id"]
+        names = list(dict.fromkeys(labels.get(s, s) for s in studies))
+        if names:
+            out[outcome.label] = names
+    return out
 
 
 def _row_cells(
@@ -195,6 +246,9 @@ def to_markdown(tables: Sequence[CharacteristicsTable]) -> str:
         if table.footnotes:
             out.append("")
             out += [f"<sup>{m}</sup> {_md(text)}  " for m, text in table.footnotes]
+        if table.not_reported:
+            out.append("")
+            out += [f"{_md(note)}  " for note in table.notes]
         out.append("")
     return "\n".join(out)
 
@@ -226,6 +280,10 @@ def to_csv(tables: Sequence[CharacteristicsTable]) -> str:
                 arm = column.arm.label if column.arm else ""
                 footnotes = "; ".join(notes[m] for m in cell.marks)
                 writer.writerow([table.title, study, column.field.label, arm, cell.text, footnotes])
+        for outcome, studies in table.not_reported:
+            for study in studies:
+                row = [table.title, study, outcome, "", NOT_REPORTED, "outcome not reported"]
+                writer.writerow(row)
     return buffer.getvalue()
 
 
@@ -247,6 +305,9 @@ def to_html(tables: Sequence[CharacteristicsTable]) -> str:
                 f"<li><sup>{m}</sup> {html.escape(text)}</li>" for m, text in table.footnotes
             )
             parts.append(f'<ul class="footnotes">{notes}</ul>')
+        if table.not_reported:
+            items = "".join(f"<li>{html.escape(note)}</li>" for note in table.notes)
+            parts.append(f'<ul class="not-reported">{items}</ul>')
     return "\n".join(parts) + "\n"
 
 

@@ -7,7 +7,8 @@ Exit codes: 0 success, 2 invalid input or options (report on stderr).
 Adding a subcommand is one module here plus its name in :data:`SUBCOMMANDS`. The module
 defines ``HELP`` (the one-line summary) and ``add_arguments(parser)``, which adds the
 options and sets ``handler``; the command's name is the module's name with ``_`` read as
-``-`` and a trailing ``_`` dropped (``import_`` is ``livingmeta import``). Modules import
+``-`` and a trailing ``_`` dropped (``import_`` is ``livingmeta import``); the options
+every review command shares come from :func:`add_review_options`. Modules import
 heavy libraries (pandas, scipy, ...) inside their functions: every module is imported to
 list the commands, and ``livingmeta --help`` must start at once.
 """
@@ -28,6 +29,25 @@ SUBCOMMANDS = (
     "pool", "bias", "import_", "validate", "screen", "resolve", "status", "tsa", "review",
     "new_review",
 )  # fmt: skip
+
+
+#: The config a command reads unless ``--config`` names another.
+DEFAULT_CONFIG = "config/config.yaml"
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """``--config``: the workflow config a command reads."""
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"(default {DEFAULT_CONFIG})")
+
+
+def add_review_options(parser: argparse.ArgumentParser, reviewer: str | None = None) -> None:
+    """``--review`` and ``--config`` of a command working on one review of the config, and
+    ``--reviewer`` (required, with the help ``reviewer``) when it works in a reviewer's name.
+    """
+    parser.add_argument("--review", help="review id in the config (default: the only one)")
+    if reviewer is not None:
+        parser.add_argument("--reviewer", required=True, help=reviewer)
+    add_config_option(parser)
 
 
 def command_name(module_name: str) -> str:

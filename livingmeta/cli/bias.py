@@ -11,18 +11,21 @@ TEST_CHOICES = ("egger", "egger-rma", "begg", "peters", "harbord", "all")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``livingmeta bias``."""
-    from livingmeta.cli.pool import add_input_arguments
-    from livingmeta.stats.options import MEASURES, MODELS, TAU2_METHODS
-    from livingmeta.stats.small_study import COCHRANE_MIN_K
+    from livingmeta.cli.pool import (
+        add_convention_argument,
+        add_input_arguments,
+        add_table_arguments,
+    )
+    from livingmeta.stats.options import COCHRANE_MIN_K, MODELS, TAU2_METHODS
 
     parser.description = (
         "Funnel plot asymmetry tests on one outcome of an extraction table. Below "
         f"{COCHRANE_MIN_K} studies nothing is tested (Cochrane Handbook 13.3.5.4)."
     )
     p = parser
-    p.add_argument("file", help="CSV with a 'study' (or 'study_id') column and the arm columns")
-    p.add_argument("--measure", required=True, choices=MEASURES, help="effect measure")
+    add_table_arguments(p)
     p.add_argument("--method", default="IV", choices=("IV",), help="study effects (IV)")
+    add_convention_argument(p)
     p.add_argument("--model", default="random", choices=MODELS, help="(default random)")
     p.add_argument(
         "--tau2", default="REML", choices=TAU2_METHODS, help="tau2 estimator (default REML)"
@@ -53,7 +56,14 @@ def run(args: argparse.Namespace) -> int:
     chosen = args.test or ["all"]
     tests = BIAS_TESTS if "all" in chosen else tuple(dict.fromkeys(chosen))
     result = small_study_effects(
-        data, args.measure, args.model, args.tau2, tests, args.trimfill, args.min_k
+        data,
+        args.measure,
+        args.model,
+        args.tau2,
+        tests,
+        args.trimfill,
+        args.min_k,
+        convention=args.convention,
     )
     out = result.to_dict()
     if args.json:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from livingmeta.cli import add_review_options
 from livingmeta.retrieval.formats import FORMATS as IMPORT_FORMATS
 
 HELP = "add records exported from another database to a review"
@@ -15,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``livingmeta import``."""
     parser.description = (
         "Add exported records (RIS, MEDLINE/nbib, PubMed XML, ClinicalTrials.gov JSON, "
-        "EndNote XML, CSV/TSV tables, Web of Science plain text, EndNote .enw, BibTeX) to a "
+        "EndNote XML, CSV/TSV tables and Excel workbooks, Web of Science plain text, EndNote "
+        ".enw, BibTeX, RefWorks tagged, Cochrane Library plain text, OpenAlex JSON) to a "
         "review's record registry, deduplicated against everything found so far; the next "
         "workflow run hands the new ones to screening. Importing the same file again "
         "changes nothing, and an import never changes a record already stored."
@@ -29,8 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="file format (default: recognised from the content)",
     )
     p.add_argument("--source", required=True, help="database name, counted under it in PRISMA")
-    p.add_argument("--review", help="review id (default: the only review in the config)")
-    p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
+    add_review_options(p)
     p.add_argument("--dry-run", action="store_true", help="change nothing, print the records")
     p.add_argument(
         "--previous-version",

@@ -14,6 +14,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from livingmeta.cli import add_config_option
+
 HELP = "start a new review: its config entry and its files (headers, no rows)"
 
 #: Columns of a new extraction table: identity, the arms of a dichotomous outcome (the
@@ -59,9 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", help="short identifier (letters, digits, _ and -)")
     parser.add_argument("--title", required=True, help="the review's title")
     parser.add_argument("--question", help="the review question (PICO), one or two sentences")
-    parser.add_argument(
-        "--config", default="config/config.yaml", help="(default config/config.yaml)"
-    )
+    add_config_option(parser)
     parser.set_defaults(handler=run)
 
 

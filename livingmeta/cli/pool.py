@@ -14,8 +14,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``livingmeta pool``; the choices come from the statistics options."""
     from livingmeta.outcomes import Outcome
     from livingmeta.stats.options import (
-        CONVENTIONS,
-        MEASURES,
         METHODS,
         MODELS,
         PI_METHODS,
@@ -24,8 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.description = "Pool one outcome of an extraction table (see README, 'Data contract')."
     p = parser
-    p.add_argument("file", help="CSV with a 'study' (or 'study_id') column and the arm columns")
-    p.add_argument("--measure", required=True, choices=MEASURES, help="effect measure")
+    add_table_arguments(p)
     p.add_argument(
         "--method",
         choices=METHODS,
@@ -44,12 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
     p.add_argument("--hksj-adhoc", action="store_true", help="HKSJ never narrower than the Wald CI")
     p.add_argument("--pi", choices=PI_METHODS, help="prediction interval: z, t on k-1 or k-2 df")
-    p.add_argument(
-        "--convention",
-        default="metafor",
-        choices=CONVENTIONS,
-        help="zero-cell RD, Hedges' g and M-H RD variance as metafor (default) or RevMan 5",
-    )
+    add_convention_argument(p)
     p.add_argument("--mh-exact", action="store_true", help="raw cells in the M-H estimate (rma.mh)")
     p.add_argument(
         "--mods",
@@ -59,6 +51,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_input_arguments(p)
     p.set_defaults(handler=run)
+
+
+def add_convention_argument(parser: argparse.ArgumentParser) -> None:
+    """``--convention``: the study effects' formulas (shared by ``pool`` and ``bias``)."""
+    from livingmeta.stats.options import CONVENTIONS
+
+    parser.add_argument(
+        "--convention",
+        default="metafor",
+        choices=CONVENTIONS,
+        help="zero-cell RD, Hedges' g and M-H RD variance as metafor (default) or RevMan 5",
+    )
+
+
+def add_table_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared with ``livingmeta bias``: the extraction table and its measure."""
+    from livingmeta.stats.options import MEASURES
+
+    p.add_argument("file", help="CSV with a 'study' (or 'study_id') column and the arm columns")
+    p.add_argument("--measure", required=True, choices=MEASURES, help="effect measure")
 
 
 def add_input_arguments(p: argparse.ArgumentParser) -> None:

@@ -8,15 +8,13 @@ which settles the stage whatever the independent decisions say.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import sys
-from typing import IO
 
+from livingmeta.cli import add_review_options
 from livingmeta.cli.screen import (
-    KeyReader,
+    Console,
     ask_decision,
-    default_reader,
     describe_record,
+    interactive,
     reviewer_name,
     terminal_width,
 )
@@ -33,29 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "agreed decision: i include, e exclude (then a reason), s skip, q quit. Each "
         "consensus is appended at once to <folder>/screening/decisions.csv."
     )
-    p = parser
-    p.add_argument("--review", help="review id in the config (default: the only one)")
-    p.add_argument("--reviewer", required=True, help="who records the consensus (on the roster)")
-    p.add_argument("--stage", choices=STAGES, help="(default: every stage)")
-    p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
-    p.set_defaults(handler=run)
+    add_review_options(parser, reviewer="who records the consensus (on the roster)")
+    parser.add_argument("--stage", choices=STAGES, help="(default: every stage)")
+    parser.set_defaults(handler=run)
 
 
-def run(
-    args: argparse.Namespace,
-    read_key: KeyReader | None = None,
-    today: dt.date | None = None,
-    out: IO[str] | None = None,
-) -> int:
-    """Offer each open conflict in turn and append the consensus row chosen.
-
-    ``read_key`` and ``today`` are injectable so tests drive a session with scripted keys.
-    """
+@interactive
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Offer each open conflict in turn and append the consensus row chosen."""
     from livingmeta.display import printable
     from livingmeta.screening.decisions import append_decision
 
-    out = out or sys.stdout
-    read_key = read_key or default_reader()
+    out, read_key = console.out, console.read_key
     loaded = load_review(args.config, args.review)
     reviewer = reviewer_name(args.reviewer, loaded)
     settings = loaded.settings
@@ -76,7 +63,7 @@ def run(
         decision, reason = choice
         append_decision(
             settings.decisions, conflict.record_id, conflict.stage, reviewer, decision, reason,
-            date=today or dt.date.today(), role="consensus",
+            date=console.today, role="consensus",
         )  # fmt: skip
         settled += 1
     else:

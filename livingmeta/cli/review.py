@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from livingmeta.app.guard import new_secret
+from livingmeta.cli import add_review_options
 
 HELP = "work on a review in the browser (screening, conflicts, extraction, risk of bias)"
 
@@ -24,14 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.description = (
         "Start the review workspace for one review: screen records, settle conflicts, "
         "extract and approve data and assess risk of bias in the browser. Every change is "
-        "written at once to the review's own files, in the reviewer's name."
+        "written at once to the review's own files, in the reviewer's name. Without "
+        "--review, a config with several reviews gets a review picker."
     )
-    serve.add_argument("--review", help="review id in the config (default: the only one)")
-    serve.add_argument("--reviewer", required=True, help="your name, on the review's roster")
+    add_review_options(serve, reviewer="your name, on the review's roster")
     serve.add_argument("--port", type=int, default=8765, help="(default 8765; 0 picks one)")
-    serve.add_argument(
-        "--config", default="config/config.yaml", help="(default config/config.yaml)"
-    )
     serve.add_argument(
         "--highlight", action="append", default=[], metavar="WORD",
         help="highlight WORD in titles and abstracts (repeat for more words)",
@@ -55,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
     from livingmeta.app import LOCAL_HOSTS, create_app
+    from livingmeta.app.portfolio import create_portfolio_app, open_portfolio
     from livingmeta.app.workspace import open_workspace
 
     local = args.host in LOCAL_HOSTS
@@ -62,16 +61,19 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--host {args.host} is not localhost: add --allow-remote to serve it")
     token = None if local else (args.token or new_secret())
     tools = {"tools": [{"tool": args.risk_of_bias_tool}]} if args.risk_of_bias_tool else None
-    ws = open_workspace(
-        args.config, args.review, args.reviewer, highlight=args.highlight, token=token,
-        risk_of_bias=tools,
-    )  # fmt: skip
+    options = {"highlight": args.highlight, "token": token, "risk_of_bias": tools}
     hosts = None if local else {*LOCAL_HOSTS, args.host}
-    server = make_server(args.host, args.port, create_app(ws, hosts=hosts), threaded=True)
+    entries = open_portfolio(args.config, args.reviewer, **options) if not args.review else []
+    if len(entries) > 1:  # several reviews and none chosen: the review picker
+        app, what = create_portfolio_app(entries, args.reviewer, hosts=hosts), "every review"
+    else:
+        ws = open_workspace(args.config, args.review, args.reviewer, **options)
+        app, what = create_app(ws, hosts=hosts), f"{ws.review.id} as {ws.reviewer}"
+    server = make_server(args.host, args.port, app, threaded=True)
     address = f"http://{args.host}:{server.server_port}/"
     if token:
         address += f"?token={token}"
-    print(f"Review workspace for {ws.review.id} as {ws.reviewer}: {address}", file=sys.stderr)
+    print(f"Review workspace for {what}: {address}", file=sys.stderr)
     print("Press Ctrl-C to stop.", file=sys.stderr)
     try:
         server.serve_forever()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 import shutil
 import sys
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
+from livingmeta.cli import add_review_options
 from livingmeta.cli.screening_state import Loaded, load_review
 from livingmeta.screening import LINKED_TO_EXISTING, STAGES
 
@@ -44,12 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(withdraw your last decision), q quit. Each decision is saved at once to "
         "<folder>/screening/decisions.csv; an undo appends a withdrawal row."
     )
-    p = parser
-    p.add_argument("--review", help="review id in the config (default: the only one)")
-    p.add_argument("--reviewer", required=True, help="your name, on the review's roster")
-    p.add_argument("--stage", choices=STAGES, help="(default: first stage with records left)")
-    p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
-    p.set_defaults(handler=run)
+    add_review_options(parser, reviewer="your name, on the review's roster")
+    parser.add_argument("--stage", choices=STAGES, help="(default: first stage with records left)")
+    parser.set_defaults(handler=run)
 
 
 def records_to_screen(loaded: Loaded, reviewer: str, stage: str) -> list[str]:
@@ -64,17 +63,37 @@ def records_to_screen(loaded: Loaded, reviewer: str, stage: str) -> list[str]:
     return [r for r in pending if r not in decided]
 
 
-def run(
-    args: argparse.Namespace,
-    read_key: KeyReader | None = None,
-    today: dt.date | None = None,
-    out: IO[str] | None = None,
-) -> int:
-    """Screen records one key at a time; each decision is appended as soon as it is made.
+@dataclass(frozen=True)
+class Console:
+    """Where an interactive command reads keys, dates what it records and writes."""
 
-    ``read_key`` and ``today`` are injectable so tests drive a session with scripted keys.
-    """
-    out = out or sys.stdout
+    read_key: KeyReader
+    today: dt.date
+    out: IO[str]
+
+
+def interactive(command: Callable[[argparse.Namespace, Console], int]) -> Callable[..., int]:
+    """``command`` as a handler ``run(args, read_key=None, today=None, out=None)``: keys
+    from the terminal, today's date and stdout, unless a test injects scripted keys, a
+    date and a buffer."""
+
+    @functools.wraps(command)
+    def run(
+        args: argparse.Namespace,
+        read_key: KeyReader | None = None,
+        today: dt.date | None = None,
+        out: IO[str] | None = None,
+    ) -> int:
+        console = Console(read_key or default_reader(), today or dt.date.today(), out or sys.stdout)
+        return command(args, console)
+
+    return run
+
+
+@interactive
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Screen records one key at a time; each decision is appended as soon as it is made."""
+    out = console.out
     loaded = load_review(args.config, args.review)
     reviewer = reviewer_name(args.reviewer, loaded)
     stages = loaded.settings.stages
@@ -83,9 +102,9 @@ def run(
     stage = args.stage or next(
         (s for s in stages if records_to_screen(loaded, reviewer, s)), stages[0]
     )
-    session = Session(loaded, reviewer, stage, today or dt.date.today(), out)
+    session = Session(loaded, reviewer, stage, console.today, out)
     try:
-        session.screen(records_to_screen(loaded, reviewer, stage), read_key or default_reader())
+        session.screen(records_to_screen(loaded, reviewer, stage), console.read_key)
     except KeyboardInterrupt:
         out.write(f"\nStopped. {session.saved} decision(s) saved to {loaded.settings.decisions}\n")
         return 130

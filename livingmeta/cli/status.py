@@ -7,6 +7,7 @@ import json
 import sys
 from typing import IO, TYPE_CHECKING
 
+from livingmeta.cli import add_review_options
 from livingmeta.cli.screening_state import Loaded, load_review
 
 if TYPE_CHECKING:
@@ -21,11 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Per stage: records eligible, pending per reviewer, included, excluded by "
         "reason, conflicts with who said what, Cohen's kappa; and the included studies."
     )
-    p = parser
-    p.add_argument("--review", help="review id in the config (default: the only one)")
-    p.add_argument("--config", default="config/config.yaml", help="(default config/config.yaml)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=run)
+    add_review_options(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from livingmeta.cli import add_config_option
+
 HELP = "check the config and every review's files"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``livingmeta validate``."""
     parser.description = "Check the config and all human-edited review files; report every problem."
-    parser.add_argument(
-        "--config", default="config/config.yaml", help="(default config/config.yaml)"
-    )
+    add_config_option(parser)
     parser.set_defaults(handler=run)
 
 

@@ -19,14 +19,14 @@ date, inputs_digest, approved_by, approved_on, notes``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from livingmeta.approval import approval_problems
 from livingmeta.extraction import read_table, row_number
 from livingmeta.grade import DOMAINS, DOWNGRADE_DOMAINS
-from livingmeta.screening.decisions import _is_date as is_date
-from livingmeta.validation import InputError, Problem
+from livingmeta.roster import GRADE_PEOPLE, report_off_roster
+from livingmeta.validation import InputError, Problem, Report, is_date, row_reporter
 
 GRADE_COLUMNS = (
     "outcome",
@@ -48,8 +48,6 @@ UPGRADE_DECISIONS = {
     "dose_response": {"no": 0, "yes": 1},
     "plausible_confounding": {"no": 0, "yes": 1},
 }
-
-Report = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ def load_ratings(
     for pos, record in enumerate(frame.to_dict("records")):
         row = row_number(frame, pos)
         found: list[Problem] = []
-        rating = _check_row(record, row, outcomes, roster, _reporter(file, row, found))
+        rating = _check_row(record, row, outcomes, roster, row_reporter(file, row, found))
         key = (record["outcome"], _domain_key(record["domain"]))
         if all(key) and key in seen:
             message = f"second rating of {key[1]} for {key[0]}; first at row {seen[key]}"
@@ -125,15 +123,6 @@ def load_ratings(
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.row or 0))
     return tuple(ratings)
-
-
-def _reporter(file: str, row: int, found: list[Problem]) -> Report:
-    """A function recording a problem of ``row`` in ``found``."""
-
-    def bad(column: str, message: str) -> None:
-        found.append(Problem(file, row, column, message))
-
-    return bad
 
 
 def _check_row(
@@ -178,13 +167,7 @@ def _check_row(
 def _check_people(record: dict[str, str], roster: Sequence[str] | None, bad: Report) -> None:
     if not record["assessor"]:
         bad("assessor", "empty; name who made the rating")
-    if roster is None:
-        return
-    known = {name.casefold() for name in roster}
-    for column in ("assessor", "approved_by"):
-        name = record[column]
-        if name and name.casefold() not in known:
-            bad(column, f"{name!r} is not a reviewer; the roster is: {', '.join(roster)}")
+    report_off_roster(record, GRADE_PEOPLE, roster, bad)
 
 
 def _domain_key(text: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from livingmeta.report.estimates import compare_estimates
+from livingmeta.report.estimates import compare_estimates, conclusion_changed, describe_change
 
 RETRACTION_KINDS = ("retracted", "retraction_notices")
 NOTICE_KINDS = (*RETRACTION_KINDS, "errata", "concerns")  # publication notices
@@ -58,7 +58,10 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
           ``results_first_posted``); ``other_changes`` (e.g. ``missing_from_pubmed``);
           each item as in ``report.json`` (``kind, record_id, before, after``);
         - ``estimate_changes``: the :func:`compare_estimates` dicts with ``changed`` true
-          (new outcome, significance gained or lost, direction reversed, measure changed);
+          (new outcome, significance gained or lost, direction reversed, measure changed),
+          each with ``conclusion_changed`` (:func:`conclusion_changed`) and
+          ``what_changed``, the change in words with the estimates before and after
+          (:func:`describe_change`), so every reader of the file can say what changed;
           ``outcomes_not_pooled``: names of outcomes without a result this run;
           ``outcomes_without_data``: outcomes with no approved data yet (not a problem);
         - ``stale_sources`` (``search_id, since, failing``), ``failed_sources``
@@ -103,7 +106,7 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
         "retractions": [c for c in changes if c.get("kind") in NOTICE_KINDS],
         "trial_changes": [c for c in changes if c.get("kind") in TRIAL_KINDS],
         "other_changes": [c for c in changes if c.get("kind") not in known],
-        "estimate_changes": [c for c in comparisons if c["changed"]],
+        "estimate_changes": [_stated(c) for c in comparisons if c["changed"]],
         "outcomes_not_pooled": not_pooled,
         "outcomes_without_data": [
             o["name"] for o in context.get("outcomes") or [] if o.get("no_data")
@@ -126,6 +129,14 @@ def build_changes(context: Mapping[str, Any]) -> dict[str, Any]:
     out["has_changes"] = any(out[key] for key in (*CHANGE_KINDS, "linked_reports"))
     out["needs_attention"] = any(out[key] for key in (*PROBLEM_KINDS, "outcomes_not_pooled"))
     return out
+
+
+def _stated(comparison: dict[str, Any]) -> dict[str, Any]:
+    """A changed estimate with whether its conclusion changed and what changed, in words."""
+    return comparison | {
+        "conclusion_changed": conclusion_changed(comparison),
+        "what_changed": describe_change(comparison),
+    }
 
 
 def _require(context: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:

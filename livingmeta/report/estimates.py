@@ -22,6 +22,7 @@ COMPARISON_KEYS = (
     "outcome",
     "label",
     "measure",
+    "measure_before",
     "null",
     "new",
     "k_before",
@@ -99,6 +100,10 @@ def compare_estimates(
         ``updated`` when the estimate or its number of studies moved (new data reached
         the analysis); ``changed`` when anything worth a reader's attention happened: a
         new outcome, an update, a significance or direction change or a changed measure.
+        ``measure_before`` is the previous run's measure (None for a new outcome). When
+        either result carries a GRADE ``certainty`` (``high`` ... ``very low``), the keys
+        ``certainty_before``, ``certainty_after`` and ``certainty_changed`` are added (a
+        change of certainty is a change of conclusion too).
     """
     post = main_result(after)
     if post is None:
@@ -123,6 +128,7 @@ def compare_estimates(
         pre_measure = str(pre.get("measure", measure))
         out.update(_side(pre, null_value(pre_measure), "before"))
         out["measure_changed"] = pre_measure != measure
+        out["measure_before"] = pre_measure
         sig_before, dir_before = out["significant_before"], out["direction_before"]
         if bool(sig_before) != bool(sig_after):
             out["significance_changed"] = True
@@ -133,12 +139,19 @@ def compare_estimates(
         out["updated"] = pre.get("k") != post.get("k") or not _same(
             out["estimate_before"], out["estimate_after"]
         )
+    if (pre or {}).get("certainty") or post.get("certainty"):
+        out["certainty_before"] = (pre or {}).get("certainty")
+        out["certainty_after"] = post.get("certainty")
+        out["certainty_changed"] = pre is not None and (
+            out["certainty_before"] != out["certainty_after"]
+        )
     out["changed"] = bool(
         out["new"]
         or out["updated"]
         or out["significance_changed"]
         or out["direction_changed"]
         or out["measure_changed"]
+        or out.get("certainty_changed")
     )
     return out
 
@@ -165,39 +178,84 @@ def _same(a: float | None, b: float | None) -> bool:
 
 def conclusion_changed(comparison: Mapping[str, Any]) -> bool:
     """Whether a :func:`compare_estimates` result changed the conclusion (significance,
-    direction or effect measure), not only moved the estimate."""
+    direction, effect measure or certainty of the evidence), not only moved the
+    estimate."""
     return not comparison.get("new") and bool(
         comparison.get("significance_changed")
         or comparison.get("direction_changed")
         or comparison.get("measure_changed")
+        or comparison.get("certainty_changed")
     )
 
 
 def describe_change(comparison: Mapping[str, Any]) -> str:
     """What changed, in words, always with the estimates before and after:
     ``the confidence interval now excludes no effect (significance gained): OR 0.52
-    [0.31, 0.88] with 3 studies → 0.45 [0.30, 0.68] with 4``."""
-    from livingmeta.formatting import format_effect, interval_decimals
+    [0.31, 0.88] with 3 studies → 0.45 [0.30, 0.68] with 4 studies``.
 
+    Every kind of change names its before and after: significance (the interval and no
+    effect), direction (which side of no effect), the effect measure (its names, each
+    estimate printed on its own scale) and the certainty of the evidence when the
+    comparison carries it; a new outcome states its first estimate.
+    """
     c = comparison
+    if c.get("new"):
+        return f"first pooled estimate: {c.get('measure')} {_shown(c, 'after')}"
+    parts = _what_changed(c)
+    if not parts:
+        parts.append("the estimate was updated; the conclusion is unchanged")
+    before_measure = c.get("measure_before") or c.get("measure")
+    if before_measure != c.get("measure"):
+        estimates = (
+            f"{before_measure} {_shown(c, 'before', before_measure)} → "
+            f"{c.get('measure')} {_shown(c, 'after')}"
+        )
+    else:
+        estimates = f"{c.get('measure')} {_shown(c, 'before')} → {_shown(c, 'after')}"
+    return f"{'; '.join(parts)}: {estimates}"
+
+
+def _what_changed(c: Mapping[str, Any]) -> list[str]:
+    """One phrase per change of conclusion, each saying from what to what."""
     parts = []
     if c.get("significance") == "gained":
         parts.append("the confidence interval now excludes no effect (significance gained)")
+    elif c.get("significance") == "lost" and c.get("significant_after") is None:
+        parts.append(
+            "no confidence interval can be estimated any more (significance lost: no "
+            "estimable study)"
+        )
     elif c.get("significance") == "lost":
         parts.append("the confidence interval now includes no effect (significance lost)")
     if c.get("direction_changed"):
-        parts.append("the estimate crossed the line of no effect (direction reversed)")
+        null = _null_text(c.get("null"))
+        sides = {-1: f"below {null}", 1: f"above {null}"}
+        parts.append(
+            "the estimate crossed the line of no effect (direction reversed: "
+            f"{sides.get(c.get('direction_before'), '?')} → "
+            f"{sides.get(c.get('direction_after'), '?')})"
+        )
     if c.get("measure_changed"):
-        parts.append("the effect measure changed")
-    if not parts:
-        parts.append("the estimate was updated; the conclusion is unchanged")
-    is_ratio = c.get("measure") in RATIO_MEASURES
+        before = c.get("measure_before") or "?"
+        parts.append(f"the effect measure changed ({before} → {c.get('measure')})")
+    if c.get("certainty_changed"):
+        before = c.get("certainty_before") or "not assessed"
+        after = c.get("certainty_after") or "not assessed"
+        parts.append(f"the certainty of the evidence changed ({before} → {after})")
+    return parts
 
-    def shown(when: str) -> str:
-        low, high = c.get(f"ci_low_{when}"), c.get(f"ci_high_{when}")
-        decimals = interval_decimals(low, high, is_ratio)
-        effect = format_effect(c.get(f"estimate_{when}"), low, high, is_ratio, decimals)
-        k = c.get(f"k_{when}")
-        return effect if k is None else f"{effect} with {k} stud{'y' if k == 1 else 'ies'}"
 
-    return f"{'; '.join(parts)}: {c.get('measure')} {shown('before')} → {shown('after')}"
+def _null_text(null: Any) -> str:
+    return "1" if null == 1 else "0"
+
+
+def _shown(c: Mapping[str, Any], when: str, measure: str | None = None) -> str:
+    """``0.45 [0.30, 0.68] with 4 studies`` (the measure's scale decides the decimals)."""
+    from livingmeta.formatting import format_effect, interval_decimals
+
+    is_ratio = (measure or c.get("measure")) in RATIO_MEASURES
+    low, high = c.get(f"ci_low_{when}"), c.get(f"ci_high_{when}")
+    decimals = interval_decimals(low, high, is_ratio)
+    effect = format_effect(c.get(f"estimate_{when}"), low, high, is_ratio, decimals)
+    k = c.get(f"k_{when}")
+    return effect if k is None else f"{effect} with {k} stud{'y' if k == 1 else 'ies'}"

@@ -223,6 +223,7 @@ def history_figure(
     measure: str,
     *,
     review: str | None = None,
+    model: str | None = None,
     width: float = 6.5,
     fontsize: float = FONT_SIZE,
 ) -> Figure:
@@ -236,6 +237,9 @@ def history_figure(
     outcome, label, measure
         Which outcome to plot, its title, and its measure (log axis for OR and RR, the
         null line at 1 for them and at 0 otherwise).
+    model
+        ``random`` or ``fixed``: named in the y label with the measure, so the plot
+        says which estimate it follows.
     width, fontsize
         Figure width in inches and text size in points.
 
@@ -243,9 +247,11 @@ def history_figure(
     -------
     Figure
         On the Agg canvas, not registered with pyplot. Runs are evenly spaced (the x axis
-        is the run, labelled with its date on at most seven ticks), so a burst of runs on
-        one day stays readable; the number of studies ``k`` is printed above the plot
-        wherever it changes, skipping labels that would collide.
+        is the run, labelled with its date on at most seven ticks, as many as fit side by
+        side, each date once), so a burst of runs on one day stays readable; the left
+        margin grows with the y tick labels so the two-line y label stays on the figure;
+        the number of studies ``k`` is printed above the plot wherever it changes,
+        skipping labels that would collide.
     """
     data = frame[frame["outcome"] == outcome]
     if review is not None:
@@ -256,7 +262,8 @@ def history_figure(
     n = len(data)
     fig, ax, plot_width = _figure_with_axes(label, width, fontsize)
     low, high = _draw_estimates(ax, data, is_ratio, null)
-    _y_axis(ax, low, high, null, is_ratio, measure, fontsize)
+    _y_axis(ax, low, high, null, is_ratio, y_label(measure, model), fontsize)
+    plot_width = _fit_left_margin(fig, ax, fontsize)
     ax.set_xlim(-0.6, max(n - 1, 0) + 0.6)
     _x_axis(ax, data, fontsize, plot_width)
     _k_labels(ax, fig, data, fontsize, plot_width)
@@ -275,6 +282,29 @@ def history_figure(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig
+
+
+def y_label(measure: str, model: str | None) -> str:
+    """``Odds Ratio, random effects`` over ``(95% CI, log scale)``: what the points are
+    and how the axis is drawn."""
+    name = MEASURE_NAMES.get(measure, measure)
+    effects = {"random": "random effects", "fixed": "fixed effect"}.get(model or "", model)
+    scale = ", log scale" if measure in RATIO_MEASURES else ""
+    return f"{name}, {effects}\n(95% CI{scale})" if effects else f"{name}\n(95% CI{scale})"
+
+
+def _fit_left_margin(fig: Figure, ax: Any, fontsize: float) -> float:
+    """Move the axes' left edge so the widest y tick label and the two-line y label fit
+    (never less than the default); returns the axes' width in inches."""
+    width, _ = fig.get_size_inches()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    ticks = max((text_width(t, fontsize) for t in labels), default=0.0)
+    lines = ax.yaxis.label.get_text().count("\n") + 1
+    needed = 0.12 + lines * fontsize * 1.25 / 72 + 0.08 + ticks + 0.06
+    box = ax.get_position()
+    left = max(box.x0 * width, needed)
+    ax.set_position((left / width, box.y0, box.x1 - left / width, box.height))
+    return (box.x1 - left / width) * width
 
 
 def _figure_with_axes(label: str, width: float, fontsize: float) -> tuple[Figure, Any, float]:
@@ -342,7 +372,7 @@ def _y_axis(
     high: np.ndarray,
     null: float,
     is_ratio: bool,
-    measure: str,
+    label: str,
     fontsize: float,
 ) -> None:
     values = np.concatenate([low, high, [null]])
@@ -370,8 +400,7 @@ def _y_axis(
         ax.set_ylim(lo, hi)
         ax.yaxis.set_major_locator(FixedLocator(ticks))
         ax.set_yticklabels([_tick(t) for t in ticks])
-    name = MEASURE_NAMES.get(measure, measure)
-    ax.set_ylabel(f"{name} (95% CI)", fontproperties=font(fontsize))
+    ax.set_ylabel(label, fontproperties=font(fontsize), linespacing=1.25)
     for tick in ax.get_yticklabels():
         tick.set_fontproperties(font(fontsize))
 
@@ -382,17 +411,34 @@ def _tick(value: float) -> str:
 
 
 def _x_axis(ax: Any, data: pd.DataFrame, fontsize: float, axis_width: float) -> None:
-    n = len(data)
     dates = [str(d)[:10] for d in data["date"]]
-    room = max(1, int(axis_width / (text_width("2026-11-25", fontsize) + 0.25)))
-    count = min(n, room, 7)
-    ticks = sorted({round(float(v)) for v in np.linspace(0, n - 1, count)}) if n else []
+    ticks = date_ticks(dates, axis_width, fontsize)
     ax.set_xticks(ticks)
     ax.set_xticklabels([dates[i] for i in ticks])
     ax.xaxis.set_minor_locator(NullLocator())
     for tick in ax.get_xticklabels():
         tick.set_fontproperties(font(fontsize))
     ax.set_xlabel("Run (date)", fontproperties=font(fontsize))
+
+
+def date_ticks(dates: list[str], axis_width: float, fontsize: float) -> list[int]:
+    """Runs whose date labels the x axis: the first run of a date, evenly chosen, at
+    most seven and no more than fit side by side (a label's width plus a gap each), so
+    labels neither overlap nor repeat a date however many runs there are."""
+    firsts = [i for i, d in enumerate(dates) if i == 0 or d != dates[i - 1]]
+    if not firsts:
+        return []
+    n = len(dates)
+    label = max(text_width(d, fontsize) for d in dates) + 0.2
+    per_run = axis_width / (n - 1 + 1.2)  # inches per run, as the x limits
+    count = min(len(firsts), 7, max(1, int(axis_width / label)))
+    targets = np.linspace(0, n - 1, count)
+    nearest = [min(firsts, key=lambda i, t=t: (abs(i - t), i)) for t in targets]
+    chosen: list[int] = []
+    for i in dict.fromkeys(nearest):
+        if not chosen or (i - chosen[-1]) * per_run >= label:
+            chosen.append(i)
+    return chosen
 
 
 def _k_labels(ax: Any, fig: Figure, data: pd.DataFrame, fontsize: float, axis_width: float) -> None:

@@ -26,8 +26,10 @@ file and a reviewer can read or correct them::
         "excluded_full_text": {"no control group": 12, "tandem occlusion": 5, ...},
         "new_studies": 4,
         "new_reports": 4,
-        "total_studies": 8,                         # optional: previous + new
-        "total_reports": 8,                         # optional: previous + new
+        "removed_previous": {"retracted": 1},       # optional: previous studies removed
+        "removed_previous_reports": 1,              # optional: their reports
+        "total_studies": 7,                         # optional: previous - removed + new
+        "total_reports": 7,                         # optional: previous - removed + new
     }
 
 ``identified`` and ``excluded_full_text`` keep their key order in the diagram (sources
@@ -39,7 +41,14 @@ that the diagram implies, so a diagram never shows numbers that do not add up:
 - screened - excluded_screening = reports_sought
 - reports_sought - reports_not_retrieved = reports_assessed + awaiting assessment
 - reports_assessed - sum(excluded_full_text) = new_reports
-- new_studies <= new_reports; previous + new = total (studies and reports)
+- new_studies <= new_reports; previous - removed previous + new = total (studies and
+  reports)
+
+A study removed after inclusion (a retraction decision, an exclusion recorded after
+inclusion) never disappears from the diagram: found by the new searches, its reports are
+counted under "Reports excluded" with the reason (``retracted: 1``); included in the
+previous version, it is counted in the previous studies' column ("Removed from the review
+in this update") and taken off the total.
 
 A living review draws the diagram while screening goes on, so records and reports not yet
 decided are shown as "awaiting" (beside the records excluded and the reports excluded)
@@ -71,19 +80,29 @@ _COUNT_KEYS = (
     "reports_awaiting_assessment",
     "new_studies",
     "new_reports",
+    "removed_previous_reports",
     "total_studies",
     "total_reports",
 )
-_ORDER = ("previous", "identified", *_COUNT_KEYS[:11], "excluded_full_text", *_COUNT_KEYS[11:])
+_ORDER = (
+    "previous",
+    "identified",
+    *_COUNT_KEYS[:11],
+    "excluded_full_text",
+    *_COUNT_KEYS[11:13],
+    "removed_previous",
+    *_COUNT_KEYS[13:],
+)
 _OPTIONAL = {
     "records_removed_automation": 0,
     "records_removed_other": 0,
     "records_awaiting_screening": 0,
     "linked_reports": 0,
     "reports_awaiting_assessment": 0,
+    "removed_previous_reports": 0,
 }
 _DERIVED = ("total_studies", "total_reports")
-_KNOWN = {"previous", "identified", "excluded_full_text", *_COUNT_KEYS}
+_KNOWN = {"previous", "identified", "excluded_full_text", "removed_previous", *_COUNT_KEYS}
 
 # Box names as printed in the diagram, used in validation messages.
 _BOX = {
@@ -102,6 +121,8 @@ _BOX = {
     "excluded_full_text": "Reports excluded",
     "new_studies": "New studies included in review",
     "new_reports": "Reports of new included studies",
+    "removed_previous": "Previous studies removed from the review",
+    "removed_previous_reports": "Reports of previous studies removed",
     "total_studies": "Total studies included in review",
     "total_reports": "Reports of total included studies",
 }
@@ -129,7 +150,8 @@ def validate_counts(counts: Mapping[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        A new dict with every key of the module docstring; ``previous`` is ``None`` or
+        A new dict with every key of the module docstring (the ``removed_previous`` keys
+        only when a previous study was removed); ``previous`` is ``None`` or
         ``{"studies": int, "reports": int}``.
 
     Raises
@@ -163,13 +185,17 @@ def validate_counts(counts: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = counts[key]
     out["identified"] = _count_map(counts, "identified", problems, required=True)
     out["excluded_full_text"] = _count_map(counts, "excluded_full_text", problems)
+    out["removed_previous"] = _count_map(counts, "removed_previous", problems)
     out["previous"] = _previous(counts.get("previous"), problems)
     if problems:
         raise ValueError(_message(problems))
     _check_arithmetic(out, problems)
     if problems:
         raise ValueError(_message(problems))
-    return {key: out[key] for key in _ORDER}
+    ordered = {key: out[key] for key in _ORDER}
+    if not (ordered["removed_previous"] or ordered["removed_previous_reports"]):
+        del ordered["removed_previous"], ordered["removed_previous_reports"]
+    return ordered
 
 
 def _message(problems: list[str]) -> str:
@@ -287,16 +313,45 @@ def _check_arithmetic(c: dict[str, Any], problems: list[str]) -> None:
             "(without a previous version every report belongs to a new study)"
         )
     base = previous or {"studies": 0, "reports": 0}
+    gone = {"studies": sum(c["removed_previous"].values()), "reports": 0}
+    gone["reports"] = c["removed_previous_reports"]
+    _check_removed_previous(previous, gone, problems)
     for key, part, new in (
         ("total_studies", "studies", "new_studies"),
         ("total_reports", "reports", "new_reports"),
     ):
-        expected = base[part] + c[new]
+        expected = base[part] - gone[part] + c[new]
         if key not in c:
             c[key] = expected
         elif c[key] != expected:
-            what = f"previous ({base[part]}) + new ({c[new]})" if previous else f"new ({c[new]})"
+            what = f"previous ({base[part]})" if previous else ""
+            what += f" - removed ({gone[part]})" if gone[part] else ""
+            what = f"{what} + new ({c[new]})" if what else f"new ({c[new]})"
             problems.append(f"{_BOX[key]} is {c[key]}, but {what} = {expected}")
+
+
+def _check_removed_previous(
+    previous: dict[str, int] | None, gone: dict[str, int], problems: list[str]
+) -> None:
+    """Previous studies removed in this update: only with a previous version, no more
+    than it had, and each with at least one report."""
+    if not (gone["studies"] or gone["reports"]):
+        return
+    if previous is None:
+        problems.append(
+            f"{_BOX['removed_previous']} ({gone['studies']}) without a previous version"
+        )
+        return
+    for part in ("studies", "reports"):
+        if gone[part] > previous[part]:
+            problems.append(
+                f"{gone[part]} {part} of the previous version removed, but it had {previous[part]}"
+            )
+    if gone["reports"] < gone["studies"]:
+        problems.append(
+            f"{_BOX['removed_previous']} ({gone['studies']}) exceed their reports "
+            f"({gone['reports']}): every study has at least one report"
+        )
 
 
 # ---------------------------------------------------------------------- assembling
@@ -315,6 +370,7 @@ def assemble_counts(
     previous: Mapping[str, int] | None = None,
     new_studies: int | None = None,
     source_names: Mapping[str, str] = SOURCE_NAMES,
+    removed: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The counts dict from the workflow's files, validated.
 
@@ -339,6 +395,12 @@ def assemble_counts(
         studies already in the review.
     source_names
         Display names of the sources (others are shown as they are).
+    removed
+        Studies removed after inclusion: ``{"reason": str, "previous": bool, "reports":
+        int}`` each (``reports``: its reports counted as included by the screening, or
+        in the previous version). A previous study goes to ``removed_previous``; a new
+        one's reports move from the included reports to "Reports excluded" under its
+        reason. ``new_studies``, when given, must already leave them out.
 
     Returns
     -------
@@ -355,23 +417,7 @@ def assemble_counts(
         numbers do not add up (:func:`validate_counts`).
     """
     runs = [identification] if isinstance(identification, Mapping) else list(identification)
-    identified: dict[str, int] = {}
-    duplicates = to_screen = pending = linked = 0
-    for run in runs:
-        for source, row in run.items():
-            name = source_names.get(source, source)
-            identified[name] = identified.get(name, 0) + int(row.get("identified", 0))
-            duplicates += int(row.get("duplicates_removed", 0))
-            to_screen += int(row.get("to_screen", 0))
-            linked += int(row.get("linked_reports", 0))
-            pending += int(row.get("pending", 0))
-    if not identified:  # a review just started: no search or import has run yet
-        identified[NO_SOURCE_YET] = 0
-    if pending:
-        raise ValueError(
-            f"{pending} records are pending in the registry (not yet reported as "
-            "candidates or duplicates): the retrieval run did not finish"
-        )
+    identified, duplicates, to_screen, linked = _identification_totals(runs, source_names)
     screened = screening.get("records_screened")
     if screened is None:  # no title/abstract stage: every record goes to full text
         screened, excluded_ta = to_screen, 0
@@ -386,6 +432,7 @@ def assemble_counts(
     if missing > 0:
         reasons["reason not recorded"] = missing
     reports = int(screening.get("reports_included") or 0)
+    removed_previous, removed_reports, reports = _apply_removals(removed, reasons, reports)
     if new_studies is None:
         new_studies = reports - int(screening.get("reports_of_existing_studies") or 0)
     return validate_counts(
@@ -404,8 +451,56 @@ def assemble_counts(
             "excluded_full_text": reasons,
             "new_studies": new_studies,
             "new_reports": reports,
+            "removed_previous": removed_previous,
+            "removed_previous_reports": removed_reports,
         }
     )
+
+
+def _identification_totals(
+    runs: Sequence[Mapping[str, Mapping[str, int]]], source_names: Mapping[str, str]
+) -> tuple[dict[str, int], int, int, int]:
+    """Records identified per source (display names), duplicates removed, records to
+    screen and linked reports, summed over ``runs``; pending records mean an unfinished
+    run, whose counts would not add up."""
+    identified: dict[str, int] = {}
+    duplicates = to_screen = pending = linked = 0
+    for run in runs:
+        for source, row in run.items():
+            name = source_names.get(source, source)
+            identified[name] = identified.get(name, 0) + int(row.get("identified", 0))
+            duplicates += int(row.get("duplicates_removed", 0))
+            to_screen += int(row.get("to_screen", 0))
+            linked += int(row.get("linked_reports", 0))
+            pending += int(row.get("pending", 0))
+    if not identified:  # a review just started: no search or import has run yet
+        identified[NO_SOURCE_YET] = 0
+    if pending:
+        raise ValueError(
+            f"{pending} records are pending in the registry (not yet reported as "
+            "candidates or duplicates): the retrieval run did not finish"
+        )
+    return identified, duplicates, to_screen, linked
+
+
+def _apply_removals(
+    removed: Sequence[Mapping[str, Any]], reasons: dict[str, int], reports: int
+) -> tuple[dict[str, int], int, int]:
+    """Studies removed after inclusion: a previous one counted by reason (with its
+    reports); a new one's reports moved from the included to ``reasons`` (updated in
+    place). Returns the removed previous studies by reason, their reports and the
+    included reports left."""
+    removed_previous: dict[str, int] = {}
+    removed_reports = 0
+    for study in removed:
+        reason, n = str(study["reason"]), int(study["reports"])
+        if study["previous"]:
+            removed_previous[reason] = removed_previous.get(reason, 0) + 1
+            removed_reports += n
+        else:
+            reasons[reason] = reasons.get(reason, 0) + n
+            reports -= n
+    return removed_previous, removed_reports, reports
 
 
 # ---------------------------------------------------------------------- drawing

@@ -211,8 +211,22 @@ def _identification_row(c: dict[str, Any], cols: _Columns, size: float) -> list[
             ("", 0, False),
             (_n(reports, prev["reports"]), 0, False),
         ]
+        previous += _removed_previous_items(c)
         row.append(_box("previous", cols.previous, WIDTH_PREVIOUS, previous, size))
     return row
+
+
+def _removed_previous_items(c: dict[str, Any]) -> Items:
+    """Previous studies removed in this update (a retraction, an exclusion after
+    inclusion), by reason, so the total's arithmetic shows on the diagram."""
+    gone = c.get("removed_previous") or {}
+    if not gone:
+        return []
+    items: Items = [("", 0, False)]
+    items.append((_n("Removed from the review in this update", sum(gone.values())) + ":", 0, False))
+    items += [(_n(reason, n), 1, False) for reason, n in gone.items()]
+    items.append((_n("Reports of removed studies", c["removed_previous_reports"]), 0, False))
+    return items
 
 
 def _screening_rows(c: dict[str, Any], cols: _Columns, size: float) -> list[list[Box]]:

@@ -255,7 +255,8 @@ def _outcome_view(outcome: Mapping[str, Any], cmp: dict[str, Any] | None) -> dic
     if cmp["direction_changed"]:
         view["flags"].append(("alert", "Direction reversed: estimate crossed no effect"))
     if cmp["measure_changed"]:
-        view["flags"].append(("notice", "Effect measure changed"))
+        before = cmp.get("measure_before") or "?"
+        view["flags"].append(("notice", f"Effect measure changed: {before} → {cmp['measure']}"))
     if not cmp["new"] and cmp["k_before"] != cmp["k_after"]:
         view["flags"].append(("info", "Studies added or removed"))
     view["alt"] = (

@@ -19,16 +19,17 @@ The parser (:func:`parse_study`) must cope with partial records: pages requested
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from livingmeta.retrieval.http import HttpTransport, RetryPolicy, SourceError
-from livingmeta.retrieval.records import NCT_PATTERN, Record, TrialInfo
+from livingmeta.retrieval.http import HttpResponse, HttpTransport, RetryPolicy, SourceError
+from livingmeta.retrieval.records import NCT_PATTERN, Record, TrialInfo, nct_ids_in_text
 
 SOURCE = "ctgov"
 DEFAULT_CTGOV_URL = "https://clinicaltrials.gov/api/v2/"
@@ -131,15 +132,50 @@ def parse_study(study: Mapping[str, Any], source: str = SOURCE) -> Record:
     protocol = _get(study, "protocolSection") or {}
     ident = _get(protocol, "identificationModule") or {}
     status = _get(protocol, "statusModule") or {}
-    design = _get(protocol, "designModule") or {}
+    nct_ids = _nct_ids(ident)
+    linked, retractions = _references(protocol)
+    first_posted = _str(_get(status, "studyFirstPostDateStruct", "date"))
+    start_date = _str(_get(status, "startDateStruct", "date"))
+    summary = _str(_get(protocol, "descriptionModule", "briefSummary")) or ""
+    title = _str(ident.get("briefTitle")) or _str(ident.get("officialTitle")) or ""
+    extra: dict[str, Any] = {
+        "has_results_reported": "hasResults" in study,
+        "start_date": start_date,
+        "completion_date": _str(_get(status, "completionDateStruct", "date")),
+        "lead_sponsor": _str(_get(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name")),
+        "org_study_id": _str(_get(ident, "orgStudyIdInfo", "id")),
+        "reference_pmids": [p.rpartition(":")[2] for p in linked],
+    }
+    if retractions:
+        extra["reference_retraction_pmids"] = retractions
+    return Record(
+        record_id=f"{source}:{nct_ids[0]}",
+        source=source,
+        title=title,
+        abstract=summary,
+        year=_year(start_date) or _year(first_posted),
+        pub_date=first_posted,
+        nct_ids=nct_ids,
+        nct_ids_in_text=nct_ids_in_text((title, summary), nct_ids),
+        other_ids=_secondary_ids(ident),
+        linked_pmids=tuple(dict.fromkeys(linked)),
+        trial=_trial_info(study, protocol),
+        extra={k: v for k, v in extra.items() if v is not None},
+    )
+
+
+def _nct_ids(ident: Mapping[str, Any]) -> tuple[str, ...]:
+    """The study's NCT id, then its aliases (``ValueError`` without a valid id)."""
     nct = _str(ident.get("nctId"))
     if not nct or not NCT_PATTERN.fullmatch(nct.upper()):
         raise ValueError(f"study without a valid nctId: {nct!r}")
-    nct = nct.upper()
-
     aliases = [a.strip().upper() for a in _list(ident.get("nctIdAliases")) if isinstance(a, str)]
-    nct_ids = tuple(dict.fromkeys([nct, *aliases]))
-    other_ids = tuple(
+    return tuple(dict.fromkeys([nct.upper(), *aliases]))
+
+
+def _secondary_ids(ident: Mapping[str, Any]) -> tuple[str, ...]:
+    """``secondaryIdInfos`` as ``other_ids`` (:func:`format_secondary_id`), once each."""
+    return tuple(
         dict.fromkeys(
             sid
             for info in _list(ident.get("secondaryIdInfos"))
@@ -147,6 +183,9 @@ def parse_study(study: Mapping[str, Any], source: str = SOURCE) -> Record:
         )
     )
 
+
+def _references(protocol: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """``"TYPE:PMID"`` of every reference with a PMID, and the PMIDs of their retractions."""
     linked: list[str] = []
     retractions: list[str] = []
     for ref in _list(_get(protocol, "referencesModule", "references")):
@@ -159,28 +198,21 @@ def parse_study(study: Mapping[str, Any], source: str = SOURCE) -> Record:
             rp = _str(_get(retraction, "pmid"))
             if rp:
                 retractions.append(rp)
+    return linked, retractions
 
+
+def _trial_info(study: Mapping[str, Any], protocol: Mapping[str, Any]) -> TrialInfo:
+    """The registry fields of a study (status, design, conditions, interventions, dates)."""
+    ident = _get(protocol, "identificationModule") or {}
+    status = _get(protocol, "statusModule") or {}
+    design = _get(protocol, "designModule") or {}
     enrollment_raw = _get(design, "enrollmentInfo", "count")
     try:
         enrollment = int(enrollment_raw) if enrollment_raw is not None else None
     except (TypeError, ValueError):
         enrollment = None
-
-    first_posted = _str(_get(status, "studyFirstPostDateStruct", "date"))
-    start_date = _str(_get(status, "startDateStruct", "date"))
-    brief_title = _str(ident.get("briefTitle"))
-    official_title = _str(ident.get("officialTitle"))
-    summary = _str(_get(protocol, "descriptionModule", "briefSummary")) or ""
-    title = brief_title or official_title or ""
-    in_text = tuple(
-        dict.fromkeys(
-            m.upper()
-            for m in NCT_PATTERN.findall(f"{title}\n{summary}")
-            if m.upper() not in nct_ids
-        )
-    )
-
-    trial = TrialInfo(
+    interventions = _list(_get(protocol, "armsInterventionsModule", "interventions"))
+    return TrialInfo(
         overall_status=_str(status.get("overallStatus")),
         phases=tuple(p for p in _list(design.get("phases")) if isinstance(p, str)),
         study_type=_str(design.get("studyType")),
@@ -189,42 +221,14 @@ def parse_study(study: Mapping[str, Any], source: str = SOURCE) -> Record:
             c for c in _list(_get(protocol, "conditionsModule", "conditions")) if isinstance(c, str)
         ),
         interventions=tuple(
-            dict.fromkeys(
-                name
-                for i in _list(_get(protocol, "armsInterventionsModule", "interventions"))
-                if (name := _str(_get(i, "name")))
-            )
+            dict.fromkeys(name for i in interventions if (name := _str(_get(i, "name"))))
         ),
-        first_posted=first_posted,
+        first_posted=_str(_get(status, "studyFirstPostDateStruct", "date")),
         last_update_posted=_str(_get(status, "lastUpdatePostDateStruct", "date")),
         results_first_posted=_str(_get(status, "resultsFirstPostDateStruct", "date")),
         has_results=study.get("hasResults") is True,
         acronym=_str(ident.get("acronym")),
-        official_title=official_title,
-    )
-    extra: dict[str, Any] = {
-        "has_results_reported": "hasResults" in study,
-        "start_date": start_date,
-        "completion_date": _str(_get(status, "completionDateStruct", "date")),
-        "lead_sponsor": _str(_get(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name")),
-        "org_study_id": _str(_get(ident, "orgStudyIdInfo", "id")),
-        "reference_pmids": [p.rpartition(":")[2] for p in linked],
-    }
-    if retractions:
-        extra["reference_retraction_pmids"] = retractions
-    return Record(
-        record_id=f"{source}:{nct}",
-        source=source,
-        title=title,
-        abstract=summary,
-        year=_year(start_date) or _year(first_posted),
-        pub_date=first_posted,
-        nct_ids=nct_ids,
-        nct_ids_in_text=in_text,
-        other_ids=other_ids,
-        linked_pmids=tuple(dict.fromkeys(linked)),
-        trial=trial,
-        extra={k: v for k, v in extra.items() if v is not None},
+        official_title=_str(ident.get("officialTitle")),
     )
 
 
@@ -409,68 +413,21 @@ class CtgovClient:
             Transport failure, malformed page, repeated token, too many pages, duplicate
             NCT IDs across pages, a study without NCT ID, or a count mismatch.
         """
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
-        params: dict[str, Any] = {"format": "json"}
-        for name, value in (("query.cond", cond), ("query.intr", intr), ("query.term", term)):
-            if value:
-                params[name] = value
-        filters = [f for f in (last_update_filter(since, until), advanced) if f]
-        if filters:
-            params["filter.advanced"] = " AND ".join(
-                f"({f})" if len(filters) > 1 else f for f in filters
-            )
-        if fields:
-            params["fields"] = "|".join(fields)
-        params["pageSize"] = page_size
-
+        params = _search_params(
+            {"query.cond": cond, "query.intr": intr, "query.term": term},
+            (last_update_filter(since, until), advanced),
+            fields,
+            page_size,
+        )
         pages: list[CtgovPage] = []
         records: list[Record] = []
         seen: dict[str, int] = {}
         total: int | None = None
-        studies_seen = 0
-        token: str | None = None
-        used_tokens: set[str] = set()
-        while True:
-            if len(pages) >= max_pages:
-                raise SourceError(SOURCE, f"more than {max_pages} pages; giving up")
-            request_params = dict(params)
-            if token is None:
-                request_params["countTotal"] = "true"
-            else:
-                request_params["pageToken"] = token
-            response = self.transport.get(self.base_url + "studies", params=request_params)
-            page = parse_page(response.content)
-            if token is None:
-                total = _total_count(page)
-            next_token = page.get("nextPageToken")
-            if next_token is not None and (not isinstance(next_token, str) or not next_token):
-                raise SourceError(SOURCE, f"invalid nextPageToken {next_token!r}")
-            studies = page["studies"]
+        for response, studies, next_token, count in self._pages(params, max_pages):
+            total = count if not pages else total
             pages.append(CtgovPage(response.request, response.content, len(studies), next_token))
-            for study in studies:
-                studies_seen += 1
-                try:
-                    record = parse_study(study)
-                except _PARSE_ERRORS as exc:
-                    raise SourceError(
-                        SOURCE, f"unparseable study on page {len(pages)}: {_why(exc)}"
-                    ) from None
-                nct = record.record_id.partition(":")[2]
-                if nct in seen:
-                    raise SourceError(
-                        SOURCE,
-                        f"{nct} returned twice (pages {seen[nct]} and {len(pages)}): paging "
-                        "is unstable, results may be incomplete",
-                    )
-                seen[nct] = len(pages)
-                records.append(record)
-            if next_token is None:
-                break
-            if next_token in used_tokens:
-                raise SourceError(SOURCE, f"nextPageToken repeated on page {len(pages)}")
-            used_tokens.add(next_token)
-            token = next_token
+            records += _page_records(studies, len(pages), seen)
+        studies_seen = sum(page.n_studies for page in pages)
         if check_total and total is not None and studies_seen != total:
             raise SourceError(
                 SOURCE,
@@ -483,6 +440,35 @@ class CtgovClient:
             pages=tuple(pages),
             studies_seen=studies_seen,
         )
+
+    def _pages(
+        self, params: Mapping[str, Any], max_pages: int
+    ) -> Iterator[tuple[HttpResponse, list[Any], str | None, int | None]]:
+        """Every page of one search, following ``nextPageToken`` to the end: the response,
+        its studies, the next token and (first page only) ``totalCount``."""
+        token: str | None = None
+        used_tokens: set[str] = set()
+        for number in itertools.count(1):
+            if number > max_pages:
+                raise SourceError(SOURCE, f"more than {max_pages} pages; giving up")
+            request_params = dict(params)
+            if token is None:
+                request_params["countTotal"] = "true"
+            else:
+                request_params["pageToken"] = token
+            response = self.transport.get(self.base_url + "studies", params=request_params)
+            page = parse_page(response.content)
+            total = _total_count(page) if token is None else None
+            next_token = page.get("nextPageToken")
+            if next_token is not None and (not isinstance(next_token, str) or not next_token):
+                raise SourceError(SOURCE, f"invalid nextPageToken {next_token!r}")
+            yield response, page["studies"], next_token, total
+            if next_token is None:
+                return
+            if next_token in used_tokens:
+                raise SourceError(SOURCE, f"nextPageToken repeated on page {number}")
+            used_tokens.add(next_token)
+            token = next_token
 
     def fetch_study(self, nct_id: str) -> tuple[Record, bytes]:
         """``GET /studies/{nctId}`` (full record); returns the record and the raw JSON.
@@ -501,6 +487,49 @@ class CtgovClient:
             return parse_study(body), response.content
         except _PARSE_ERRORS as exc:
             raise SourceError(SOURCE, f"unparseable study {nct}: {_why(exc)}") from None
+
+
+def _search_params(
+    queries: Mapping[str, str | None],
+    filters: Iterable[str | None],
+    fields: Iterable[str] | None,
+    page_size: int,
+) -> dict[str, Any]:
+    """The ``/studies`` parameters of one search, which every page repeats: the
+    ``query.*`` values given, the filters ANDed, ``fields`` and ``pageSize``."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
+    params: dict[str, Any] = {"format": "json"}
+    params.update((name, value) for name, value in queries.items() if value)
+    given = [f for f in filters if f]
+    if given:
+        params["filter.advanced"] = " AND ".join(f"({f})" if len(given) > 1 else f for f in given)
+    if fields:
+        params["fields"] = "|".join(fields)
+    params["pageSize"] = page_size
+    return params
+
+
+def _page_records(studies: list[Any], page_number: int, seen: dict[str, int]) -> list[Record]:
+    """The records of one page; ``seen`` (NCT id -> page) refuses a study paged twice."""
+    records = []
+    for study in studies:
+        try:
+            record = parse_study(study)
+        except _PARSE_ERRORS as exc:
+            raise SourceError(
+                SOURCE, f"unparseable study on page {page_number}: {_why(exc)}"
+            ) from None
+        nct = record.record_id.partition(":")[2]
+        if nct in seen:
+            raise SourceError(
+                SOURCE,
+                f"{nct} returned twice (pages {seen[nct]} and {page_number}): paging "
+                "is unstable, results may be incomplete",
+            )
+        seen[nct] = page_number
+        records.append(record)
+    return records
 
 
 def _total_count(page: Mapping[str, Any]) -> int:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from livingmeta.retrieval.bib_fields import FieldTable
@@ -192,11 +192,15 @@ def record_trials(record: Record, aliases: Mapping[str, str]) -> frozenset[str]:
     Several in-text NCT ids (e.g. an abstract citing other trials) say nothing definite,
     so they give no trial.
     """
-    strong = frozenset(aliases.get(n.upper(), n.upper()) for n in record.nct_ids)
-    if strong:
-        return strong
+    if record.nct_ids:
+        return frozenset(aliases.get(n.upper(), n.upper()) for n in record.nct_ids)
     weak = frozenset(aliases.get(n.upper(), n.upper()) for n in record.nct_ids_in_text)
-    return weak if len(weak) == 1 else frozenset()
+    return weak if len(weak) == 1 else _NO_TRIAL
+
+
+#: The trials of a record without any: one shared object (an empty frozenset per record
+#: of a backfill would cost 20 MB).
+_NO_TRIAL: frozenset[str] = frozenset()
 
 
 def find_links(
@@ -396,35 +400,23 @@ def _exact_pairs(
     every abstract in it, a book's DOI on its chapters) is not linked: the pair goes to
     ``doubtful`` instead (:func:`_star_by_title`).
     """
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    groups = _IdGroups()
     weak: dict[str, list[int]] = defaultdict(list)
     for i, record in enumerate(records):
-        if record.pmid:
-            groups[(PMID, record.pmid.strip())].append(i)
-        doi = normalise_doi(record.doi)
-        if doi:
-            groups[(DOI, doi)].append(i)
-        for other in record.other_ids:
-            key = _other_id_key(other)
-            if key:
-                groups[(OTHER_ID, key)].append(i)
-        for nct in {aliases.get(n.upper(), n.upper()) for n in record.nct_ids}:
-            groups[(NCT, nct)].append(i)
+        for reason, key in _id_keys(record, aliases):
+            groups.add(reason, key, i)
         if not record.nct_ids:
             mentioned = {aliases.get(n.upper(), n.upper()) for n in record.nct_ids_in_text}
             if len(mentioned) == 1:  # several mentions: cited trials, not its registration
                 weak[mentioned.pop()].append(i)
 
     pairs: list[tuple[str, int, int]] = []
-    for (reason, _key), members in groups.items():
-        if len(members) < 2:
-            continue
+    for reason, members in groups.shared(records, aliases):
         hub = _hub(records, members)
         if reason in (PMID, DOI):
             pairs.extend(_star_by_title(reason, hub, members, records, fields.titles, doubtful))
         else:
             pairs.extend((reason, hub, m) for m in members if m != hub)
-    pmid_hub = {key: _hub(records, m) for (reason, key), m in groups.items() if reason == PMID}
     for i, record in enumerate(records):
         if not _is_registry_record(record):
             continue
@@ -432,16 +424,72 @@ def _exact_pairs(
             match = _LINKED_PMID.match(entry)
             if not match or (match["kind"] or "").strip().upper() == "BACKGROUND":
                 continue
-            hub = pmid_hub.get(match["pmid"])
-            if hub is not None:
-                pairs.append((LINKED_PMID, i, hub))
+            holders = groups.members(PMID, match["pmid"])
+            if holders:
+                pairs.append((LINKED_PMID, i, _hub(records, holders)))
     for nct, members in weak.items():
-        holders = groups.get((NCT, nct))
+        holders = groups.members(NCT, nct)
         hub = _hub(records, holders) if holders else _hub(records, members)
         pairs.extend((NCT_IN_TEXT, hub, m) for m in members if m != hub)
     order = {reason: k for k, reason in enumerate(EXACT_REASONS)}
     pairs.sort(key=lambda p: (order[p[0]], min(p[1], p[2]), max(p[1], p[2])))
     return pairs
+
+
+def _id_keys(record: Record, aliases: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """The ids that link a record to every record sharing one, as (reason, key)."""
+    if record.pmid:
+        yield PMID, record.pmid.strip()
+    doi = normalise_doi(record.doi)
+    if doi:
+        yield DOI, doi
+    for other in record.other_ids:
+        key = _other_id_key(other)
+        if key:
+            yield OTHER_ID, key
+    for nct in {aliases.get(n.upper(), n.upper()) for n in record.nct_ids}:
+        yield NCT, nct
+
+
+class _IdGroups:
+    """Record indices per (reason, key), compact: a key of one record holds a bare index.
+
+    Why: nearly every record of a backfill has a PMID and a DOI of its own; a list and a
+    tuple key for each would be the largest structure of deduplication.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[str, int | list[int]]] = {}
+
+    def add(self, reason: str, key: str, index: int) -> None:
+        table = self._tables.setdefault(reason, {})
+        held = table.get(key)
+        if held is None:
+            table[key] = index
+        elif isinstance(held, int):
+            table[key] = [held, index]
+        else:
+            held.append(index)
+
+    def members(self, reason: str, key: str) -> list[int]:
+        held = self._tables.get(reason, {}).get(key)
+        if held is None:
+            return []
+        return [held] if isinstance(held, int) else held
+
+    def shared(
+        self, records: Sequence[Record], aliases: Mapping[str, str]
+    ) -> list[tuple[str, list[int]]]:
+        """Groups of two or more, in the order their ids first occur in ``records``
+        (which decides the reason a pair queued twice keeps)."""
+        found = []
+        for reason, table in self._tables.items():
+            for key, held in table.items():
+                if isinstance(held, list):
+                    first = list(_id_keys(records[held[0]], aliases)).index((reason, key))
+                    found.append(((held[0], first), reason, held))
+        found.sort(key=lambda group: group[0])
+        return [(reason, members) for _, reason, members in found]
 
 
 def _star_by_title(

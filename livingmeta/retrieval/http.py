@@ -5,6 +5,9 @@ Why one transport: PubMed (E-utilities) and ClinicalTrials.gov have different et
 modes (429 throttling, 5xx hiccups, read timeouts, bodies cut off mid-transfer). Handling them
 once, here, means both clients get the same guarantees:
 
+The rules it applies (pacing, retries, deadlines) live in
+:mod:`livingmeta.retrieval.http_policy`; this module sends, follows redirects and redacts.
+
 * **Politeness** -- a per-host minimum interval between requests (:class:`RateLimiter`),
   applied to *every* attempt, retries included, so a retry storm cannot exceed the limit.
 * **Bounded, honest retries** (tenacity) -- 429 and 5xx are retried with exponential backoff
@@ -23,26 +26,32 @@ Sleeping and clocks are injectable so tests can assert the waits without waiting
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import tenacity
-import urllib3
 from requests.structures import CaseInsensitiveDict
 
+from livingmeta.retrieval.http_policy import (
+    RETRYABLE_STATUSES,
+    DeadlineExceeded,
+    RateLimiter,
+    RetryableStatus,
+    RetryPolicy,
+    RetryWait,
+    TruncatedBodyError,
+    parse_retry_after,
+    read_body,
+    should_retry,
+)
 from livingmeta.retrieval.redaction import REDACTED, SECRET_PARAMS, redact
 
 log = logging.getLogger(__name__)
-
-#: Statuses that say "try again later" rather than "your request is wrong".
-RETRYABLE_STATUSES: frozenset[int] = frozenset({429, *range(500, 600)})
 
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
@@ -71,132 +80,6 @@ class SourceError(RuntimeError):
         super().__init__(f"{source}: {self.detail}")
 
 
-class TruncatedBodyError(requests.exceptions.RequestException):
-    """The body was shorter than the ``Content-Length`` the server announced."""
-
-
-class DeadlineExceeded(requests.exceptions.Timeout):
-    """The response did not complete within the attempt's overall deadline.
-
-    A read timeout only bounds the silence between two packets; a server that sends one
-    byte every few seconds never trips it. This bounds the whole attempt.
-    """
-
-
-class _RetryableStatus(Exception):
-    """Internal: a 429/5xx response, carrying the server's ``Retry-After`` (seconds)."""
-
-    def __init__(self, status: int, retry_after: float | None, snippet: str) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        self.snippet = snippet
-        super().__init__(f"HTTP {status}")
-
-
-_RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-    TruncatedBodyError,
-    _RetryableStatus,
-)
-
-
-def _is_name_resolution_error(exc: BaseException) -> bool:
-    """True if ``exc`` (a requests ConnectionError) was caused by a failed DNS lookup."""
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, urllib3.exceptions.NameResolutionError):
-            return True
-        reason = getattr(seen, "reason", None)
-        args = getattr(seen, "args", ())
-        seen = (
-            reason
-            if isinstance(reason, BaseException)
-            else next(
-                (a for a in args if isinstance(a, BaseException)),
-                seen.__cause__ or seen.__context__,
-            )
-        )
-    return False
-
-
-def parse_retry_after(header: str | None, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date).
-
-    Returns ``None`` when the header is absent or unparseable (the caller then falls back to
-    its own backoff), and ``0.0`` for a date in the past.
-    """
-    if header is None or not header.strip():
-        return None
-    header = header.strip()
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - now())
-
-
-class RateLimiter:
-    """Keep at least ``1 / rate`` seconds between request starts to the same host.
-
-    The interval is measured from the *scheduled* start of the previous request, so bursts
-    are impossible even when callers arrive together. Thread-safe; one instance may be
-    shared by several transports that talk to the same host. It does not coordinate
-    between processes, so the workflow should run one fetch job per source at a time.
-
-    Parameters
-    ----------
-    default_rate
-        Requests per second for hosts not listed in ``rates``.
-    rates
-        Per-host overrides (host name without port, e.g. ``"eutils.ncbi.nlm.nih.gov"``).
-    clock, sleep
-        Monotonic clock and sleep function, injectable for tests.
-    """
-
-    def __init__(
-        self,
-        default_rate: float,
-        rates: Mapping[str, float] | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if default_rate <= 0 or any(r <= 0 for r in (rates or {}).values()):
-            raise ValueError("rates must be positive requests per second")
-        self.default_rate = default_rate
-        self.rates = dict(rates or {})
-        self._clock = clock
-        self._sleep = sleep
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def interval(self, host: str) -> float:
-        """Minimum seconds between two requests to ``host``."""
-        return 1.0 / self.rates.get(host, self.default_rate)
-
-    def wait(self, host: str) -> float:
-        """Block until a request to ``host`` is allowed; return the seconds slept."""
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next.get(host, now))
-            self._next[host] = start + self.interval(host)
-        delay = start - now
-        if delay > 0:
-            self._sleep(delay)
-        return delay
-
-
 @dataclass(frozen=True)
 class HttpResponse:
     """A successful response plus the redacted description of the request that produced it.
@@ -215,57 +98,6 @@ class HttpResponse:
     def text(self, encoding: str = "utf-8") -> str:
         """Body decoded (UTF-8 unless told otherwise; both APIs send UTF-8)."""
         return self.content.decode(encoding, errors="replace")
-
-
-@dataclass
-class RetryPolicy:
-    """How hard to try before declaring the source failed for this run.
-
-    Defaults: 5 attempts, backoff 2 s, 4 s, 8 s ... capped at 60 s, plus up to 1 s of
-    random jitter so that parallel clients do not retry in lockstep. A ``Retry-After``
-    longer than ``max_retry_after`` is not waited out: the run fails now and the next
-    scheduled run tries again, which is cheaper than blocking a workflow for an hour. One
-    shorter than the backoff (``0``, or a date in the past) waits the backoff instead, so
-    a server cannot turn the retries into a burst. Each attempt must complete within
-    ``attempt_deadline`` seconds and all attempts within ``total_deadline``, so a server
-    that trickles bytes cannot hold an unattended run for hours. At most
-    ``max_redirects`` redirects are followed, and only within the request's origin.
-    """
-
-    max_attempts: int = 5
-    initial: float = 2.0
-    maximum: float = 60.0
-    jitter: float = 1.0
-    max_retry_after: float = 300.0
-    attempt_deadline: float = 300.0
-    total_deadline: float = 1200.0
-    max_redirects: int = 5
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be >= 1")
-        if self.attempt_deadline <= 0 or self.total_deadline <= 0:
-            raise ValueError("deadlines must be positive seconds")
-
-
-@dataclass
-class _Wait:
-    """tenacity wait strategy: the server's ``Retry-After`` if given, else exp. backoff."""
-
-    policy: RetryPolicy
-    fallback: Any = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.fallback = tenacity.wait_exponential_jitter(
-            multiplier=self.policy.initial, max=self.policy.maximum, jitter=self.policy.jitter
-        )
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        backoff = float(self.fallback(retry_state))
-        if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
-            return max(exc.retry_after, backoff)
-        return backoff
 
 
 class HttpTransport:
@@ -371,8 +203,8 @@ class HttpTransport:
                 tenacity.stop_after_attempt(self.retry.max_attempts)
                 | tenacity.stop_after_delay(self.retry.total_deadline)
             ),
-            wait=_Wait(self.retry),
-            retry=tenacity.retry_if_exception(self._should_retry),
+            wait=RetryWait(self.retry),
+            retry=tenacity.retry_if_exception(should_retry),
             sleep=self._sleep,
             before_sleep=self._log_retry(description),
             reraise=True,
@@ -381,24 +213,8 @@ class HttpTransport:
         failure: SourceError | None = None
         try:
             response = retrying(attempt)
-        except _RetryableStatus as exc:
-            failure = SourceError(
-                self.source,
-                f"{method} {description['url']} failed after {attempts} attempt(s): "
-                f"HTTP {exc.status} {self._redact(exc.snippet)}".rstrip(),
-                status=exc.status,
-            )
-        except SourceError as exc:
-            failure = exc
-        except requests.exceptions.RequestException as exc:
-            kind = type(exc).__name__
-            if isinstance(exc, TruncatedBodyError | requests.exceptions.ChunkedEncodingError):
-                kind = f"truncated response body ({kind})"
-            failure = SourceError(
-                self.source,
-                f"{method} {description['url']} failed after {attempts} attempt(s): "
-                f"{kind}: {self._redact(str(exc))}",
-            )
+        except (SourceError, RetryableStatus, requests.exceptions.RequestException) as exc:
+            failure = self._failure(exc, method, description["url"], attempts)
         if failure is not None or response is None:
             # Raised outside the ``except`` blocks and with the context cleared, so neither
             # a traceback nor ``__context__`` can carry the unredacted requests error.
@@ -444,12 +260,31 @@ class HttpTransport:
     def _redact(self, text: str) -> str:
         return redact(text, self.secrets)
 
+    def _failure(self, exc: BaseException, method: str, url: str, attempts: int) -> SourceError:
+        """The :class:`SourceError` a request that failed for good raises, redacted."""
+        if isinstance(exc, SourceError):
+            return exc
+        if isinstance(exc, RetryableStatus):
+            return SourceError(
+                self.source,
+                f"{method} {url} failed after {attempts} attempt(s): "
+                f"HTTP {exc.status} {self._redact(exc.snippet)}".rstrip(),
+                status=exc.status,
+            )
+        kind = type(exc).__name__
+        if isinstance(exc, TruncatedBodyError | requests.exceptions.ChunkedEncodingError):
+            kind = f"truncated response body ({kind})"
+        return SourceError(
+            self.source,
+            f"{method} {url} failed after {attempts} attempt(s): {kind}: {self._redact(str(exc))}",
+        )
+
     def _send_once(
         self, method: str, url: str, *, params: Params | None, data: Params | None
     ) -> requests.Response:
         deadline = time.monotonic() + self.retry.attempt_deadline
         response = self._follow_redirects(method, url, params=params, data=data)
-        body = _read_body(response, deadline, self.retry.attempt_deadline)
+        body = read_body(response, deadline, self.retry.attempt_deadline)
         response._content = body  # what ``response.content`` returns from now on
         # urllib3 raises on a short read, but check Content-Length ourselves too (it is
         # only meaningful without a Content-Encoding, since the body is decompressed).
@@ -476,7 +311,7 @@ class HttpTransport:
                     "giving up for this run",
                     status=status,
                 )
-            raise _RetryableStatus(status, retry_after, snippet)
+            raise RetryableStatus(status, retry_after, snippet)
         if status >= 400:
             snippet = body[:300].decode("utf-8", errors="replace").strip()
             raise SourceError(
@@ -524,12 +359,6 @@ class HttpTransport:
             url, params = target, None  # the Location carries its own query
         raise SourceError(self.source, f"more than {self.retry.max_redirects} redirects")
 
-    @staticmethod
-    def _should_retry(exc: BaseException) -> bool:
-        # An unresolvable host name means no network (or a misspelt base URL): retrying
-        # within seconds will not help, and an offline run must reach "stale" quickly.
-        return isinstance(exc, _RETRYABLE_EXCEPTIONS) and not _is_name_resolution_error(exc)
-
     def _log_retry(
         self, description: Mapping[str, Any]
     ) -> Callable[[tenacity.RetryCallState], None]:
@@ -563,26 +392,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 def _origin_text(url: str) -> str:
     scheme, host, port = _origin(url)
     return f"{scheme}://{host}:{port}"
-
-
-def _read_body(response: requests.Response, deadline: float, allowed: float) -> bytes:
-    """The whole (decoded) body, reading whatever arrives so the deadline is checked
-    between packets rather than after a buffer fills."""
-    chunks: list[bytes] = []
-    try:
-        while chunk := response.raw.read1(64 * 1024, decode_content=True):
-            chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise DeadlineExceeded(f"response not complete after {allowed:g} s")
-    except urllib3.exceptions.ReadTimeoutError as exc:
-        raise requests.exceptions.ReadTimeout(str(exc)) from None
-    except urllib3.exceptions.DecodeError as exc:
-        raise requests.exceptions.ContentDecodingError(str(exc)) from None
-    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError) as exc:
-        raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
-    finally:
-        response.close()
-    return b"".join(chunks)
 
 
 def _pairs(params: Params) -> list[tuple[str, Any]]:

@@ -26,6 +26,14 @@ The readers live in :mod:`livingmeta.retrieval.formats`, one module per format:
     EndNote/Refer tagged text (``%0 Journal Article``, ``%T``...), e.g. Google Scholar.
 ``bibtex``
     BibTeX (Google Scholar, Zotero, Mendeley, JabRef).
+``refworks``
+    RefWorks tagged format (``RT Journal Article``, ``A1``, ``T1``...).
+``cochrane-txt``
+    Cochrane Library plain-text export (``Record #1 of N``, ``ID: CN-...``, ``TI:``...).
+``openalex-json``
+    OpenAlex API JSON: a ``/works`` page, a list of works or one work.
+``xlsx``
+    The first sheet of an Excel workbook, read like ``csv`` (Rayyan, Covidence, Scopus).
 ``auto``
     Recognise the format from the file's content.
 
@@ -40,7 +48,7 @@ what is wrong: a half-read export must not pass for a complete one.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
 from livingmeta.retrieval.formats import FORMATS
@@ -50,7 +58,7 @@ from livingmeta.retrieval.formats.fields import gc_paused
 from livingmeta.retrieval.formats.identity import canonical_source, number_repeats
 from livingmeta.retrieval.formats.nbib import parse_nbib
 from livingmeta.retrieval.formats.ris import parse_ris
-from livingmeta.retrieval.formats.text import decode, read_bytes, refuse_binary
+from livingmeta.retrieval.formats.text import decode, is_xlsx, read_bytes, refuse_binary
 from livingmeta.retrieval.records import Record
 
 __all__ = [
@@ -64,9 +72,24 @@ __all__ = [
 
 ALLOWED_FORMATS = FORMATS
 
-# Read from bytes: XML declares its own encoding.
-_BINARY_FORMATS = ("pubmed-xml", "endnote-xml")
-TextParser = Callable[..., list[Record]]
+# Format -> (module of livingmeta.retrieval.formats, its parser, what the parser reads),
+# imported only when used. XML declares its own encoding and Excel is binary: they get
+# the bytes (PubMed XML, streamed, the path); every other format gets the decoded text.
+_PARSERS: dict[str, tuple[str, str, str]] = {
+    "ris": ("ris", "parse_ris", "text"),
+    "nbib": ("nbib", "parse_nbib", "text"),
+    "pubmed-xml": ("pubmed", "read_pubmed_xml", "path"),
+    "ctgov-json": ("ctgov_json", "parse_ctgov_json", "text"),
+    "openalex-json": ("openalex", "parse_openalex", "text"),
+    "endnote-xml": ("endnote_xml", "parse_endnote_xml", "bytes"),
+    "csv": ("tables", "parse_table", "text"),
+    "xlsx": ("tables", "parse_xlsx", "bytes"),
+    "wos": ("wos", "parse_wos", "text"),
+    "enw": ("enw", "parse_enw", "text"),
+    "bibtex": ("bibtex", "parse_bibtex", "text"),
+    "refworks": ("refworks", "parse_refworks", "text"),
+    "cochrane-txt": ("cochrane", "parse_cochrane", "text"),
+}
 
 
 def read_records(path: str | os.PathLike[str], fmt: str, source: str) -> list[Record]:
@@ -102,45 +125,22 @@ def read_records(path: str | os.PathLike[str], fmt: str, source: str) -> list[Re
     source = canonical_source(source)
     path = Path(path)
     data = read_bytes(path)
-    refuse_binary(data, str(path))
-    text = "" if key in _BINARY_FORMATS else decode(data, str(path)).text
+    if key != "xlsx" and is_xlsx(data):
+        if key != "auto":
+            raise ImportFormatError(
+                str(path), f"an Excel workbook, not {key}; import it with --format xlsx (or auto)"
+            )
+        key = "xlsx"
+    if key != "xlsx":
+        refuse_binary(data, str(path))
+    text = "" if key != "auto" and _PARSERS[key][2] != "text" else decode(data, str(path)).text
     if key == "auto":
         key = detect_format(text, str(path))
+    module, function, reads = _PARSERS[key]
+    parser = getattr(import_module(f"livingmeta.retrieval.formats.{module}"), function)
     with gc_paused():
-        if key == "pubmed-xml":
-            from livingmeta.retrieval.formats.pubmed import read_pubmed_xml
-
-            records = read_pubmed_xml(path, source)
-        elif key == "endnote-xml":
-            from livingmeta.retrieval.formats.endnote_xml import parse_endnote_xml
-
-            records = parse_endnote_xml(data, source, name=str(path))
+        if reads == "path":
+            records = parser(path, source)
         else:
-            records = _text_parser(key)(text, source, name=str(path))
+            records = parser(data if reads == "bytes" else text, source, name=str(path))
         return number_repeats(records)
-
-
-def _text_parser(key: str) -> TextParser:
-    if key == "ris":
-        return parse_ris
-    if key == "nbib":
-        return parse_nbib
-    if key == "ctgov-json":
-        from livingmeta.retrieval.formats.ctgov_json import parse_ctgov_json
-
-        return parse_ctgov_json
-    if key == "csv":
-        from livingmeta.retrieval.formats.tables import parse_table
-
-        return parse_table
-    if key == "wos":
-        from livingmeta.retrieval.formats.wos import parse_wos
-
-        return parse_wos
-    if key == "enw":
-        from livingmeta.retrieval.formats.enw import parse_enw
-
-        return parse_enw
-    from livingmeta.retrieval.formats.bibtex import parse_bibtex
-
-    return parse_bibtex

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.config import Review
-from livingmeta.files import locked
+from livingmeta.retrieval.dedup import DEFAULT_DOUBTFUL_THRESHOLD, DEFAULT_THRESHOLD
 from livingmeta.retrieval.formats.identity import canonical_source
 from livingmeta.retrieval.records import Record
 from livingmeta.retrieval.registry import Registry
+from livingmeta.retrieval.registry_files import registry_lock
 
-IMPORTS_LOG = "imports.log"
 PREVIOUS_VERSION = "previous_version"
 _LOGGED_DIGEST = re.compile(r"\bsha256=([0-9a-f]{64})\b")
 
@@ -89,8 +89,9 @@ def import_records(
     moment = now or datetime.now(UTC)
     source = canonical_source(source)
     digest = _file_digest(file)
-    log = review.state / IMPORTS_LOG
-    with locked(review.state / "registry" / "records.jsonl"):
+    files = review.files
+    log = files.imports_log
+    with registry_lock(files.registry):
         earlier = _earlier_import(log, digest)
         if earlier is not None:
             return (
@@ -100,7 +101,8 @@ def import_records(
         run_id = (
             PREVIOUS_VERSION if previous_version else f"import-{source}-{moment:%Y%m%dT%H%M%SZ}"
         )
-        counts = _upsert(review, settings, records, run_id, previous_version)
+        dedup = settings.get("dedup", {})
+        counts = _upsert(files.registry, dedup, records, run_id, previous=previous_version)
         line = (
             f"{moment.isoformat()} {run_id} file={file} records={counts.read} "
             f"new={counts.new} updated=0" + (f" sha256={digest}" if digest else "") + "\n"
@@ -138,24 +140,28 @@ def _earlier_import(log: Path, digest: str | None) -> str | None:
 
 
 def _upsert(
-    review: Review,
-    settings: Mapping[str, Any],
+    folder: Path,
+    dedup: Mapping[str, Any],
     records: Sequence[Record],
     run_id: str,
-    previous_version: bool,
+    *,
+    previous: bool,
 ) -> ImportCounts:
-    registry = Registry.load(review.state / "registry")
+    """Upsert into the registry ``folder`` and deduplicate with the ``dedup:`` settings."""
+    registry = Registry.load(folder)
     known_before = {r.record_id for r in records if r.record_id in registry}
     registry.upsert(records, run_id, keep_existing=True)
-    dedup = settings.get("dedup", {})
-    registry.deduplicate(dedup.get("threshold", 0.93), dedup.get("doubtful_threshold", 0.85))
+    registry.deduplicate(
+        dedup.get("threshold", DEFAULT_THRESHOLD),
+        dedup.get("doubtful_threshold", DEFAULT_DOUBTFUL_THRESHOLD),
+    )
     counts = count_outcomes(registry, records, known_before)
-    if previous_version:
+    if previous:
         ids = {r.record_id for r in records}
         registry.mark_reported(
             [c for c in registry.new_candidates() if set(c.record_ids) <= ids], run_id
         )
-    registry.save(review.state / "registry")
+    registry.save(folder)
     return counts
 
 

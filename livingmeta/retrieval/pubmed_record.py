@@ -4,7 +4,6 @@ publication notices (retractions, errata, expressions of concern) and dates."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from livingmeta.retrieval.pubmed_dates import history_dates, pub_date_of
@@ -15,7 +14,7 @@ from livingmeta.retrieval.pubmed_elements import (
     leaf_text,
     unique,
 )
-from livingmeta.retrieval.records import NCT_PATTERN, Record, normalise_doi
+from livingmeta.retrieval.records import NCT_PATTERN, Record, nct_ids_in_text, normalise_doi
 
 # Trial registries among the DataBankList sources NLM curates ("MEDLINE Databank Sources"),
 # lower-cased; the other databanks (GenBank, PDB, GEO, figshare, ...) are data deposits,
@@ -49,7 +48,6 @@ TRIAL_REGISTRIES = frozenset(
     )
 )
 _CTGOV = "clinicaltrials.gov"
-_NCT_PREFILTER = re.compile(r"NCT\d{8}")
 
 _NOTICE_FIELDS = {
     "RetractionIn": "retraction_notices",
@@ -182,15 +180,6 @@ def _notices(links: list[tuple[str, str | None, str | None]]) -> dict[str, tuple
         if target and pmid:
             found[target].append(pmid)
     return {field: unique(values) for field, values in found.items()}
-
-
-def _nct_in_text(title: str, abstract: str, nct_ids: tuple[str, ...]) -> tuple[str, ...]:
-    """``NCT########`` mentioned in title/abstract but not already a DataBankList id."""
-    text = f"{title}\n{abstract}"
-    if _NCT_PREFILTER.search(text) is None:  # literal-prefix scan; \b defeats that
-        return ()
-    known = set(nct_ids)
-    return unique(nct for nct in NCT_PATTERN.findall(text) if nct not in known)
 
 
 # --------------------------------------------------------------------------- record building
@@ -331,7 +320,7 @@ def _assemble(
         doi=_doi(ids, doi_container),
         pmcid=_pmcid(ids),
         nct_ids=nct_ids,
-        nct_ids_in_text=_nct_in_text(title, abstract, nct_ids),
+        nct_ids_in_text=nct_ids_in_text((title, abstract), nct_ids),
         other_ids=registry_ids,
         publication_types=pub_types,
         retracted="Retracted Publication" in pub_types

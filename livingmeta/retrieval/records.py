@@ -7,6 +7,7 @@ parsers only produce ``Record``; everything downstream only consumes it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -22,7 +23,22 @@ def normalise_doi(doi: str | None) -> str | None:
     return cleaned if cleaned.startswith("10.") else None
 
 
-@dataclass(frozen=True)
+def nct_ids_in_text(texts: Iterable[str], known: Iterable[str] = ()) -> tuple[str, ...]:
+    """NCT ids merely mentioned in ``texts`` (title, abstract) and not in ``known``, once
+    each, in order: weaker evidence of a link than a registration.
+
+    >>> nct_ids_in_text(["Trial NCT01234567", "see NCT07654321 and NCT01234567"], ["NCT07654321"])
+    ('NCT01234567',)
+    """
+    texts = [text for text in texts if "NCT" in text]  # a literal scan first: cheap
+    if not texts:
+        return ()
+    seen = set(known)
+    found = (n for text in texts for n in NCT_PATTERN.findall(text) if n not in seen)
+    return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True, slots=True)
 class TrialInfo:
     """Registry fields that only ClinicalTrials.gov records carry."""
 
@@ -40,7 +56,7 @@ class TrialInfo:
     official_title: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One record as a source returned it, normalised.
 

@@ -384,19 +384,20 @@ class Registry:
         here makes the queue, not a transient file, the record of what reviewers received.
         Records reported in ``skip_run`` (the previous version's studies) are not asked for.
         """
-        if not len(self):
+        lost = sorted(
+            record_id
+            for record_id, entry in self._s.entries.items()
+            if record_id not in queued
+            and entry.reported_in not in (None, skip_run)
+            and entry.reported_as in (CANDIDATE, LINKED_TO_EXISTING)
+        )
+        if not lost:  # the usual case: no clusters to build
             return []
-        cluster_of = self.cluster_of()
         clusters = self.clusters()
+        cluster_of = {rid: cid for cid, members in clusters.items() for rid in members}
         missing = []
-        for record_id in sorted(self._s.entries):
+        for record_id in lost:
             entry = self._s.entries[record_id]
-            if (
-                record_id in queued
-                or entry.reported_in in (None, skip_run)
-                or entry.reported_as not in (CANDIDATE, LINKED_TO_EXISTING)
-            ):
-                continue
             members = clusters[cluster_of[record_id]]
             same_run = tuple(m for m in members if self.entry(m).reported_in == entry.reported_in)
             earlier = tuple(m for m in members if m not in same_run)

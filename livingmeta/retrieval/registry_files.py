@@ -32,11 +32,12 @@ import io
 import json
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from livingmeta.files import atomic_open, write_json, write_text
+from livingmeta.files import atomic_open, locked, write_json, write_text
 from livingmeta.retrieval.dedup import (
     DECISIONS,
     DEFAULT_DOUBTFUL_THRESHOLD,
@@ -55,7 +56,7 @@ LINK_COLUMNS = ("record_a", "record_b", "reason", "score")
 DOUBTFUL_COLUMNS = (*LINK_COLUMNS, "decision")
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """A stored record plus its history in the registry."""
 
@@ -85,6 +86,11 @@ class StoredRegistry:
     doubtful: list[DoubtfulPair] = field(default_factory=list)
     threshold: float = DEFAULT_THRESHOLD
     doubtful_threshold: float = DEFAULT_DOUBTFUL_THRESHOLD
+
+
+def registry_lock(folder: str | os.PathLike[str]) -> AbstractContextManager[None]:
+    """The registry folder's lock: one writer at a time (a search run, an import)."""
+    return locked(Path(folder) / RECORDS_FILE)
 
 
 def read_folder(folder: str | os.PathLike[str]) -> StoredRegistry:
@@ -135,6 +141,12 @@ def iter_entries(folder: str | os.PathLike[str], digest: Any = None) -> Iterator
     path = Path(folder) / RECORDS_FILE
     if not path.exists():
         return
+    # Run ids and roles repeat on every line: one string each, not one per record.
+    shared: dict[Any, Any] = {}
+
+    def one(value: Any) -> Any:
+        return shared.setdefault(value, value)
+
     with open(path, "rb") as handle:
         for line in handle:
             if digest is not None:
@@ -143,9 +155,9 @@ def iter_entries(folder: str | os.PathLike[str], digest: Any = None) -> Iterator
                 data = json.loads(line)
                 yield Entry(
                     record=Record.from_dict(data["record"]),
-                    seen_in=list(data["seen_in"]),
-                    reported_in=data.get("reported_in"),
-                    reported_as=data.get("reported_as"),
+                    seen_in=[one(run) for run in data["seen_in"]],
+                    reported_in=one(data.get("reported_in")),
+                    reported_as=one(data.get("reported_as")),
                 )
 
 

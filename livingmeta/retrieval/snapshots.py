@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from livingmeta.config import RetrievalFiles
 from livingmeta.files import software_versions, write_bytes, write_json
 from livingmeta.retrieval.http import HttpResponse
 from livingmeta.retrieval.redaction import REDACTED, SECRET_PARAMS, redact
@@ -101,7 +102,7 @@ class SnapshotWriter:
         if not run_id or run_id in {".", ".."} or "/" in run_id or "\\" in run_id:
             raise ValueError(f"run_id must be a plain directory name, got {run_id!r}")
         self.run_id = run_id
-        self.root = Path(review_state_dir) / "snapshots" / run_id
+        self.root = RetrievalFiles(Path(review_state_dir)).snapshots / run_id
         self.secrets = tuple(s for s in secrets if s)
         self._now = now or (lambda: datetime.now(UTC))
         self._sequence: dict[str, int] = {}
@@ -256,7 +257,7 @@ def finalise_abandoned(review_state_dir: str | os.PathLike[str], current_run_id:
     list of str
         The run ids finalised.
     """
-    root = Path(review_state_dir) / "snapshots"
+    root = RetrievalFiles(Path(review_state_dir)).snapshots
     done = []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
         if folder.is_dir() and folder.name != current_run_id and not (folder / MANIFEST).exists():

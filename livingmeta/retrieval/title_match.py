@@ -11,7 +11,9 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from array import array
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -60,34 +62,69 @@ def similar_title_pairs(
     compared, with ``rapidfuzz.process.cdist`` per (block, year, year + 1). A near-duplicate
     shares most words, so a typo or a merged word still leaves it two rare tokens in common.
     """
-    tokens = [t.split() for t in titles]
-    eligible = [
-        len(t) >= MIN_TITLE_CHARS and len(toks) >= MIN_TITLE_TOKENS
-        for t, toks in zip(titles, tokens, strict=True)
-    ]
+    eligible = [_eligible(t) for t in titles]
     # token_sort_ratio(a, b) == ratio(sorted tokens of a, sorted tokens of b): sort once.
-    keyed = [" ".join(sorted(toks)) for toks in tokens]
+    keyed = [
+        " ".join(sorted(t.split())) if ok else "" for t, ok in zip(titles, eligible, strict=True)
+    ]
     frequency: Counter[str] = Counter()
-    for toks, ok in zip(tokens, eligible, strict=True):
+    for t, ok in zip(titles, eligible, strict=True):
         if ok:
-            frequency.update(set(toks))
-    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, (toks, ok) in enumerate(zip(tokens, eligible, strict=True)):
+            frequency.update(set(t.split()))
+    found: dict[tuple[int, int], float] = {}
+    for members in _blocks(titles, eligible, frequency, block_keys):
+        _compare_block(members, keyed, years, cutoff, found, later)
+    return found
+
+
+def _eligible(title: str) -> bool:
+    """Whether a title is long enough to match on (see :data:`MIN_TITLE_CHARS`)."""
+    return len(title) >= MIN_TITLE_CHARS and len(title.split()) >= MIN_TITLE_TOKENS
+
+
+def _blocks(
+    titles: list[str], eligible: list[bool], frequency: Counter[str], block_keys: int
+) -> Iterator[list[int]]:
+    """The blocks of :func:`similar_title_pairs` with two or more titles, members in order.
+
+    Why integer keys in arrays: a backfill has hundreds of thousands of (key, title)
+    memberships; a dict of tuples and lists would hold them as Python objects, the
+    largest transient memory of a search step.
+    """
+    code = {token: k for k, token in enumerate(sorted(frequency), start=1)}
+    width = len(code) + 1
+    keys: array[int] = array("q")
+    members: array[int] = array("q")
+    for i, (title, ok) in enumerate(zip(titles, eligible, strict=True)):
         if not ok:
             continue
+        toks = title.split()
         distinct = {t for t in toks if len(t) >= 3} or set(toks)
-        rare = sorted(distinct, key=lambda t: (frequency[t], t))[:block_keys]
-        for key in itertools.combinations(sorted(rare), 2):
-            blocks[key].append(i)
+        rare = sorted(sorted(distinct, key=lambda t: (frequency[t], t))[:block_keys])
+        for a, b in itertools.combinations(rare, 2):
+            keys.append(code[a] * width + code[b])
+            members.append(i)
         for token in rare:
             if frequency[token] <= RARE_TOKEN_BLOCK:
-                blocks[(token, "")].append(i)
+                keys.append(code[token] * width)
+                members.append(i)
+    order = np.argsort(np.frombuffer(keys, dtype=np.int64), kind="stable")
+    sorted_keys = np.frombuffer(keys, dtype=np.int64)[order]
+    sorted_members = np.frombuffer(members, dtype=np.int64)[order]
+    del keys, members, order  # only the sorted copies stay while the blocks are compared
+    starts, stops = _runs(sorted_keys)
+    del sorted_keys
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        yield sorted_members[start:stop].tolist()
 
-    found: dict[tuple[int, int], float] = {}
-    for members in blocks.values():
-        if len(members) > 1:
-            _compare_block(members, keyed, years, cutoff, found, later)
-    return found
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop of every run of two or more equal values in a sorted array."""
+    edges = np.flatnonzero(np.diff(values)) + 1
+    starts = np.concatenate(([0], edges))
+    stops = np.concatenate((edges, [len(values)]))
+    shared = stops - starts > 1
+    return starts[shared], stops[shared]
 
 
 def _compare_block(

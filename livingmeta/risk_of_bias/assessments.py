@@ -18,7 +18,7 @@ per answer or judgement:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,7 @@ from livingmeta.extraction import read_table, row_number
 from livingmeta.risk_of_bias import CONSENSUS_FILE, OVERALL
 from livingmeta.risk_of_bias.model import ANSWERS, Tool
 from livingmeta.risk_of_bias.settings import RiskOfBiasSettings
-from livingmeta.screening.decisions import _is_date as is_date
-from livingmeta.validation import InputError, Problem
+from livingmeta.validation import InputError, Problem, Report, is_date, row_reporter
 
 ASSESSMENT_COLUMNS = (
     "study_id",
@@ -48,8 +47,6 @@ REQUIRED_COLUMNS = ("study_id", "domain")
 
 #: (study_id, outcome, domain); outcome is "" for tools that rate whole studies.
 Key = tuple[str, str, str]
-#: Reports a problem of the current row: (column, message).
-Report = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -174,10 +171,7 @@ class _RowChecks:
     def check(self, record: dict[str, str], row: int, parsed: _Parsed) -> list[Problem]:
         """Problems of one row; a valid row is filed into ``parsed``."""
         problems: list[Problem] = []
-
-        def bad(column: str, message: str) -> None:
-            problems.append(Problem(self.file, row, column, message))
-
+        bad = row_reporter(self.file, row, problems)
         tool = self._study(record, bad)
         if tool is None:
             return problems

@@ -28,19 +28,23 @@ class Level:
 
     ``severity`` orders levels for the overall judgement (the worst domain decides);
     ``risk`` is the level's class (``low``, ``some``, ``high`` or ``unknown``), which the
-    restricted sensitivity analysis and the plots' colours go by.
+    restricted sensitivity analysis and the plots' colours go by. An empty ``colour`` or
+    ``symbol`` is robvis' for the risk class (:data:`RISK_STYLE`).
     """
 
     key: str
     label: str
     risk: str
     severity: int
-    colour: str
-    symbol: str
+    colour: str = ""
+    symbol: str = ""
 
     def __post_init__(self) -> None:
         if self.risk not in RISKS:
             raise ValueError(f"level {self.key!r}: risk must be one of {', '.join(RISKS)}")
+        colour, symbol = RISK_STYLE[self.risk]
+        object.__setattr__(self, "colour", self.colour or colour)
+        object.__setattr__(self, "symbol", self.symbol or symbol)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,11 @@ class Question:
     key: str
     text: str
     answers: tuple[str, ...] = ANSWERS
+
+
+def questions(*pairs: tuple[str, str], answers: tuple[str, ...] = ANSWERS) -> tuple[Question, ...]:
+    """Questions from ``(key, text)`` pairs, all allowing ``answers``."""
+    return tuple(Question(key, text, answers) for key, text in pairs)
 
 
 @dataclass(frozen=True)
@@ -142,12 +151,19 @@ HIGH_COLOUR = "#BF0000"
 CRITICAL_COLOUR = "#820000"
 NO_INFORMATION_COLOUR = "#4EA1F7"
 NOT_ASSESSED_COLOUR = "#D9D9D9"
+#: The colour and symbol of each risk class (a level may have its own, e.g. critical).
+RISK_STYLE = {
+    "low": (LOW_COLOUR, "+"),
+    "some": (SOME_COLOUR, "-"),
+    "high": (HIGH_COLOUR, "X"),
+    "unknown": (NO_INFORMATION_COLOUR, "?"),
+}
 
 
 def three_levels(low: str, some: str, high: str, labels: tuple[str, str, str]) -> tuple[Level, ...]:
     """The usual low / intermediate / high scale with robvis' colours and symbols."""
     return (
-        Level(low, labels[0], "low", 0, LOW_COLOUR, "+"),
-        Level(some, labels[1], "some", 1, SOME_COLOUR, "-"),
-        Level(high, labels[2], "high", 2, HIGH_COLOUR, "X"),
+        Level(low, labels[0], "low", 0),
+        Level(some, labels[1], "some", 1),
+        Level(high, labels[2], "high", 2),
     )

@@ -11,8 +11,9 @@ by those thresholds and taking the worst gives exactly that conversion.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
-from livingmeta.risk_of_bias.model import Domain, Question, Tool, three_levels
+from livingmeta.risk_of_bias.model import Domain, Tool, questions, three_levels
 
 GOOD, FAIR, POOR = "good", "fair", "poor"
 LEVELS = three_levels(GOOD, FAIR, POOR, ("Good", "Fair", "Poor"))
@@ -20,8 +21,7 @@ ONE_STAR = ("0", "1")
 TWO_STARS = ("0", "1", "2")
 
 
-def _items(*pairs: tuple[str, str], stars: tuple[str, ...] = ONE_STAR) -> tuple[Question, ...]:
-    return tuple(Question(key, text, stars) for key, text in pairs)
+_items = partial(questions, answers=ONE_STAR)
 
 
 _COMPARABILITY = Domain(
@@ -34,7 +34,7 @@ _COMPARABILITY = Domain(
             "Comparability on the basis of the design or analysis (a star for the most "
             "important factor, a second for any additional factor)",
         ),
-        stars=TWO_STARS,
+        answers=TWO_STARS,
     ),
 )
 COHORT_DOMAINS = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from livingmeta.risk_of_bias.model import ANSWERS, Domain, Proposer, Question, Tool, three_levels
+from livingmeta.risk_of_bias.model import Domain, Proposer, Tool, questions, three_levels
 
 LOW, SOME, HIGH = "low", "some_concerns", "high"
 LEVELS = three_levels(LOW, SOME, HIGH, ("Low risk", "Some concerns", "High risk"))
@@ -143,15 +143,11 @@ def selection(a: Mapping[str, str]) -> str:
     return LOW if _needed(a, "5.1") == YES else SOME
 
 
-def _questions(*pairs: tuple[str, str]) -> tuple[Question, ...]:
-    return tuple(Question(key, text, ANSWERS) for key, text in pairs)
-
-
 D1 = Domain(
     "D1",
     "Bias arising from the randomization process",
     "D1",
-    _questions(
+    questions(
         ("1.1", "Was the allocation sequence random?"),
         (
             "1.2",
@@ -177,7 +173,7 @@ D2_ASSIGNMENT = Domain(
     "D2",
     "Bias due to deviations from intended interventions",
     "D2",
-    _questions(
+    questions(
         *_AWARENESS,
         (
             "2.3",
@@ -202,7 +198,7 @@ D2_ADHERENCE = Domain(
     "D2",
     "Bias due to deviations from intended interventions",
     "D2",
-    _questions(
+    questions(
         *_AWARENESS,
         ("2.3", "Were important non-protocol interventions balanced across intervention groups?"),
         (
@@ -226,7 +222,7 @@ D3 = Domain(
     "D3",
     "Bias due to missing outcome data",
     "D3",
-    _questions(
+    questions(
         (
             "3.1",
             "Were data for this outcome available for all, or nearly all, participants randomized?",
@@ -240,7 +236,7 @@ D4 = Domain(
     "D4",
     "Bias in measurement of the outcome",
     "D4",
-    _questions(
+    questions(
         ("4.1", "Was the method of measuring the outcome inappropriate?"),
         (
             "4.2",
@@ -264,7 +260,7 @@ D5 = Domain(
     "D5",
     "Bias in selection of the reported result",
     "D5",
-    _questions(
+    questions(
         (
             "5.1",
             "Were the data that produced this result analysed in accordance with a "

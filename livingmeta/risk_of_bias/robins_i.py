@@ -9,24 +9,15 @@ otherwise moderate unless every domain is low.
 
 from __future__ import annotations
 
-from livingmeta.risk_of_bias.model import (
-    CRITICAL_COLOUR,
-    HIGH_COLOUR,
-    LOW_COLOUR,
-    NO_INFORMATION_COLOUR,
-    SOME_COLOUR,
-    Domain,
-    Level,
-    Tool,
-)
+from livingmeta.risk_of_bias.model import CRITICAL_COLOUR, Domain, Level, Tool
 
 # Severity puts "no information" between moderate and serious, as the overall rule does.
 LEVELS = (
-    Level("low", "Low", "low", 0, LOW_COLOUR, "+"),
-    Level("moderate", "Moderate", "some", 1, SOME_COLOUR, "-"),
-    Level("serious", "Serious", "high", 3, HIGH_COLOUR, "X"),
+    Level("low", "Low", "low", 0),
+    Level("moderate", "Moderate", "some", 1),
+    Level("serious", "Serious", "high", 3),
     Level("critical", "Critical", "high", 4, CRITICAL_COLOUR, "!"),
-    Level("no_information", "No information", "unknown", 2, NO_INFORMATION_COLOUR, "?"),
+    Level("no_information", "No information", "unknown", 2),
 )
 
 DOMAINS = (

@@ -7,34 +7,18 @@ names that exist, and each study rated by one tool only.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from livingmeta.risk_of_bias import OVERALL
-from livingmeta.risk_of_bias.model import (
-    HIGH_COLOUR,
-    LOW_COLOUR,
-    NO_INFORMATION_COLOUR,
-    SOME_COLOUR,
-    Domain,
-    Level,
-    Tool,
-)
+from livingmeta.risk_of_bias.model import Domain, Level, Tool
 from livingmeta.risk_of_bias.nos import nos_case_control, nos_cohort
 from livingmeta.risk_of_bias.rob2 import rob2
 from livingmeta.risk_of_bias.robins_i import robins_i
 
 SENSITIVITY_RULES = ("low_only", "not_high", "none")
 BUILT_IN = ("rob2", "robins_i", "nos_cohort", "nos_case_control")
-_RISK_STYLE = {
-    "low": (LOW_COLOUR, "+"),
-    "some": (SOME_COLOUR, "-"),
-    "high": (HIGH_COLOUR, "X"),
-    "unknown": (NO_INFORMATION_COLOUR, "?"),
-}
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,14 +57,6 @@ class RiskOfBiasSettings:
         return not use.tool.per_outcome or use.outcomes is None or outcome in use.outcomes
 
 
-def load_schema() -> dict[str, Any]:
-    """The JSON schema of the config fragment (package data, so it works from a wheel)."""
-    import yaml
-
-    text = resources.files(__package__).joinpath("config.schema.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
-
-
 def settings_from_config(
     fragment: Mapping[str, Any], source: str = "risk_of_bias"
 ) -> RiskOfBiasSettings:
@@ -98,14 +74,9 @@ def settings_from_config(
     livingmeta.config.ConfigError
         Naming every invalid key, unknown tool or study rated by two tools.
     """
-    import jsonschema
+    from livingmeta.config import ConfigError, validate_fragment
 
-    from livingmeta.config import ConfigError, _with_defaults, key_path
-
-    spec = copy.deepcopy(dict(fragment))
-    validator = _with_defaults(jsonschema.Draft202012Validator)(load_schema())
-    errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
-    problems = [f"{source}.{key_path(e.absolute_path)}: {e.message}" for e in errors]
+    spec, problems = validate_fragment(fragment, "risk_of_bias", source)
     if not problems:
         custom = {c["id"]: custom_tool(c) for c in spec.get("custom_tools", [])}
         problems += _clashes(custom, source)
@@ -135,11 +106,10 @@ def built_in_tool(key: str, effect: str = "assignment") -> Tool:
 
 def custom_tool(spec: Mapping[str, Any]) -> Tool:
     """A tool declared in config: levels best first, overall = the worst domain."""
-    levels = []
-    for severity, level in enumerate(spec["levels"]):
-        colour, symbol = _RISK_STYLE[level["risk"]]
-        key, label, risk = level["key"], level["label"], level["risk"]
-        levels.append(Level(key, label, risk, severity, level.get("colour", colour), symbol))
+    levels = [
+        Level(level["key"], level["label"], level["risk"], severity, level.get("colour", ""))
+        for severity, level in enumerate(spec["levels"])
+    ]
     domains = tuple(Domain(d["key"], d["label"], d.get("short", d["key"])) for d in spec["domains"])
     return Tool(
         key=spec["id"],

@@ -32,7 +32,7 @@ KIND_LABELS: dict[str, str] = {
     "invalid_data": "Invalid data",
 }
 
-# report.json change kinds (livingmeta.retrieval.update.WATCHED_FIELDS / TRIAL_FIELDS).
+# report.json change kinds (retrieval.source_search.WATCHED_FIELDS, retrieval.update.TRIAL_FIELDS).
 _PUBLICATION_NOTICES = frozenset({"retracted", "retraction_notices", "errata", "concerns"})
 _TRIAL_FIELDS = frozenset({"overall_status", "has_results", "results_first_posted"})
 
@@ -91,16 +91,8 @@ def from_changes_json(data: Mapping[str, Any]) -> ReviewChanges:
     items: dict[str, list[Any]] = {}
     for kind in (*CHANGE_KINDS, *PROBLEM_KINDS):
         counts[kind], items[kind] = _count_and_items(data.get(kind))
-    computed = any(counts[kind] for kind in CHANGE_KINDS)
-    has_changes = bool(data["has_changes"]) if "has_changes" in data else computed
-    return ReviewChanges(
-        review=str(data.get("review", "?")),
-        source="changes.json",
-        run_id=data.get("run_id"),
-        counts=counts,
-        items=items,
-        has_changes=has_changes,
-    )
+    has_changes = bool(data["has_changes"]) if "has_changes" in data else None
+    return _review_changes(data, "changes.json", counts, items, has_changes)
 
 
 def from_retrieval_report(data: Mapping[str, Any]) -> ReviewChanges:
@@ -128,14 +120,22 @@ def from_retrieval_report(data: Mapping[str, Any]) -> ReviewChanges:
     counts = {kind: len(values) for kind, values in items.items()}
     counts["new_candidates"] = new
     items["new_candidates"] = new_items
-    return ReviewChanges(
-        review=str(data.get("review", "?")),
-        source="report.json",
-        run_id=data.get("run_id"),
-        counts=counts,
-        items=items,
-        has_changes=any(counts[kind] for kind in CHANGE_KINDS),
-    )
+    return _review_changes(data, "report.json", counts, items)
+
+
+def _review_changes(
+    data: Mapping[str, Any],
+    source: str,
+    counts: dict[str, int],
+    items: dict[str, list[Any]],
+    has_changes: bool | None = None,
+) -> ReviewChanges:
+    """The findings read from ``source``, with its review and run id; ``has_changes``
+    (None: true when any kind of :data:`CHANGE_KINDS` was found)."""
+    if has_changes is None:
+        has_changes = any(counts[kind] for kind in CHANGE_KINDS)
+    review, run_id = str(data.get("review", "?")), data.get("run_id")
+    return ReviewChanges(review, source, run_id, counts, items, has_changes)
 
 
 def read_review_changes(

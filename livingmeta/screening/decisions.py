@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from livingmeta.files import locked
 from livingmeta.roster import canonical_names, not_a_reviewer
 from livingmeta.screening import DECISIONS, ROLES, STAGES
 from livingmeta.screening.csvfile import append_rows, read_existing
-from livingmeta.validation import InputError, Problem
+from livingmeta.validation import InputError, Problem, is_date, row_reporter
 
 #: Column order of the file (``livingmeta screen`` creates it with this header).
 DECISION_COLUMNS = ("record_id", "stage", "reviewer", "decision", "reason", "date", "role", "note")
@@ -29,7 +28,6 @@ REQUIRED_COLUMNS = ("record_id", "stage", "reviewer", "decision")
 #: A row with this decision withdraws the same reviewer's row in effect for the record,
 #: stage and role (an undo that keeps the history: nothing is deleted).
 WITHDRAW = "withdraw"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def load_decisions(
@@ -124,10 +122,7 @@ def _check_row(
     queue_ids: set[str] | None,
 ) -> list[Problem]:
     problems: list[Problem] = []
-
-    def bad(column: str, message: str) -> None:
-        problems.append(Problem(file, row, column, message))
-
+    bad = row_reporter(file, row, problems)
     for col in REQUIRED_COLUMNS:
         if not record[col]:
             bad(col, "empty")
@@ -141,7 +136,7 @@ def _check_row(
     if record["role"] not in ROLES:
         bad("role", f"{record['role']!r} is not one of {', '.join(ROLES)} (empty = independent)")
     date = record["date"]
-    if date and not _is_date(date):
+    if date and not is_date(date):
         bad("date", f"{date!r} is not a date written YYYY-MM-DD")
     reason = record["reason"]
     allowed = "; ".join(reasons.values())
@@ -152,16 +147,6 @@ def _check_row(
     elif not reason and decision == "exclude" and stage == "full_text":
         bad("reason", f"required when excluding at full_text; one of: {allowed}")
     return problems
-
-
-def _is_date(text: str) -> bool:
-    if not _DATE.match(text):
-        return False
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def append_decision(

@@ -8,6 +8,7 @@ runs) is not in the queue yet, so rerunning a retrieval step adds nothing twice.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -122,3 +123,29 @@ def linked_report_text(record: dict[str, str], studies: pd.DataFrame, queue: pd.
     titles = queue[queue["record_id"].isin(existing)]["title"].tolist()
     about = f": {titles[0]}" if titles else ""
     return f"Further report of a study already queued ({'; '.join(existing)}){about}"
+
+
+def queued_ids(queue: str | Path) -> set[str]:
+    """Record ids already in the screening queue (none before the first run).
+
+    Read row by row, only the ``record_id`` column: a backfill's queue holds every
+    abstract, which a table of the whole file would hold at once (the workflow's
+    ``check_screening`` rule has validated the file before the steps that use this).
+    """
+    from livingmeta.csvsafe import restore
+
+    path = Path(queue)
+    if not path.exists():
+        return set()
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, skipinitialspace=True)
+        try:
+            header = [name.strip() for name in next(reader, [])]
+            if "record_id" not in header:
+                raise InputError([Problem(str(path), 1, "record_id", "column missing")])
+            column = header.index("record_id")
+            cells = (row[column] for row in reader if len(row) > column)
+            return {rid for rid in (restore(c).strip() for c in cells) if rid}
+        except UnicodeDecodeError:
+            message = "not a readable CSV: not UTF-8 text"
+            raise InputError([Problem(str(path), reader.line_num + 1, None, message)]) from None

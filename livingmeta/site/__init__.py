@@ -1,12 +1,12 @@
 """The static results site: one folder of HTML pages, images and a stylesheet that can be
 opened from ``file://`` or uploaded as it is to GitHub Pages (see :mod:`.build`)."""
 
-from livingmeta.site.build import (
+from livingmeta.site.build import build_site
+from livingmeta.site.pages import (
     IMAGE_KINDS,
     OutcomePage,
     ReviewPage,
     StudyLink,
-    build_site,
     collect_images,
     outcome_from_results,
 )

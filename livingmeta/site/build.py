@@ -60,17 +60,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from livingmeta.links import ctgov_url, doi_url, pubmed_url
 from livingmeta.site.folder import MARKER, MARKER_TEXT, SiteWriter, prepare_folder, prune_folder
-from livingmeta.site.pages import (
-    IMAGE_FORMATS,
-    IMAGE_KINDS,
-    OutcomePage,
-    ReviewPage,
-    StudyLink,
-    collect_images,
-    outcome_from_results,
-)
+from livingmeta.site.pages import ReviewPage
 from livingmeta.site.views import outcome_images, review_view
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -208,18 +199,3 @@ def build_site(
 
     prune_folder(root, writer.written)
     return list(writer.written)
-
-
-__all__: Sequence[str] = [
-    "IMAGE_FORMATS",
-    "IMAGE_KINDS",
-    "OutcomePage",
-    "ReviewPage",
-    "StudyLink",
-    "build_site",
-    "collect_images",
-    "ctgov_url",
-    "doi_url",
-    "outcome_from_results",
-    "pubmed_url",
-]

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from livingmeta.stats.small_study import SmallStudyEffects, small_study_effects
     from livingmeta.stats.tau2_ci import Tau2Interval, q_profile, tau2_confint
     from livingmeta.stats.trim_and_fill import TrimFill, trimfill
-    from livingmeta.stats.views import TwoViews, two_views
+    from livingmeta.stats.views import TwoViews, modern_view, two_views
     from livingmeta.stats.zero_events import PanelRow, zero_event_panel
 
 #: Where each public name lives (module under :mod:`livingmeta.stats`). Loaded on first
@@ -81,6 +81,7 @@ _HOMES = {
     "harbord_test": "bias",
     "leave_one_out": "analyses",
     "meta_regression": "metareg",
+    "modern_view": "views",
     "monitor": "sequential",
     "monitoring_bounds": "sequential",
     "peters_test": "bias",
@@ -127,6 +128,7 @@ __all__ = [
     "harbord_test",
     "leave_one_out",
     "meta_regression",
+    "modern_view",
     "monitor",
     "monitoring_bounds",
     "peters_test",

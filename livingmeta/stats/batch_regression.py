@@ -14,7 +14,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from livingmeta.stats.heterogeneity import METAFOR_THRESHOLD, REML_MAX_ITER
+from livingmeta.stats.heterogeneity import (
+    METAFOR_THRESHOLD,
+    REML_MAX_ITER,
+    fisher_scoring_update,
+)
 from livingmeta.stats.roots import UNIROOT_TOL
 
 FloatArray = npt.NDArray[np.float64]
@@ -152,12 +156,7 @@ def _tau2_reml(y: FloatArray, v: FloatArray, X: FloatArray, present: np.ndarray)
         P = _projection(1 / (v + tau2[:, None]), X)
         py = np.einsum("nij,nj->ni", P, yc)
         step = ((py * py).sum(-1) - np.trace(P, axis1=-2, axis2=-1)) / (P * P).sum((-2, -1))
-        step = np.where(active & np.isfinite(step), step, 0.0)
-        while np.any(tau2 + step < 0):
-            step = np.where(tau2 + step < 0, step / 2, step)
-        new = tau2 + step
-        active &= np.abs(new - tau2) > METAFOR_THRESHOLD
-        tau2 = new
+        tau2, active = fisher_scoring_update(tau2, step, active)
         if not active.any():
             break
     stuck = (_reml_loglik(yc, v, X, 0 * tau2) - _reml_loglik(yc, v, X, tau2) > UNIROOT_TOL) & (

@@ -170,27 +170,12 @@ def escalc(
     measure: str, data: StudyData, add: float = CONTINUITY, convention: str = "metafor"
 ) -> EffectSizes:
     """Effect sizes for any study data container (dispatch on its type)."""
+    # arm_columns() follows each container's ARRAYS, the order of the effect functions'
+    # arm parameters (events/totals, or mean, SD and n per arm).
     if isinstance(data, BinaryData):
-        return binary_effects(
-            measure,
-            data.events_treat,
-            data.total_treat,
-            data.events_ctrl,
-            data.total_ctrl,
-            add,
-            convention,
-        )
+        return binary_effects(measure, *data.arm_columns().values(), add, convention)
     if isinstance(data, ContinuousData):
-        return continuous_effects(
-            measure,
-            data.mean_treat,
-            data.sd_treat,
-            data.n_treat,
-            data.mean_ctrl,
-            data.sd_ctrl,
-            data.n_ctrl,
-            convention,
-        )
+        return continuous_effects(measure, *data.arm_columns().values(), convention)
     if isinstance(data, GenericData):
         if measure not in ("GIV", "MD", "SMD", "OR", "RR", "RD"):
             raise ValueError(f"unknown measure {measure!r}")

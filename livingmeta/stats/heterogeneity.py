@@ -114,12 +114,7 @@ def tau2_reml(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHO
         trace_pp = sw2 - 2 * np.sum(w**3, axis=-1) / sw + sw2**2 / sw**2
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(trace_pp > 0, (ypy - trace_p) / trace_pp, 0.0)
-        step = np.where(active & np.isfinite(step), step, 0.0)
-        while np.any(tau2 + step < 0):
-            step = np.where(tau2 + step < 0, step / 2, step)
-        new = tau2 + step
-        active &= np.abs(new - tau2) > threshold
-        tau2 = new
+        tau2, active = fisher_scoring_update(tau2, step, active, threshold)
         if not np.any(active):
             break
     stuck = (
@@ -128,6 +123,20 @@ def tau2_reml(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHO
     # Like metafor ("Fisher scoring algorithm did not converge"), no estimate is given for
     # an analysis still moving after the last iteration: NaN, which pool() reports.
     return np.where(active, np.nan, np.where(stuck, 0.0, tau2))
+
+
+def fisher_scoring_update(
+    tau2: FloatArray, step: FloatArray, active: np.ndarray, threshold: float = METAFOR_THRESHOLD
+) -> tuple[FloatArray, np.ndarray]:
+    """One Fisher scoring update of tau2 for the analyses still ``active``, as metafor
+    takes it: the step is halved until tau2 stays non-negative, and an analysis stops
+    once tau2 moves by less than ``threshold``. Returns the new tau2 and who is active.
+    """
+    step = np.where(active & np.isfinite(step), step, 0.0)
+    while np.any(tau2 + step < 0):
+        step = np.where(tau2 + step < 0, step / 2, step)
+    new = tau2 + step
+    return new, active & (np.abs(new - tau2) > threshold)
 
 
 def _reml_loglik(yi: FloatArray, vi: FloatArray, tau2: FloatArray) -> FloatArray:

@@ -18,6 +18,9 @@ MH_RD_VARIANCES = ("sato", "greenland-robins")
 # Prediction interval: normal quantile (metafor predict() on a z-based fit), t on k - 1 df,
 # or t on k - 2 df (Higgins, Thompson & Spiegelhalter 2009; the Cochrane Handbook).
 PI_METHODS = ("z", "t-k1", "t-k2")
+# Small-study effects: fewest studies to test (Cochrane Handbook 13.3.5.4) and the tests.
+COCHRANE_MIN_K = 10
+BIAS_TESTS = ("egger", "egger-rma", "begg", "peters", "harbord")
 
 
 def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:

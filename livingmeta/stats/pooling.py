@@ -22,6 +22,8 @@ and the Greenland-Robins variance of the M-H RD.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 from scipy import stats
 
@@ -83,44 +85,32 @@ def pool(
     hksj_adhoc: bool = False,
     pi_method: str | None = None,
 ) -> PooledResult:
-    """Pool one outcome's studies.
+    """Pool one outcome's studies (the methods are in this module's docstring).
 
     Parameters
     ----------
     data
         ``BinaryData``, ``ContinuousData`` or ``GenericData`` for one outcome.
     measure
-        ``OR``, ``RR``, ``RD`` (binary), ``MD``, ``SMD`` (continuous), or any of
-        them / ``GIV`` for generic data (``yi`` on the analysis scale, log for ratios).
-    method
-        ``IV``, ``MH`` or ``Peto``.
-    model
-        ``fixed`` or ``random``.
-    tau2_method
-        ``DL``, ``REML`` or ``PM`` (IV random effects; M-H random effects is RevMan's DL
-        and refuses the others).
-    hksj
-        Hartung-Knapp-Sidik-Jonkman t-based CI and test (random effects).
+        ``OR``, ``RR``, ``RD`` (binary), ``MD``, ``SMD`` (continuous), or any of them /
+        ``GIV`` for generic data (``yi`` on the analysis scale, log for ratios).
+    method, model, tau2_method
+        ``IV``, ``MH`` or ``Peto``; ``fixed`` or ``random``; ``DL``, ``REML`` or ``PM``
+        (M-H random effects is RevMan's DL and refuses the others).
+    hksj, hksj_adhoc
+        Hartung-Knapp-Sidik-Jonkman t-based CI and test (random effects); ``hksj_adhoc``
+        floors its scale factor at 1 so the CI is never narrower than the Wald CI
+        (metafor ``test = "adhoc"``) and implies ``hksj``.
     mh_exact
         Raw cells in the M-H estimate (metafor ``rma.mh``) instead of RevMan's corrected ones.
     level
         Confidence level of all intervals.
-    convention
-        ``metafor`` or ``revman5``: whose formulas for zero-cell RDs, Hedges' g and the
-        M-H RD variance.
-    mh_rd_variance
-        ``sato`` or ``greenland-robins``; by default the convention's (Sato for metafor,
-        Greenland-Robins for RevMan 5).
-    hksj_adhoc
-        HKSJ with the ad hoc correction that never narrows the CI below the Wald CI
-        (metafor ``test = "adhoc"``); implies ``hksj``.
+    convention, mh_rd_variance
+        ``metafor`` or ``revman5``: whose formulas for zero-cell RDs, Hedges' g and the M-H
+        RD variance (``sato`` or ``greenland-robins``; by default the convention's).
     pi_method
         Prediction interval ``z``, ``t-k1`` or ``t-k2`` (random effects); by default as
         metafor's ``predict()``: z, or t on k - 1 df with HKSJ.
-
-    Returns
-    -------
-    PooledResult
 
     Raises
     ------
@@ -141,61 +131,24 @@ def pool(
     >>> round(pool(data, "OR", "MH", "fixed").conf_int()[1], 3)
     0.488
     """
-    check_options(measure, method, model, tau2_method)
-    check_choice("convention", convention, CONVENTIONS)
-    for name, value, allowed in (
-        ("pi_method", pi_method, PI_METHODS),
-        ("mh_rd_variance", mh_rd_variance, MH_RD_VARIANCES),
-    ):
-        if value is not None:
-            check_choice(name, value, allowed)
-    if method in ("MH", "Peto") and not isinstance(data, BinaryData):
-        raise ValueError(f"method {method} needs binary data (events and totals per arm)")
     hksj = hksj or hksj_adhoc
-    if hksj and model != "random":
-        raise ValueError("the HKSJ adjustment applies to random-effects models only")
-
+    _check_pool_options(data, measure, method, model, tau2_method, hksj, convention)
+    _check_optional_choices(
+        pi_method=(pi_method, PI_METHODS), mh_rd_variance=(mh_rd_variance, MH_RD_VARIANCES)
+    )
     es = study_effects(measure, method, data, convention)
-    include = es.estimable
-    k = int(include.sum())
-    if k == 0:
-        raise NotEstimableError("no study can be pooled (all are double-zero or invalid)")
-    y = np.where(include, es.yi, 0.0)
-    v = np.where(include, es.vi, np.inf)
-    w = 1.0 / v
-    df = k - 1
-
-    mh = None
-    if method == "MH":
-        assert isinstance(data, BinaryData)
-        mh = _mantel_haenszel(data, measure, include, mh_exact, convention, mh_rd_variance)
-    q = float(cochran_q(y, w, None if mh is None else np.float64(mh.estimate)))
-
-    if model == "fixed":
-        tau2 = 0.0
-        if mh is not None:
-            estimate, se, weights = mh.estimate, mh.se, mh.weights
-        else:
-            estimate, se, weights = _inverse_variance(y, w)
-    else:
-        tau2 = _random_tau2(method, tau2_method, y, v, q)
-        estimate, se, weights = _inverse_variance(y, 1.0 / (v + tau2))
-
-    hksj = hksj and df > 0  # undefined for a single study: the z-based test is reported
+    fit = _fit(data, es, measure, method, model, tau2_method, mh_exact, convention, mh_rd_variance)
+    k, q, tau2, estimate, se = fit.k, fit.q, fit.tau2, fit.estimate, fit.se
+    hksj = hksj and k > 1  # undefined for a single study: the z-based test is reported
     if hksj:
-        se = _hksj_se(y, 1.0 / (v + tau2), estimate, se, hksj_adhoc)
-    reference = stats.t(df) if hksj else stats.norm()
-    # A zero SE (HKSJ with identical study effects) gives an infinite statistic, as in R.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        statistic = float(np.float64(estimate) / np.float64(se))
-    crit = float(reference.ppf(1 - (1 - level) / 2))
+        se = _hksj_se(fit.y, 1.0 / (fit.v + tau2), estimate, se, hksj_adhoc)
+    inference = _inference(estimate, se, k - 1 if hksj else None, level)
     pi_low, pi_high = (None, None)
     if model == "random":
         pi_low, pi_high = prediction_interval(
             estimate, se, tau2, k, level, pi_method or ("t-k1" if hksj else "z")
         )
-
-    i2 = float(i_squared(q, df))
+    i2 = float(i_squared(q, k - 1))
     return PooledResult(
         measure=measure,
         method=method,
@@ -207,21 +160,100 @@ def pool(
         k=k,
         estimate=estimate,
         se=se,
-        ci_low=estimate - crit * se,
-        ci_high=estimate + crit * se,
-        statistic=float(statistic),
-        statistic_name="t" if hksj else "z",
-        p=float(2 * reference.sf(abs(statistic))),
+        **inference,
         q=q,
-        df=df,
-        p_q=float(q_p_value(q, df)),
+        df=k - 1,
+        p_q=float(q_p_value(q, k - 1)),
         i2=i2,
-        i2_tau2=i2 if model == "fixed" else float(i_squared_from_tau2(tau2, w, k)),
+        i2_tau2=i2 if model == "fixed" else float(i_squared_from_tau2(tau2, 1 / fit.v, k)),
         tau2=tau2,
         pi_low=pi_low,
         pi_high=pi_high,
-        studies=_study_results(data, es, weights, float(stats.norm.ppf(1 - (1 - level) / 2))),
+        studies=_study_results(data, es, fit.weights, float(stats.norm.ppf(1 - (1 - level) / 2))),
     )
+
+
+def _check_pool_options(
+    data: StudyData,
+    measure: str,
+    method: str,
+    model: str,
+    tau2_method: str,
+    hksj: bool,
+    convention: str,
+) -> None:
+    """Reject options that do not fit each other or the data."""
+    check_options(measure, method, model, tau2_method)
+    check_choice("convention", convention, CONVENTIONS)
+    if method in ("MH", "Peto") and not isinstance(data, BinaryData):
+        raise ValueError(f"method {method} needs binary data (events and totals per arm)")
+    if hksj and model != "random":
+        raise ValueError("the HKSJ adjustment applies to random-effects models only")
+
+
+def _check_optional_choices(**options: tuple[str | None, tuple[str, ...]]) -> None:
+    """``name=(value, allowed)``: a value that is given must be one of the allowed."""
+    for name, (value, allowed) in options.items():
+        if value is not None:
+            check_choice(name, value, allowed)
+
+
+class _Fit(NamedTuple):
+    """The pooled estimate before the HKSJ adjustment, with what it was computed from."""
+
+    y: np.ndarray  # study effects, 0 where not pooled
+    v: np.ndarray  # their variances, inf where not pooled
+    k: int
+    q: float
+    tau2: float
+    estimate: float
+    se: float
+    weights: np.ndarray
+
+
+def _fit(
+    data: StudyData,
+    es: EffectSizes,
+    measure: str,
+    method: str,
+    model: str,
+    tau2_method: str,
+    mh_exact: bool,
+    convention: str,
+    mh_rd_variance: str | None,
+) -> _Fit:
+    """Q, tau2 and the fixed (IV or M-H) or random-effects estimate of the estimable studies."""
+    include = es.estimable
+    k = int(include.sum())
+    if k == 0:
+        raise NotEstimableError("no study can be pooled (all are double-zero or invalid)")
+    y = np.where(include, es.yi, 0.0)
+    v = np.where(include, es.vi, np.inf)
+    mh = None
+    if method == "MH":
+        assert isinstance(data, BinaryData)
+        mh = _mantel_haenszel(data, measure, include, mh_exact, convention, mh_rd_variance)
+    q = float(cochran_q(y, 1.0 / v, None if mh is None else np.float64(mh.estimate)))
+    if model == "fixed" and mh is not None:
+        return _Fit(y, v, k, q, 0.0, mh.estimate, mh.se, mh.weights)
+    tau2 = 0.0 if model == "fixed" else _random_tau2(method, tau2_method, y, v, q)
+    return _Fit(y, v, k, q, tau2, *_inverse_variance(y, 1.0 / (v + tau2)))
+
+
+def _inference(estimate: float, se: float, t_df: int | None, level: float) -> dict[str, Any]:
+    """CI, test statistic and P value: on the normal, or on t with ``t_df`` df (HKSJ)."""
+    reference = stats.norm() if t_df is None else stats.t(t_df)
+    # A zero SE (HKSJ with identical study effects) gives an infinite statistic, as in R.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = float(np.float64(estimate) / np.float64(se))
+    crit = float(reference.ppf(1 - (1 - level) / 2))
+    return {
+        "ci_low": estimate - crit * se,
+        "ci_high": estimate + crit * se,
+        "statistic": statistic,
+        "statistic_name": "z" if t_df is None else "t",
+        "p": float(2 * reference.sf(abs(statistic))),
+    }
 
 
 def _mantel_haenszel(

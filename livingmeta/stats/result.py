@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from livingmeta.stats.options import RATIO_MEASURES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The options of :func:`livingmeta.stats.pool` a :class:`PooledResult` records, in the
+#: order ``to_dict`` gives them (``convention`` shapes the study effects, not the result).
+POOL_OPTIONS = ("measure", "method", "model", "tau2_method", "hksj", "mh_exact")
 
 
 def _display(measure: str, value: float | None) -> float | None:
@@ -108,12 +113,7 @@ class PooledResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``livingmeta pool --json`` (display scale, ``i2`` in percent)."""
         return {
-            "measure": self.measure,
-            "method": self.method,
-            "model": self.model,
-            "tau2_method": self.tau2_method,
-            "hksj": self.hksj,
-            "mh_exact": self.mh_exact,
+            **{name: getattr(self, name) for name in POOL_OPTIONS},
             "level": self.level,
             "k": self.k,
             "estimate": _finite_or_none(self.display(self.estimate)),
@@ -148,6 +148,8 @@ class PooledResult:
 
     def summary_frame(self) -> pd.DataFrame:
         """Studies and the pooled row as a table on the display scale."""
+        import pandas as pd
+
         rows = [
             {
                 "study": s.study,

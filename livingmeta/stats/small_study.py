@@ -12,21 +12,20 @@ from typing import Any
 
 import numpy as np
 
-from livingmeta.stats.bias import (
-    BiasTest,
-    begg_test,
-    egger_rma_test,
-    egger_test,
-    harbord_test,
-    peters_test,
-)
+from livingmeta.stats import bias
+from livingmeta.stats.bias import BiasTest
 from livingmeta.stats.data import BinaryData, StudyData
 from livingmeta.stats.effects import escalc
-from livingmeta.stats.options import MODELS, RATIO_MEASURES, TAU2_METHODS, check_choice
+from livingmeta.stats.options import (
+    BIAS_TESTS,
+    COCHRANE_MIN_K,
+    CONVENTIONS,
+    MODELS,
+    RATIO_MEASURES,
+    TAU2_METHODS,
+    check_choice,
+)
 from livingmeta.stats.trim_and_fill import TrimFill, trimfill
-
-COCHRANE_MIN_K = 10
-BIAS_TESTS = ("egger", "egger-rma", "begg", "peters", "harbord")
 
 
 @dataclass(frozen=True)
@@ -81,12 +80,18 @@ def small_study_effects(
     tests: Sequence[str] = BIAS_TESTS,
     with_trimfill: bool = False,
     min_k: int = COCHRANE_MIN_K,
+    *,
+    convention: str = "metafor",
 ) -> SmallStudyEffects:
     """Run the requested tests (and trim-and-fill) on one outcome's study effects.
 
-    Zero cells as in pooling: 0.5 added to the cells of zero-cell studies, double-zero
-    studies left out for OR and RR. ``model="fixed"`` fits metafor's ``method = "EE"``
-    for the mixed-effects Egger test and trim-and-fill; otherwise ``tau2_method``.
+    The study effects are the ones the outcome pools: zero cells as in pooling (0.5
+    added to the cells of zero-cell studies, double-zero studies left out for OR and RR)
+    and the review's ``convention`` (``revman5``: the observed zero-cell RD and RevMan's
+    Hedges' g, as RevMan's funnel plot; OR and RR are the same in both). Harbord's test
+    uses the 2x2 counts and no convention. ``model="fixed"`` fits metafor's
+    ``method = "EE"`` for the mixed-effects Egger test and trim-and-fill; otherwise
+    ``tau2_method``.
 
     Examples
     --------
@@ -98,11 +103,12 @@ def small_study_effects(
     """
     check_choice("model", model, MODELS)
     check_choice("tau2_method", tau2_method, TAU2_METHODS)
+    check_choice("convention", convention, CONVENTIONS)
     for name in tests:
         check_choice("test", name, BIAS_TESTS)
     if min_k < 3:
         raise ValueError(f"min_k must be at least 3 (a regression needs 3 studies); got {min_k}")
-    es = escalc(measure, data)
+    es = escalc(measure, data, convention=convention)
     ok = es.estimable
     yi, vi = es.yi[ok], es.vi[ok]
     k = int(ok.sum())
@@ -133,12 +139,12 @@ def _run(
     name: str, data: StudyData, yi: np.ndarray, vi: np.ndarray, ok: np.ndarray, fit: str
 ) -> BiasTest:
     if name == "egger":
-        return egger_test(yi, vi)
+        return bias.egger_test(yi, vi)
     if name == "egger-rma":
-        return egger_rma_test(yi, vi, fit)
+        return bias.egger_rma_test(yi, vi, fit)
     if name == "begg":
-        return begg_test(yi, vi)
+        return bias.begg_test(yi, vi)
     assert isinstance(data, BinaryData)  # _not_applicable keeps the others out
     if name == "peters":
-        return peters_test(yi, vi, (data.total_treat + data.total_ctrl)[ok])
-    return harbord_test(data.events_treat, data.total_treat, data.events_ctrl, data.total_ctrl)
+        return bias.peters_test(yi, vi, (data.total_treat + data.total_ctrl)[ok])
+    return bias.harbord_test(data.events_treat, data.total_treat, data.events_ctrl, data.total_ctrl)

@@ -4,6 +4,7 @@ the review's descriptive outcomes, from the approved rows of ``characteristics.c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -58,23 +59,32 @@ def tabulate_characteristics(
     csv: str | Path,
     html: str | Path,
     descriptive: str | Path,
+    extraction: str | Path | None = None,
 ) -> None:
     """Write the tables (``markdown``, ``csv``, ``html``; a note when the review declares
     no fields) and the descriptive outcomes' per-study values and ranges (``descriptive``,
-    JSON) from the approved rows of ``characteristics`` (empty: nothing extracted)."""
+    JSON) from the approved rows of ``characteristics`` (empty: nothing extracted). The
+    outcomes studies did not report (approved ``reported: no`` rows of ``extraction``)
+    are named under the first table."""
     from livingmeta.characteristics.descriptive import describe
     from livingmeta.characteristics.extraction import load_characteristics
-    from livingmeta.characteristics.table import build_tables, write_tables
+    from livingmeta.characteristics.table import build_tables, not_reported_by, write_tables
+    from livingmeta.extraction import read_table
     from livingmeta.roster import review_roster
+    from livingmeta.validation import InputError
 
     tables_settings, all_fields = characteristics_settings(review)
     pairs = included_studies(studies)
+    missing: dict[str, list[str]] = {}
+    if extraction is not None and Path(extraction).exists():
+        with suppress(InputError):  # an unreadable table is reported by its own check
+            missing = not_reported_by(read_table(extraction), review.outcomes, dict(pairs))
     values: tuple[Any, ...] = ()
     if characteristics and all_fields is not None:
         ids = [s for s, _ in pairs]
         roster = review_roster(review)
         values = load_characteristics(characteristics[0], all_fields, studies=ids, roster=roster)
-    tables = build_tables(tables_settings, values, pairs) if tables_settings else []
+    tables = build_tables(tables_settings, values, pairs, missing) if tables_settings else []
     write_tables(tables, markdown, csv, html)
     described = []
     for outcome in review.descriptive:

@@ -12,7 +12,7 @@ from livingmeta.files import write_json, write_text
 from livingmeta.outcomes import Outcome
 from livingmeta.review_check import extraction_file_problems
 from livingmeta.screening.studies import read_studies
-from livingmeta.study_scope import removal_reason, removed_studies
+from livingmeta.study_scope import removal_reason, removed_from_files, removed_studies
 
 
 def check_extraction(review: Review, *, extraction: str | Path, marker: str | Path) -> None:
@@ -30,6 +30,8 @@ def validate_outcome(
     extraction: str | Path,
     studies: str | Path,
     data: str | Path,
+    queue: str | Path | None = None,
+    decisions: str | Path | None = None,
 ) -> None:
     """Validate the review's *whole* extraction table, then write the outcome's rows that
     pass the approval gate to ``data``.
@@ -37,9 +39,10 @@ def validate_outcome(
     The validated per-outcome file is what the pooling and plotting jobs read: a problem
     anywhere in the table stops here, before any result or figure could be replaced. Rows
     not yet approved or still to extract are left out; approved rows of outcomes a study
-    did not report, and of studies excluded by a recorded decision in ``studies`` (with
-    the reason in ``left_out``), are kept so the analysis can name them. No approved data
-    is not a problem: the file then holds no rows to pool (see
+    did not report, and of studies removed by a recorded decision (a retraction in
+    ``studies``; an exclusion after inclusion in ``decisions`` about records of the
+    ``queue``), with the reason in ``left_out``, are kept so the analysis can name them.
+    No approved data is not a problem: the file then holds no rows to pool (see
     :class:`~livingmeta.outcome_analysis.NoApprovedData`).
     """
     raw = read_table(extraction)
@@ -50,7 +53,11 @@ def validate_outcome(
     kinds = row_kinds(frame, {outcome.name: outcome}).to_numpy()
     keep = (frame["outcome"].to_numpy() == outcome.name) & is_approved(raw).to_numpy()
     keep &= kinds != "to_extract"
-    removed = {s["study_id"]: s for s in removed_studies(read_studies(studies))}
+    if queue is None or decisions is None:
+        gone = removed_studies(read_studies(studies))
+    else:
+        gone = removed_from_files(review, studies, queue, decisions)
+    removed = {s["study_id"]: s for s in gone}
     rows = raw[keep].copy()
     rows["left_out"] = [
         removal_reason(removed[s]) if s in removed else "" for s in frame["study_id"][keep]

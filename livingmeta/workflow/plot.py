@@ -32,10 +32,13 @@ def plot_outcome(
     review: Review | None = None,
     risk_of_bias: str | Path | None = None,
 ) -> None:
-    """Forest, cumulative and leave-one-out plots of one outcome, drawn from ``pooled``
-    into ``figures`` (``<folder>/<kind>.<format>`` each); with the ``review``'s settled
-    ``risk_of_bias`` judgements, the forest plot shows RevMan's risk-of-bias columns when
-    any study has one."""
+    """Forest, cumulative, leave-one-out and funnel plots of one outcome, drawn from
+    ``pooled`` into ``figures`` (``<folder>/<kind>.<format>`` each; a kind without a file
+    is not drawn); with the ``review``'s settled ``risk_of_bias`` judgements, the forest
+    plot shows RevMan's risk-of-bias columns when any study has one.
+
+    One job draws every plot of an outcome: a job's start-up and imports (Python,
+    matplotlib, scipy) cost far more than one figure does."""
     from livingmeta.plots import cumulative_plot, forest_plot, leave_one_out_plot
 
     analysis = read_analysis(pooled)
@@ -61,9 +64,12 @@ def plot_outcome(
         "leave_one_out": lambda: leave_one_out_plot(
             analysis.leave_one_out, result, outcome, title=f"{outcome.label}: leave-one-out"
         ),
+        "funnel": lambda: _funnel_figure(outcome, analysis),
     }
     for kind, draw in drawings.items():
-        _save(draw(), [Path(f) for f in figures if Path(f).stem == kind], dpi)
+        files = [Path(f) for f in figures if Path(f).stem == kind]
+        if files:
+            _save(draw(), files, dpi)
 
 
 def _rob_columns(review: Review | None, outcome: Outcome, judgements: str | Path | None) -> Any:
@@ -82,7 +88,12 @@ def plot_history(
     from livingmeta.report.history import history_figure, read_history
 
     figure = history_figure(
-        read_history(history), outcome.name, outcome.label, outcome.measure, review=review_id
+        read_history(history),
+        outcome.name,
+        outcome.label,
+        outcome.measure,
+        review=review_id,
+        model=outcome.model,
     )
     _save(figure, [Path(f) for f in figures], 200)
 
@@ -108,19 +119,24 @@ def plot_funnel(
     outcome: Outcome, *, pooled: str | Path, figures: Sequence[str | Path], dpi: int = 200
 ) -> None:
     """The funnel plot of one outcome (contour-enhanced when configured); below the
-    small-study threshold its title says the tests were not assessed."""
-    from livingmeta.plots import funnel_plot
-
+    small-study threshold its title says the tests were not assessed. The workflow draws
+    it in :func:`plot_outcome`, with the outcome's other plots."""
     analysis = read_analysis(pooled)
     if not isinstance(analysis, OutcomeAnalysis):
         _save_no_data(outcome, figures, dpi)
         return
+    _save(_funnel_figure(outcome, analysis), [Path(f) for f in figures], dpi)
+
+
+def _funnel_figure(outcome: Outcome, analysis: OutcomeAnalysis) -> Any:
+    """The funnel plot of a pooled outcome (see :func:`plot_funnel`)."""
+    from livingmeta.plots import funnel_plot
+
     beyond = analysis.beyond_pooling
     contours = bool(beyond and beyond.settings.contours)
     note = (beyond.small_study_effects or {}).get("note") if beyond else None
     title = f"{outcome.label}\n{_funnel_note(note)}" if note else outcome.label
-    figure = funnel_plot(analysis.result, contours=contours, title=title)
-    _save(figure, [Path(f) for f in figures], dpi)
+    return funnel_plot(analysis.result, contours=contours, title=title)
 
 
 def _funnel_note(note: str) -> str:

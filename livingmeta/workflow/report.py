@@ -22,32 +22,99 @@ def draw_prisma(
     studies: str | Path,
     counts: str | Path,
     figures: Sequence[str | Path],
+    queue: str | Path | None = None,
+    decisions: str | Path | None = None,
 ) -> dict[str, Any]:
     """PRISMA 2020 counts (JSON) and flow diagram (``figures``): records identified per
     source since the previous version (``registry``), screening of those records
-    (``status``), and the previous version's and new ``studies``."""
+    (``status``), and the previous version's and new ``studies``. Studies removed after
+    inclusion (a retraction decision in ``studies``; an exclusion in ``decisions`` of
+    records of the ``queue``) are counted with their reason, not dropped."""
     from livingmeta.plots import save_figure
     from livingmeta.report.prisma import assemble_counts, prisma_figure
     from livingmeta.retrieval.imports import PREVIOUS_VERSION
     from livingmeta.retrieval.registry import Registry
+    from livingmeta.screening.queue import read_queue
     from livingmeta.screening.studies import read_studies
+    from livingmeta.study_scope import removed_from_files, removed_studies
 
     sources = [s["source"] for s in review.spec.get("searches", [])]
     identification = Registry.load(registry).identification_counts(
         sources, skip_run=PREVIOUS_VERSION
     )
     included = read_studies(studies)
-    new_studies = int((included["included_in"] != PREVIOUS_VERSION).sum()) if len(included) else 0
+    if queue is None or decisions is None:
+        removed, records = removed_studies(included), None
+    else:
+        removed, records = removed_from_files(review, studies, queue, decisions), read_queue(queue)
+    gone = {s["study_id"] for s in removed}
+    new = included[(included["included_in"] != PREVIOUS_VERSION) & ~included["study_id"].isin(gone)]
     screening = json.loads(Path(status).read_text(encoding="utf-8"))
+    previous = review.spec.get("previous_version")
     numbers = assemble_counts(
         [identification],
         screening["prisma_new"],
-        previous=review.spec.get("previous_version"),
-        new_studies=new_studies,
+        previous=previous,
+        new_studies=len(new),
+        removed=_prisma_removals(removed, included, records, screening, previous is not None),
     )
     save_figure(prisma_figure(numbers, title=review.title), list(figures))
     write_json(counts, numbers)
     return numbers
+
+
+def _prisma_removals(
+    removed: list[dict[str, Any]],
+    studies: Any,
+    queue: Any,
+    screening: Mapping[str, Any],
+    updated: bool,
+) -> list[dict[str, Any]]:
+    """Each removed study as PRISMA counts it: in the previous version (its reports of
+    that version) or found since (its reports the screening included; none when the
+    screening itself excluded them, as it counted them already)."""
+    from livingmeta.retrieval.imports import PREVIOUS_VERSION
+    from livingmeta.screening.queue import split_ids
+
+    record_ids = dict(zip(studies["study_id"], studies["record_ids"], strict=True))
+    queued_in: dict[str, str] = {}
+    new_records: set[str] = set()  # as new_records_status: queued since, not linked
+    if queue is not None:
+        queued_in = dict(zip(queue["record_id"], queue["queued_in"], strict=True))
+        since = (queue["status"] == "new") & (queue["queued_in"] != PREVIOUS_VERSION)
+        new_records = set(queue.loc[since, "record_id"])
+    new_records &= {r["record_id"] for r in screening.get("included_reports", [])}
+    out = []
+    for study in removed:
+        ids = split_ids(record_ids.get(study["study_id"], ""))
+        reason = study["prisma_reason"]
+        if study["included_in"] == PREVIOUS_VERSION:
+            if updated:  # without a previous version the diagram has no such column
+                own = [r for r in ids if queued_in.get(r, PREVIOUS_VERSION) == PREVIOUS_VERSION]
+                reports = max(len(own), 1)  # every study has a report
+                out.append({"reason": reason, "previous": True, "reports": reports})
+        elif not study["by_screening"]:
+            found = len(set(ids) & new_records)
+            out.append({"reason": reason, "previous": False, "reports": found})
+    return out
+
+
+def _removed_lines(
+    review: Review,
+    studies: str | Path | None,
+    queue: str | Path | None,
+    decisions: str | Path,
+) -> list[str]:
+    """``removed: ...`` lines of the run report (retractions; with the ``queue``, also
+    exclusions recorded after inclusion)."""
+    from livingmeta.screening.studies import read_studies
+    from livingmeta.study_scope import removed_from_files, removed_studies, removed_text
+
+    if not studies:
+        return []
+    if queue is None:
+        return removed_text(removed_studies(read_studies(studies)))
+    return removed_text(removed_from_files(review, studies, queue, decisions))
 
 
 def report_run(
@@ -66,11 +133,13 @@ def report_run(
     archive: str | Path,
     studies: str | Path | None = None,
     appraisal: Mapping[str, str | Path] | None = None,
+    queue: str | Path | None = None,
 ) -> dict[str, Any]:
     """Record this run's pooled estimates in the review's ``history`` and write the
     self-contained run report ("what changed since the last run", ``html``), its
     ``changes`` JSON, and a copy of the report as ``<archive>/<run id>.html`` (the
-    review's ``reports/`` folder). Studies removed by a decision in ``studies`` are named.
+    review's ``reports/`` folder). Studies removed by a decision in ``studies`` (or by an
+    exclusion after inclusion in ``decisions``, given the ``queue``) are named.
     A same-day rebuild with nothing new keeps the last run's id (see
     :func:`~livingmeta.report.history.rebuilt_run`)."""
     from livingmeta.blockers import blocker_lines
@@ -81,8 +150,6 @@ def report_run(
         update_history,
     )
     from livingmeta.report.run_report import write_run_report
-    from livingmeta.screening.studies import read_studies
-    from livingmeta.study_scope import removed_studies, removed_text
 
     run = json.loads(Path(retrieval).read_text(encoding="utf-8"))
     screening = json.loads(Path(status).read_text(encoding="utf-8"))
@@ -131,12 +198,14 @@ def report_run(
                 "no_data": o.name in read and o.name not in analyses,
                 "forest": forest.get(o.name),
                 "beyond_pooling": beyond.get(o.name),
-                "history": history_figure(table, o.name, o.label, o.measure, review=review.id),
+                "history": history_figure(
+                    table, o.name, o.label, o.measure, review=review.id, model=o.model
+                ),
             }
             for o in review.outcomes
         ],
         "prisma": json.loads(Path(prisma).read_text(encoding="utf-8")),
-        "removed": removed_text(removed_studies(read_studies(studies))) if studies else [],
+        "removed": _removed_lines(review, studies, queue, decisions),
         **appraisal_context(review, analyses, table, _appraisal_files(appraisal)),
         "invalid_data": bool(blockers.get("invalid")),
         "problems": blocker_lines(blockers) if blockers else [],

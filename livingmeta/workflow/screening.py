@@ -70,6 +70,7 @@ def screen_new_records(
     from livingmeta.screening.queue import read_queue
     from livingmeta.screening.studies import read_studies
     from livingmeta.screening.update import new_records_status, update_screening
+    from livingmeta.study_scope import studies_in_analysis
 
     files = review.files
     run_id = json.loads(Path(report).read_text(encoding="utf-8"))["run_id"]
@@ -84,7 +85,8 @@ def screen_new_records(
     outcomes = {o.name: o for o in review.outcomes}
     extraction = read_table(files.extraction)
     queue = read_queue(files.queue)
-    missing = extraction_template(read_studies(files.studies), extraction, outcomes, queue)
+    included = studies_in_analysis(review, read_studies(files.studies))
+    missing = extraction_template(included, extraction, outcomes, queue)
     disagreements = compare_drafts(read_drafts(files.drafts), extraction, outcomes)
     unsettled = pd.DataFrame(
         [

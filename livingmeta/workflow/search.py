@@ -51,6 +51,8 @@ def search_review(
     """
     log = logging.getLogger("search_review")
     options = RetrievalSettings.from_config(settings)
+    from livingmeta.screening.queue import queued_ids
+
     clock = now or _clock()
     run_id = f"{run_date}T{clock():%H%M%S}Z"
     result = run_retrieval(
@@ -62,7 +64,7 @@ def search_review(
         today=date.fromisoformat(run_date),
         clients=clients,
         candidates_path=candidates,
-        already_queued=_queued_ids(queue) if queue is not None else None,
+        already_queued=queued_ids(queue) if queue is not None else None,
         now=clock,
         log=log.info,
     )
@@ -73,13 +75,6 @@ def search_review(
         names = ", ".join(f"{s.search_id} ({s.error})" for s in result.failed)
         raise RetrievalError(f"{review.id}: source(s) failed: {names}")
     return result
-
-
-def _queued_ids(queue: str | Path) -> set[str]:
-    """Record ids already in the screening queue (none before the first run)."""
-    from livingmeta.screening.queue import read_queue
-
-    return set(read_queue(queue)["record_id"])
 
 
 def _clock() -> Callable[[], datetime]:

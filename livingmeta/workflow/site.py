@@ -122,7 +122,7 @@ def _outcome_page(name: str, label: str, files: Mapping[str, Any]) -> Any:
     """An outcome's page from its ``pooled.json`` (empty until it was pooled) and the
     figures that exist, in the site's order of kinds and formats."""
     from livingmeta.site import OutcomePage
-    from livingmeta.site.build import IMAGE_FORMATS, IMAGE_KINDS
+    from livingmeta.site.pages import IMAGE_FORMATS, IMAGE_KINDS
 
     present = {Path(f).name: Path(f) for f in files["figures"] if Path(f).is_file()}
     images = {

@@ -106,6 +106,40 @@ revman_smd <- function(d) {
 revman <- list()
 for (name in names(binary)) revman[[name]] <- list(RD = revman_binary(binary[[name]], "RD"))
 revman$normand1999 <- list(SMD = revman_smd(continuous$normand1999))
+# The Cochrane 2025 view and the small-study tests on the same RevMan 5 study effects.
+modern_fit <- function(yi, vi) {
+  fit <- rma(yi, vi, method = "REML", test = "adhoc")
+  pred <- predict(fit)
+  list(estimate = c(fit$beta), se = fit$se, ci_low = fit$ci.lb, ci_high = fit$ci.ub,
+       tau2 = fit$tau2, pi_low = pred$pi.lb, pi_high = pred$pi.ub)
+}
+revman_bias <- function(yi, vi, ni) {
+  out <- list()
+  for (method in c("DL", "REML")) {
+    fit <- rma(yi, vi, method = method)
+    eg <- regtest(fit, model = "lm"); egr <- regtest(fit, model = "rma")
+    rk <- suppressWarnings(ranktest(fit)); tf <- trimfill(fit)
+    out[[method]] <- list(
+      egger = list(statistic = eg$zval, df = eg$dfs, p = eg$pval),
+      egger_rma = list(statistic = egr$zval, p = egr$pval),
+      begg = list(statistic = unname(rk$tau), p = rk$pval),
+      trimfill = list(k0 = tf$k0, side = tf$side, estimate = c(tf$beta), ci_low = tf$ci.lb,
+                      ci_high = tf$ci.ub, tau2 = tf$tau2))
+    if (!is.null(ni)) {
+      pe <- regtest(yi, vi, ni = ni, model = "lm", predictor = "ninv")
+      out[[method]]$peters <- list(statistic = pe$zval, df = pe$dfs, p = pe$pval)
+    }
+  }
+  out
+}
+revman_modern <- list(); revman_bias_results <- list()
+for (name in names(revman)) for (measure in names(revman[[name]])) {
+  st <- revman[[name]][[measure]]$studies
+  d <- if (name %in% names(binary)) binary[[name]] else continuous[[name]]
+  ni <- if (measure == "RD") d$total_treat + d$total_ctrl else NULL
+  revman_modern[[name]][[measure]] <- modern_fit(st$yi, st$vi)
+  revman_bias_results[[name]][[measure]] <- revman_bias(st$yi, st$vi, ni)
+}
 # Sato's variance for the same M-H RD (metafor rma.mh), for the variance option.
 sato <- lapply(binary, function(d) {
   fit <- rma.mh(measure = "RD", ai = events_treat, n1i = total_treat, ci = events_ctrl,
@@ -113,7 +147,8 @@ sato <- lapply(binary, function(d) {
   list(estimate = c(fit$beta), se = fit$se)
 })
 write_json_file(list(note = "RevMan 5 formulas in base R, pooled with metafor", results = revman,
-                     mh_rd_sato = sato), "revman5.json")
+                     mh_rd_sato = sato, modern = revman_modern, bias = revman_bias_results),
+                "revman5.json")
 
 # ---- Small-study effects ---------------------------------------------------------------
 harbord <- function(d) {
@@ -218,6 +253,7 @@ for (name in names(cases)) for (measure in cases[[name]]$measures) {
     adhoc <- rma(yi, vi, data = es, method = method, test = "adhoc")
     knha <- rma(yi, vi, data = es, method = method, test = "knha")
     k <- fit$k; half <- function(q) q * sqrt(fit$tau2 + fit$se^2)
+    pred_adhoc <- predict(adhoc); pred_knha <- predict(knha)
     modern[[name]][[measure]][[method]] <- list(
       tau2 = fit$tau2, tau2_ci_low = ci["tau^2", "ci.lb"], tau2_ci_high = ci["tau^2", "ci.ub"],
       i2 = fit$I2, i2_ci_low = ci["I^2(%)", "ci.lb"], i2_ci_high = ci["I^2(%)", "ci.ub"],
@@ -227,7 +263,12 @@ for (name in names(cases)) for (measure in cases[[name]]$measures) {
       hksj_se = knha$se,
       pi_z = c(fit$beta) + c(-1, 1) * half(qnorm(0.975)),
       pi_t_k1 = c(fit$beta) + c(-1, 1) * half(qt(0.975, k - 1)),
-      pi_t_k2 = if (k > 2) c(fit$beta) + c(-1, 1) * half(qt(0.975, k - 2)) else NULL)
+      pi_t_k2 = if (k > 2) c(fit$beta) + c(-1, 1) * half(qt(0.975, k - 2)) else NULL,
+      # predict() on the HKSJ fits: t on k - 1 df around the HKSJ (or ad hoc) SE.
+      pi_adhoc = c(pred_adhoc$pi.lb, pred_adhoc$pi.ub),
+      pi_knha = c(pred_knha$pi.lb, pred_knha$pi.ub),
+      pi_adhoc_t_k2 = if (k > 2) c(adhoc$beta) + c(-1, 1) * qt(0.975, k - 2) *
+        sqrt(adhoc$tau2 + adhoc$se^2) else NULL)
   }
 }
 write_json_file(list(note = "analysis scale (log for OR and RR)", results = modern),

@@ -9,6 +9,8 @@
 # squeue, which the controller answers for MinJobAge seconds after a job ends (an hour
 # here, so the test can still read every job's final state after the run). Processes
 # are tracked without cgroups (proctrack/linuxproc), so it also runs in containers.
+# A node set DOWN stays down until `scontrol update NodeName=... State=RESUME`
+# (ReturnToService=1, as on most clusters): the node failure test needs that.
 set -euo pipefail
 
 SLURM_CONF=/etc/slurm/slurm.conf
@@ -63,7 +65,7 @@ AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MpiDefault=none
-ReturnToService=2
+ReturnToService=1
 MinJobAge=3600
 SlurmdTimeout=60
 SlurmctldTimeout=60

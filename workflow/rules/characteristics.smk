@@ -1,6 +1,8 @@
 rule tabulate_characteristics:
     input:
         characteristics=get_characteristics_file,
+        # Outcomes a study did not report are named under the tables.
+        extraction=get_extraction_table,
         screening=SCREENING_CHECKED,
     output:
         markdown="results/{review}/characteristics.md",

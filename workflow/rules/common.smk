@@ -2,9 +2,11 @@
 # get_* functions every rule takes its inputs and params from. Every path comes from a
 # review's ReviewFiles (livingmeta.config), so a file is named in one place.
 from datetime import date
+from functools import cache
 
 import livingmeta.config as lm_config
-from livingmeta.approval import excluded_studies
+from livingmeta.study_scope import removed_from_files
+from livingmeta.validation import InputError
 from livingmeta.analysis_settings import merged_analyses
 from livingmeta.extraction import outcome_digest
 from livingmeta.workflow.plot import analysis_figure_kinds
@@ -50,12 +52,27 @@ def get_extraction_table(wildcards):
     return str(get_files(wildcards).extraction)
 
 
+@cache
+def removed_study_ids(review_id):
+    """Studies removed after inclusion (retraction decision, exclusion recorded after
+    inclusion), read once per run for every outcome's digest."""
+    files = REVIEWS[review_id].files
+    try:
+        removed = removed_from_files(
+            REVIEWS[review_id], files.studies, files.queue, files.decisions
+        )
+    except InputError:
+        return ()  # an invalid studies.csv stops the run at its check
+    return tuple(s["study_id"] for s in removed)
+
+
 def get_outcome_digest(wildcards):
-    """Fingerprint of the outcome's rows and of the studies excluded by decision."""
+    """Fingerprint of the outcome's rows and of the studies removed by decision."""
     review = get_review(wildcards)
-    excluded = excluded_studies(review.files.studies)
     return outcome_digest(
-        review.files.extraction, review.outcome(wildcards.outcome), excluded
+        review.files.extraction,
+        review.outcome(wildcards.outcome),
+        removed_study_ids(review.id),
     )
 
 

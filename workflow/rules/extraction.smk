@@ -25,5 +25,7 @@ rule validate_outcome:
     params:
         digest=get_outcome_digest,
         studies=review_file("studies"),
+        queue=review_file("queue"),
+        decisions=review_file("decisions"),
     script:
         "../../scripts/validate_outcome.py"

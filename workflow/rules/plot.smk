@@ -1,3 +1,5 @@
+# One job draws every plot of an outcome from its pooled.json (the funnel plot too): a
+# job's start-up and imports cost far more than a figure.
 rule plot_outcome:
     input:
         unpack(get_pool_risk_of_bias),
@@ -10,6 +12,7 @@ rule plot_outcome:
         ),
         expand("results/{{review}}/{{outcome}}/cumulative.{ext}", ext=PLOT_FORMATS),
         expand("results/{{review}}/{{outcome}}/leave_one_out.{ext}", ext=PLOT_FORMATS),
+        expand("results/{{review}}/{{outcome}}/funnel.{ext}", ext=PLOT_FORMATS),
     log:
         "logs/plot_outcome/{review}/{outcome}.log",
     conda:
@@ -34,21 +37,6 @@ rule plot_history:
         history=review_file("history"),
     script:
         "../../scripts/plot_history.py"
-
-
-rule plot_funnel:
-    input:
-        pooled="results/{review}/{outcome}/pooled.json",
-    output:
-        expand("results/{{review}}/{{outcome}}/funnel.{ext}", ext=PLOT_FORMATS),
-    log:
-        "logs/plot_funnel/{review}/{outcome}.log",
-    conda:
-        "../envs/livingmeta.yaml"
-    params:
-        dpi=config["plots"]["dpi"],
-    script:
-        "../../scripts/plot_funnel.py"
 
 
 rule plot_bubble:

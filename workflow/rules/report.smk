@@ -13,6 +13,8 @@ rule draw_prisma:
     params:
         registry=review_file("registry"),
         studies=review_file("studies"),
+        queue=review_file("queue"),
+        decisions=review_file("decisions"),
     script:
         "../../scripts/draw_prisma.py"
 
@@ -35,6 +37,7 @@ rule report_run:
     params:
         decisions=review_file("decisions"),
         studies=review_file("studies"),
+        queue=review_file("queue"),
         # Updated in place: the review's history of estimates, and the report archive.
         history=review_file("history"),
         archive=review_file("reports"),

@@ -17,4 +17,8 @@ FORMATS = (
     "wos",
     "enw",
     "bibtex",
+    "refworks",
+    "cochrane-txt",
+    "openalex-json",
+    "xlsx",
 )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from livingmeta.retrieval.formats.errors import ImportFormatError
+from livingmeta.retrieval.formats.text import json_items
 from livingmeta.retrieval.records import Record
 
 
@@ -13,12 +11,16 @@ def parse_ctgov_json(text: str, source: str, *, name: str = "<string>") -> list[
     """Every study in the JSON text, ids ``<source>:<NCT id>``."""
     from livingmeta.retrieval.ctgov import parse_study  # the search client's own parser
 
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(name, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+    studies = json_items(
+        text,
+        name,
+        "studies",
+        lambda study: "protocolSection" in study,
+        "not ClinicalTrials.gov v2 JSON: expected a study object (with protocolSection), "
+        "a list of studies, or a /studies page with a 'studies' list",
+    )
     records = []
-    for number, study in enumerate(_studies(payload, name), start=1):
+    for number, study in enumerate(studies, start=1):
         if not isinstance(study, dict):
             raise ImportFormatError(
                 name, f"expected a study object, got {type(study).__name__}", record=number
@@ -28,18 +30,3 @@ def parse_ctgov_json(text: str, source: str, *, name: str = "<string>") -> list[
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ImportFormatError(name, f"invalid study: {exc}", record=number) from exc
     return records
-
-
-def _studies(payload: Any, name: str) -> list[Any]:
-    if isinstance(payload, list):
-        return payload
-    if isinstance(payload, dict):
-        if isinstance(payload.get("studies"), list):
-            return payload["studies"]
-        if "protocolSection" in payload:
-            return [payload]
-    raise ImportFormatError(
-        name,
-        "not ClinicalTrials.gov v2 JSON: expected a study object (with protocolSection), "
-        "a list of studies, or a /studies page with a 'studies' list",
-    )

@@ -10,11 +10,21 @@ _SAMPLE_CHARS = 65536
 _RULES = (
     ("pubmed-xml", re.compile(r"<(?:PubmedArticleSet|PubmedArticle|PubmedBookArticle)\b")),
     ("endnote-xml", re.compile(r"<xml>\s*<records>|<records>\s*<record>", re.IGNORECASE)),
+    # Before ctgov-json: an abstract_inverted_index may hold the word "studies" as a key.
+    (
+        "openalex-json",
+        re.compile(r"^\s*[\[{].*\"(?:abstract_inverted_index|authorships)\"", re.DOTALL),
+    ),
     ("ctgov-json", re.compile(r"^\s*[\[{].*\"(?:protocolSection|studies)\"", re.DOTALL)),
     ("wos", re.compile(r"^(?:FN |VR |PT [A-Z]\n)", re.MULTILINE)),
     ("ris", re.compile(r"^TY  -", re.MULTILINE)),
     ("nbib", re.compile(r"^PMID- ?\d", re.MULTILINE)),
     ("enw", re.compile(r"^%0 \S", re.MULTILINE)),
+    ("refworks", re.compile(r"^RT [A-Z][^\n]*\n(?:[A-Z][A-Z0-9] |PMID )", re.MULTILINE)),
+    (
+        "cochrane-txt",
+        re.compile(r"^Record\s*#\s*1\s+of\s+\d+[ \t]*\n\s*[A-Z][A-Z0-9]{1,3}:", re.MULTILINE),
+    ),
     ("bibtex", re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)),
 )
 _TABLE_HEADER = re.compile(r"title", re.IGNORECASE)
@@ -39,6 +49,7 @@ def detect_format(text: str, name: str) -> str:
     raise ImportFormatError(
         name,
         "format not recognised (expected RIS, MEDLINE/nbib, PubMed XML, EndNote XML, "
-        "ClinicalTrials.gov JSON, CSV/TSV with a title column, Web of Science plain text, "
-        "EndNote tagged .enw or BibTeX); pass --format explicitly",
+        "ClinicalTrials.gov JSON, OpenAlex JSON, CSV/TSV with a title column, Excel .xlsx, "
+        "Web of Science plain text, EndNote tagged .enw, BibTeX, RefWorks tagged or Cochrane "
+        "Library plain text); pass --format explicitly",
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from livingmeta.retrieval.formats.errors import ImportFormatError, require_title_or_id
+from livingmeta.retrieval.formats.errors import ImportFormatError
 from livingmeta.retrieval.formats.fields import Bibliographic, RawRecord, to_record
 from livingmeta.retrieval.formats.identity import trusted_accession
 from livingmeta.retrieval.records import Record
@@ -52,10 +52,8 @@ def _raw_records(text: str, name: str) -> list[RawRecord]:
 
 
 def _record(raw: RawRecord, source: str, name: str) -> Record:
-    title = raw.first("T") or ""
+    title = raw.title(name, ("T",), ("R", "M"))
     accession = raw.first("M")
-    ids = (title, raw.first("R"), accession)
-    require_title_or_id(name, ids, record=raw.number, line=raw.line)
     bib = Bibliographic(
         title=title,
         abstracts=raw.all("X"),

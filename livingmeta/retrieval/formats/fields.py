@@ -14,11 +14,13 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 from urllib.parse import unquote
 
+from livingmeta.retrieval.formats.errors import require_title_or_id
 from livingmeta.retrieval.formats.identity import record_id
-from livingmeta.retrieval.records import NCT_PATTERN, Record, normalise_doi
+from livingmeta.retrieval.records import NCT_PATTERN, Record, nct_ids_in_text, normalise_doi
 
 # Inline markup that publishers and databases leave in titles and abstracts (HTML, JATS,
 # MathML): removed, keeping the text inside. Other "<...>" (e.g. "<5 mg") is text.
@@ -78,6 +80,9 @@ _REGISTRY_IDS = re.compile(
     ),
     re.IGNORECASE,
 )
+# Every id above except EudraCT's (which has "-") contains one of these, upper-cased:
+# ISRCTN/IRCT "RCT", ACTRN/ChiCTR/CTRI/PACTR "CTR", NTR, DRKS, UMIN, and NCT.
+_REGISTRY_PARTS = ("NCT", "RCT", "CTR", "NTR", "DRKS", "UMIN")
 # Phrases that name a registry or registration, in lower-cased text. Each starts with a
 # literal, which the regex engine finds fast; those marked need a word boundary before.
 _REGISTRY_LABELS = tuple(
@@ -92,21 +97,21 @@ _REGISTRY_LABELS = tuple(
         (r"trial\s*(?:id|number)", True),
     )
 )
-# Every registry label contains one of these (substring tests are faster still).
-_LABEL_HINTS = ("trial", "regist", "nct", "ctg", "ct.gov")
 _ONLY_IDS = re.compile(r"^[\s,;:/A-Z0-9-]*$", re.IGNORECASE)
 _SPACED_INITIALS = re.compile(r"^(\S.*?) ([A-Z](?: [A-Z])+)$")
 # Record types of other formats (EndNote, BibTeX, WoS, tables) -> RIS type, first match.
 _RIS_TYPES = (
     (("conference", "proceeding", "meeting abstract", "congress", "cpaper"), "CONF"),
-    (("chapter", "inbook", "incollection", "book section"), "CHAP"),
+    (("chapter", "inbook", "incollection", "book section", "book, section"), "CHAP"),
     (("thesis", "dissertation"), "THES"),
     (("book",), "BOOK"),
     (("journal", "article", "review", "letter", "editorial"), "JOUR"),
 )
-# Authors recur across the records of an export (consortia, prolific groups).
+# Authors and dates recur across the records of an export (consortia, prolific groups,
+# "2011/04//"): each is parsed once. Cleared when full, to bound memory.
 _AUTHOR_CACHE: dict[str, str] = {}
-_AUTHOR_CACHE_SIZE = 100_000
+_DATE_CACHE: dict[str, str | None] = {}
+_CACHE_SIZE = 100_000
 
 
 @dataclass
@@ -153,6 +158,14 @@ class RawRecord:
         """Every non-empty value of ``tags``."""
         return [v for tag in tags for v in self.fields.get(tag, ()) if v]
 
+    def title(self, name: str, title_tags: tuple[str, ...], id_tags: tuple[str, ...]) -> str:
+        """The first of ``title_tags``; refuses (naming ``name``, the record and its line) a
+        record with neither a title nor any of ``id_tags``: it could not be screened."""
+        title = self.first(*title_tags) or ""
+        ids = (title, *(self.first(tag) for tag in id_tags))
+        require_title_or_id(name, ids, record=self.number, line=self.line)
+        return title
+
 
 def to_record(bib: Bibliographic, source: str, accession: str | None = None) -> Record:
     """A :class:`Record` from what an export said, with its id (see ``identity``).
@@ -161,15 +174,19 @@ def to_record(bib: Bibliographic, source: str, accession: str | None = None) -> 
     (:func:`~livingmeta.retrieval.formats.identity.trusted_accession`).
     """
     title = strip_markup(bib.title)
-    abstract = "\n".join(unique(strip_markup(a) for a in bib.abstracts))
+    abstracts = bib.abstracts
+    if len(abstracts) == 1:  # the usual case: no need to drop repeats
+        abstract = strip_markup(abstracts[0])
+    else:
+        abstract = "\n".join(unique(strip_markup(a) for a in abstracts))
     pub_date, year = best_date(bib.dates)
     nct_ids, other_ids = registry_ids(bib.registry_texts)
     pub_types = unique(bib.publication_types)
-    authors = tuple(a for a in (format_author(x) for x in bib.authors) if a)
+    authors = format_authors(bib.authors)
     pmid = bib.pmid or find_pmid(bib.pmid_texts, bib.links)
     doi = find_doi(bib.doi_texts)
     journal = strip_markup(bib.journal) or None
-    extra = {k: v for k, v in bib.extra.items() if v}
+    extra = dict(filter(itemgetter(1), bib.extra.items()))  # the filled ones
     details = (doi, journal, extra.get("volume"), _first_page(extra.get("pages")))
     if "ris_type" not in extra and (kind := ris_type(pub_types)):
         extra["ris_type"] = kind
@@ -186,13 +203,18 @@ def to_record(bib: Bibliographic, source: str, accession: str | None = None) -> 
         doi=doi,
         pmcid=find_pmcid([*bib.pmcid_texts, *bib.links]),
         nct_ids=nct_ids,
-        nct_ids_in_text=nct_in_text((title, abstract), nct_ids),
+        nct_ids_in_text=nct_ids_in_text((title, abstract), nct_ids),
         other_ids=other_ids,
         publication_types=pub_types,
-        retracted=any("retracted publication" in t.lower() for t in pub_types)
-        or bool(_RETRACTED_TITLE.match(title)),
+        retracted=_is_retracted(title, pub_types),
         extra=extra,
     )
+
+
+def _is_retracted(title: str, publication_types: tuple[str, ...]) -> bool:
+    if publication_types and "retracted publication" in "\n".join(publication_types).lower():
+        return True
+    return bool(_RETRACTED_TITLE.match(title))
 
 
 def _first_page(pages: Any) -> str | None:
@@ -246,15 +268,29 @@ def strip_markup(text: str | None) -> str:
         text = _MARKUP.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    plain = text.isascii() and "  " not in text and "\n" not in text and "\t" not in text
+    if text.isascii():
+        plain = "  " not in text and "\n" not in text and "\t" not in text
+    else:  # printable text has no whitespace but the ASCII space (str.isprintable)
+        plain = "  " not in text and text.isprintable()
     return text.strip() if plain else clean(text)
+
+
+def format_authors(names: Iterable[str]) -> tuple[str, ...]:
+    """Every name through :func:`format_author`, the empty ones dropped."""
+    names = list(names)
+    formatted = list(map(_AUTHOR_CACHE.get, names))  # in C: most names were seen before
+    if None in formatted:
+        formatted = [
+            f if f is not None else format_author(n) for f, n in zip(formatted, names, strict=True)
+        ]
+    return tuple(filter(None, formatted))
 
 
 def format_author(name: str) -> str:
     """``"Smith, John R."`` -> ``"Smith JR"``; names without a comma are kept as given."""
     formatted = _AUTHOR_CACHE.get(name)
     if formatted is None:
-        if len(_AUTHOR_CACHE) > _AUTHOR_CACHE_SIZE:
+        if len(_AUTHOR_CACHE) > _CACHE_SIZE:
             _AUTHOR_CACHE.clear()
         formatted = _AUTHOR_CACHE[name] = _format_author(name)
     return formatted
@@ -289,17 +325,22 @@ def best_date(values: Iterable[str]) -> tuple[str | None, int | None]:
     first and access or entry dates later, and those must never override it. The date is
     the most detailed value that agrees with that year (``2020/05/12/`` over ``2020``).
     """
-    year: int | None = None
+    year: str | None = None
     best: str | None = None
+    cache = _DATE_CACHE
     for value in values:
-        iso = _iso_date(value)
+        iso = cache.get(value, "")
+        if iso == "":
+            if len(cache) > _CACHE_SIZE:
+                cache.clear()
+            iso = cache[value] = _iso_date(value)
         if iso is None:
             continue
         if year is None:
-            year = int(iso[:4])
-        if int(iso[:4]) == year and (best is None or len(iso) > len(best)):
+            year = iso[:4]
+        if iso.startswith(year) and (best is None or len(iso) > len(best)):
             best = iso
-    return best, year
+    return best, None if year is None else int(year)
 
 
 def _iso_date(value: str) -> str | None:
@@ -392,15 +433,6 @@ def find_doi(values: Iterable[str]) -> str | None:
     return None
 
 
-def nct_in_text(texts: Iterable[str], known: Iterable[str]) -> tuple[str, ...]:
-    """NCT ids merely mentioned in title/abstract (weaker evidence than a registration)."""
-    texts = [text for text in texts if "NCT" in text]
-    if not texts:
-        return ()
-    seen = set(known)
-    return unique(n for text in texts for n in NCT_PATTERN.findall(text) if n not in seen)
-
-
 def _is_labelled(value: str) -> bool:
     """Whether a field names a registry or registration ("Trial registration: ...")."""
     lower = value.lower()
@@ -421,17 +453,31 @@ def registry_ids(values: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...
     record's own registration.
     """
     values = [v for v in values if v]
+    if not values:
+        return (), ()
     joined = "\n".join(values).lower()
-    if not any(word in joined for word in _LABEL_HINTS):
+    labelled = (  # every registry label contains one of these (see _REGISTRY_LABELS)
+        "trial" in joined
+        or "regist" in joined
+        or "nct" in joined
+        or "ctg" in joined
+        or "ct.gov" in joined
+    )
+    if not labelled:
         # No field names a registry: only fields holding nothing but identifiers count
         # (no registry number is digits alone or shorter than six characters).
         values = [v for v in values if len(v) >= 6 and not v.isdigit() and _ONLY_IDS.match(v)]
+        if not values:
+            return (), ()
     nct: list[str] = []
     other: list[tuple[int, str]] = []
     for value in values:
-        if not (_is_labelled(value) or _ONLY_IDS.match(value)):
+        if labelled and not (_is_labelled(value) or _ONLY_IDS.match(value)):
             continue
-        nct.extend(NCT_PATTERN.findall(value.upper()))
+        upper = value.upper()
+        if "-" not in value and not any(part in upper for part in _REGISTRY_PARTS):
+            continue  # no registry id can be in it: skip the slow scan
+        nct.extend(NCT_PATTERN.findall(upper))
         other.extend((m.lastindex or 0, m.group(0)) for m in _REGISTRY_IDS.finditer(value))
     other.sort(key=lambda found: found[0])  # registry by registry, as they are listed
     return unique(nct), unique(f"{_REGISTRY_NAMES[k - 1]}:{id_}" for k, id_ in other)

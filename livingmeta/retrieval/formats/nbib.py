@@ -16,12 +16,11 @@ from livingmeta.retrieval.formats.fields import (
     RawRecord,
     best_date,
     first_match,
-    nct_in_text,
     strip_markup,
     unique,
 )
 from livingmeta.retrieval.formats.identity import record_id
-from livingmeta.retrieval.records import NCT_PATTERN, Record, normalise_doi
+from livingmeta.retrieval.records import NCT_PATTERN, Record, nct_ids_in_text, normalise_doi
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,2}- ?(.*)$")
 _CONTINUATION = "      "
@@ -157,7 +156,7 @@ def nbib_record(raw: RawRecord, source: str) -> Record:
         doi=normalise_doi(ids.get("doi")),
         pmcid=first_match(_PMCID, raw.all("PMC")),
         nct_ids=nct_ids,
-        nct_ids_in_text=nct_in_text((title, abstract), nct_ids),
+        nct_ids_in_text=nct_ids_in_text((title, abstract), nct_ids),
         other_ids=other_ids,
         publication_types=pub_types,
         retracted="Retracted Publication" in pub_types or bool(raw.all("RIN")),

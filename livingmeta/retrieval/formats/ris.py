@@ -28,7 +28,7 @@ from livingmeta.retrieval.records import Record
 # such as "CI - confidence interval" is not a new field), "-", and the value with every
 # following line that is not itself a field (wrapped text; after ER, whatever an exporter
 # puts between records).
-_FIELD = re.compile(r"^([A-Z][A-Z0-9])  -[ \t]?(.*(?:\n(?![A-Z][A-Z0-9]  -).*)*)", re.MULTILINE)
+_FIELD = re.compile(r"^([A-Z][A-Z0-9])  -[ \t]?(.*+(?:\n(?![A-Z][A-Z0-9]  -).*+)*+)", re.MULTILINE)
 _BETWEEN_RECORDS = re.compile(
     r"^(?:\d+\.?|<\d+>|EF|Record\s*#\s*\d+\s+of\s+\d+.*|[A-Za-z][\w .&()/'-]*:.*|https?://\S+)$",
     re.IGNORECASE,
@@ -48,6 +48,12 @@ _GROUPS = {
     )
     for tag in {*_URL_TAGS, *_PMID_TAGS, *_REGISTRY_TAGS, *_PMCID_TAGS}
 }
+_GROUPED_TAGS = frozenset(_GROUPS)
+_TITLE_TAGS = ("TI", "T1", "CT", "BT")
+_NONE: list[str] = []  # the missing tag's values (never mutated: only ever concatenated)
+_TITLE_OR_ID = frozenset({"TI", "T1", "CT", "BT", "ID", "AN", "DO"})  # see _check
+_BARE_PMID_TAGS = frozenset({"AN", "C2", "C5"})  # see _bare_pmid
+_JOURNAL_TAGS = ("JF", "T2", "JO", "JA", "J2")
 _NOT_PUBMED = re.compile(
     r"embase|emed|psyc|cinahl|cin\d|scopus|web of science|wos|proquest|eric|lens|dimensions",
     re.IGNORECASE,
@@ -79,22 +85,32 @@ def read_raw_records(text: str, name: str) -> list[RawRecord]:
     first = _FIELD.search(text)
     if first is None or text[: first.start()].strip():
         return _read_precisely(text, name)
-    records = _read_fast(_FIELD.findall(text, first.start()))
+    first_line = text.count("\n", 0, first.start()) + 1
+    records = _read_fast(_FIELD.findall(text, first.start()), first_line)
     if records is None:
         return _read_precisely(text, name)
-    _number_lines(records, text)
-    for raw in records:
-        _check(raw, name)
+    for raw in records:  # values are never empty here: a present tag is a filled one
+        if not raw.fields["TY"][0] or _TITLE_OR_ID.isdisjoint(raw.fields):
+            _check(raw, name)  # raises, naming what is missing
     return records
 
 
-def _read_fast(pairs: list[tuple[str, str]]) -> list[RawRecord] | None:
-    """Raw records from ``(tag, value)`` pairs; None when anything sits between records."""
+def _read_fast(pairs: list[tuple[str, str]], first_line: int) -> list[RawRecord] | None:
+    """Raw records from ``(tag, value)`` pairs; None when anything sits between records.
+
+    Each pair is one line plus the lines its value continues over, so a record's first
+    line is ``first_line`` + the pairs before it + the line breaks inside their values.
+    """
     records: list[RawRecord] = []
     fields: dict[str, list[str]] | None = None
-    for tag, value in pairs:
+    breaks = first_line  # line of pair k = k + breaks
+    for k, (tag, value) in enumerate(pairs):
         if fields is not None and tag != "ER" and tag != "TY":
-            value = " ".join(value.split()) if "\n" in value else value.strip()
+            if "\n" in value:
+                breaks += value.count("\n")
+                value = " ".join(value.split())
+            else:
+                value = value.strip()
             if not value:
                 continue  # an empty field says nothing
             values = fields.get(tag)
@@ -104,23 +120,16 @@ def _read_fast(pairs: list[tuple[str, str]]) -> list[RawRecord] | None:
                 values.append(value)
         elif tag == "TY" and fields is None:
             fields = {"TY": [" ".join(value.split())]}
-            records.append(RawRecord(len(records) + 1, 0, fields))
+            records.append(RawRecord(len(records) + 1, k + breaks, fields))
+            breaks += value.count("\n")
         elif tag == "ER" and fields is not None and not value.strip():
+            breaks += value.count("\n")
             fields = None
         elif tag != "EF" or fields is not None or value.strip():
             return None  # banners, trailing fields or a broken file: read line by line
+        else:
+            breaks += value.count("\n")  # a closing EF
     return records if fields is None else None
-
-
-def _number_lines(records: list[RawRecord], text: str) -> None:
-    """Each record's first line number (``str.find`` over the ``TY`` lines: fast)."""
-    line, counted = 1, 0
-    position = 0 if text.startswith("TY  -") else text.find("\nTY  -") + 1
-    for raw in records:
-        line += text.count("\n", counted, position)
-        counted = position
-        raw.line = line
-        position = text.find("\nTY  -", position + 1) + 1
 
 
 def _read_precisely(text: str, name: str) -> list[RawRecord]:
@@ -230,60 +239,75 @@ def _check(raw: RawRecord, name: str) -> None:
 
 
 def ris_record(raw: RawRecord, source: str) -> Record:
-    """One raw RIS record as a :class:`Record`."""
+    """One raw RIS record as a :class:`Record`.
+
+    Written for speed (imports of tens of thousands of records): tags are looked up with
+    ``dict.get`` and lists joined with ``+`` rather than through helper calls.
+    """
     f = raw.fields
-    database = " ".join(_values(f, "DB", "DP"))
+    get = f.get
     links, pmid_texts, registry_texts, pmcid_texts = _grouped(f)
-    notes = f.get("N1", [])
+    notes = get("N1", _NONE)
+    m3 = get("M3", _NONE)
     bib = Bibliographic(
-        title=raw.first("TI", "T1", "CT") or raw.first("BT") or "",
-        abstracts=_values(f, "AB", "N2"),  # some exporters repeat AB as N2
-        authors=_values(f, "AU", "A1") or _values(f, "A3", "A4"),
-        dates=_values(f, "PY", "Y1", "DA"),  # never Y2: an access or entry date
-        journal=raw.first("JF", "T2", "JO", "JA", "J2"),
-        pmid=_bare_pmid(raw, database),
+        title=_first(f, _TITLE_TAGS) or "",
+        abstracts=get("AB", _NONE) + get("N2", _NONE),  # some exporters repeat AB as N2
+        authors=get("AU", _NONE) + get("A1", _NONE) or get("A3", _NONE) + get("A4", _NONE),
+        dates=get("PY", _NONE) + get("Y1", _NONE) + get("DA", _NONE),  # never Y2 (access)
+        journal=_first(f, _JOURNAL_TAGS),
+        pmid=_bare_pmid(f) if _BARE_PMID_TAGS.intersection(f) else None,
         pmid_texts=pmid_texts,
-        doi_texts=[*_values(f, "DO", "M3"), *notes, *links],
-        pmcid_texts=[*pmcid_texts, *notes, *links],
+        doi_texts=get("DO", _NONE) + m3 + notes + links,
+        pmcid_texts=pmcid_texts + notes + links,
         registry_texts=registry_texts,
         links=links,
-        publication_types=_values(f, "M3", "PT"),
+        publication_types=m3 + get("PT", _NONE),
     )
     bib.extra = {
-        "ris_type": _one(f, "TY"),
+        "ris_type": v[0] if (v := get("TY")) else None,
         "ris_line": raw.line,
-        "keywords": f.get("KW"),
-        "volume": _one(f, "VL"),
-        "issue": _one(f, "IS"),
-        "pages": "-".join(_values(f, "SP", "EP")) or None,
-        "issn": _one(f, "SN"),
-        "language": _one(f, "LA"),
+        "keywords": get("KW"),
+        "volume": v[0] if (v := get("VL")) else None,
+        "issue": v[0] if (v := get("IS")) else None,
+        "pages": "-".join(get("SP", _NONE) + get("EP", _NONE)) or None,
+        "issn": v[0] if (v := get("SN")) else None,
+        "language": v[0] if (v := get("LA")) else None,
         "database": raw.first("DB", "DP"),
-        "accession": _one(f, "AN"),
-        "ris_id": _one(f, "ID"),
+        "accession": v[0] if (v := get("AN")) else None,
+        "ris_id": v[0] if (v := get("ID")) else None,
         "urls": links,
     }
     eid = next(filter(None, map(_scopus_eid, links)), None) if "UR" in f else None
-    accession = trusted_accession([*_values(f, "ID", "AN", "U2"), eid])
-    return to_record(bib, source, accession)
+    ids = get("ID", _NONE) + get("AN", _NONE) + get("U2", _NONE)
+    return to_record(bib, source, trusted_accession([*ids, eid]))
 
 
 def _grouped(
     fields: dict[str, list[str]],
 ) -> tuple[list[str], list[str], list[str], list[str]]:
-    """(links, fields that may hold a PMID, a registration, a PMCID), in file order: one
-    pass over the record's tags instead of a lookup per possible tag."""
+    """(links, fields that may hold a PMID, a registration, a PMCID), in file order.
+
+    A set intersection (in C) finds the few tags that matter; only those are visited.
+    """
     groups: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])
-    for tag, values in fields.items():
-        for k in _GROUPS.get(tag, ()):
+    present = _GROUPED_TAGS.intersection(fields)
+    if len(present) > 1:
+        order = list(fields)
+        present = sorted(present, key=order.index)  # type: ignore[assignment]
+    for tag in present:
+        values = fields[tag]
+        for k in _GROUPS[tag]:
             groups[k].extend(values)
     return groups
 
 
-def _one(fields: dict[str, list[str]], tag: str) -> str | None:
-    """The first value of one tag (empty values are dropped with the rest of ``extra``)."""
-    values = fields.get(tag)
-    return values[0] if values else None
+def _first(fields: dict[str, list[str]], tags: tuple[str, ...]) -> str | None:
+    """The first value of the first of ``tags`` present (readers keep no empty values)."""
+    for tag in tags:
+        values = fields.get(tag)
+        if values:
+            return values[0]
+    return None
 
 
 def _values(fields: dict[str, list[str]], *tags: str) -> list[str]:
@@ -301,21 +325,22 @@ def _scopus_eid(link: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _bare_pmid(raw: RawRecord, database: str) -> str | None:
+def _bare_pmid(fields: dict[str, list[str]]) -> str | None:
     """A PMID in a field that holds nothing else, where the exporter is known to put it.
 
     PubMed and Ovid MEDLINE use ``AN``, Scopus ``C2``, Embase ``C5``. Other databases use
     ``AN`` for their own numbers (CINAHL's and Embase's are 9 digits, like future PMIDs),
     so an unlabelled number counts only when the database is not one of them.
     """
-    accession = raw.first("AN")
+    database = " ".join(_values(fields, "DB", "DP"))
+    accession = _first(fields, ("AN",))
     if accession and _DIGITS.match(accession):
         if _PUBMED.search(database) and not _NOT_PUBMED.search(database):
             return accession.lstrip("0") or None
         if not _NOT_PUBMED.search(database) and len(accession) <= 8:
             return accession.lstrip("0") or None
     for tag, name in (("C2", "scopus"), ("C5", "embase")):
-        value = raw.first(tag)
+        value = _first(fields, (tag,))
         if value and _DIGITS.match(value) and name in database.lower():
             return value.lstrip("0") or None
     return None

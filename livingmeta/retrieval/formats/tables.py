@@ -1,4 +1,5 @@
-"""Tables with a header row (CSV, semicolon-separated or tab-delimited).
+"""Tables with a header row: CSV, semicolon-separated or tab-delimited text, and the first
+sheet of an Excel workbook (``.xlsx``, read with openpyxl through the same column names).
 
 Screening tools and databases export the same facts under different column names:
 Rayyan (``title, authors, journal, year, ... doi, pmid?``), Covidence (``Title, Authors,
@@ -16,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from livingmeta.retrieval.formats.errors import ImportFormatError, require_title_or_id
 from livingmeta.retrieval.formats.fields import Bibliographic, clean, to_record
@@ -88,11 +89,60 @@ def parse_table(text: str, source: str, *, name: str = "<string>") -> list[Recor
     csv.field_size_limit(_MAX_FIELD)
     reader = csv.reader(io.StringIO(body, newline=""), dialect)
     header = next(reader)
+    return _records(header, _rows(reader, header_at), source, name)
+
+
+def parse_xlsx(data: bytes, source: str, *, name: str = "<string>") -> list[Record]:
+    """Parse the first sheet of an Excel workbook (.xlsx) like a CSV export.
+
+    Raises
+    ------
+    ImportFormatError
+        For a file openpyxl cannot open, no header row with a title column, or a row
+        with neither a title nor an identifier (the message names the row).
+    """
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook  # only for Excel files
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFormatError(name, f"not a readable Excel workbook (.xlsx): {exc}") from exc
+    try:
+        sheet = book.worksheets[0]
+        rows = [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    header_at = _header_line(["\t".join(row) for row in rows], name)
+    body = (
+        (header_at + k + 2, row)
+        for k, row in enumerate(rows[header_at + 1 :])
+        if any(cell.strip() for cell in row)
+    )
+    return _records(rows[header_at], body, source, name)
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the text a CSV export would hold (2019.0 -> "2019", dates as ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]  # type: ignore[attr-defined]
+    return str(value)
+
+
+def _records(
+    header: list[str], rows: Iterable[tuple[int, list[str]]], source: str, name: str
+) -> list[Record]:
     columns = _column_map(header)
-    records = []
-    for number, (row_line, row) in enumerate(_rows(reader, header_at), start=1):
-        records.append(_row_record(row, columns, source, name, number, row_line))
-    return records
+    return [
+        _row_record(row, columns, source, name, number, row_line)
+        for number, (row_line, row) in enumerate(rows, start=1)
+    ]
 
 
 def _header_line(lines: list[str], name: str) -> int:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from livingmeta.retrieval.formats.errors import ImportFormatError
 
@@ -40,13 +43,31 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
+def is_xlsx(data: bytes) -> bool:
+    """Whether the bytes are an Excel workbook (a zip archive holding ``xl/workbook.xml``)."""
+    if data[:4] != b"PK\x03\x04":
+        return False
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
 def refuse_binary(data: bytes, name: str) -> None:
-    """Refuse spreadsheets and other binary files with advice, not a decoding error."""
+    """Refuse archives, PDFs and other binary files with advice, not a decoding error."""
     if data[:4] == b"PK\x03\x04":
         raise ImportFormatError(
             name,
-            "a zip archive or Excel workbook (.xlsx), not a text export; open it and save "
-            "it as CSV (UTF-8), or export RIS from the database, and import that",
+            "a zip archive (or old-style Excel file), not a text export or .xlsx workbook; "
+            "unpack it, or save it as CSV (UTF-8) or .xlsx, and import that",
+        )
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportFormatError(
+            name, "an old Excel (.xls) workbook; save it as .xlsx or CSV (UTF-8) and import that"
         )
     if data[:5] == b"%PDF-":
         raise ImportFormatError(name, "a PDF, not a database export")
@@ -111,3 +132,22 @@ def _detected_encoding(data: bytes, name: str, error: UnicodeDecodeError) -> str
     candidates = [best.encoding, *best.could_be_from_charset]
     # Short samples fit several code pages equally; Windows-1252 is what exports use.
     return next((enc for enc in _PREFERRED_LEGACY if enc in candidates), best.encoding)
+
+
+def json_items(
+    text: str, name: str, list_key: str, is_item: Callable[[dict[str, Any]], bool], expected: str
+) -> list[Any]:
+    """The items of a JSON export: a list of them, a page holding them under ``list_key``,
+    or one item (``is_item``). Anything else is refused with ``expected`` as the advice."""
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(name, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict):
+        if isinstance(payload.get(list_key), list):
+            return payload[list_key]
+        if is_item(payload):
+            return [payload]
+    raise ImportFormatError(name, expected)

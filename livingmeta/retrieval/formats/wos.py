@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from livingmeta.retrieval.formats.errors import ImportFormatError, require_title_or_id
+from livingmeta.retrieval.formats.errors import ImportFormatError
 from livingmeta.retrieval.formats.fields import Bibliographic, RawRecord, to_record
 from livingmeta.retrieval.formats.identity import trusted_accession
 from livingmeta.retrieval.records import Record
@@ -73,10 +73,8 @@ def _raw_records(text: str, name: str) -> list[RawRecord]:
 
 
 def _record(raw: RawRecord, source: str, name: str) -> Record:
-    title = raw.first("TI") or ""
+    title = raw.title(name, ("TI",), ("DI", "UT"))
     accession = raw.first("UT")
-    ids = (title, raw.first("DI"), accession)
-    require_title_or_id(name, ids, record=raw.number, line=raw.line)
     year = raw.first("PY") or raw.first("EY") or ""
     bib = Bibliographic(
         title=title,

@@ -1,0 +1,92 @@
+"""Cochrane Library plain-text export (CENTRAL "Export selected citation(s)" > Plain text).
+
+Each record opens with a ``Record #3 of 18`` banner; the file may start with
+``Provider:``/``Content:`` lines. Fields are ``TAG: value`` lines (``ID: CN-02088836``,
+``AU: Doe J`` one author a line, ``TI:``, ``SO:`` the journal, ``YR:``, ``VL:``, ``NO:``
+the issue, ``PG:``, ``XR:`` other databases' numbers, ``PM: PUBMED 31617467``, ``DOI:``,
+``KY:`` keywords, ``PT:`` publication types, ``AB:``, ``US:`` the record's link); a line
+without a tag continues the previous field.
+
+The banners number the records, so a cut file is detected: numbers must run 1, 2, 3...
+and the last must be the total the banners announce.
+"""
+
+from __future__ import annotations
+
+import re
+
+from livingmeta.retrieval.formats.errors import ImportFormatError
+from livingmeta.retrieval.formats.fields import Bibliographic, RawRecord, to_record
+from livingmeta.retrieval.formats.identity import trusted_accession
+from livingmeta.retrieval.formats.tagged import TaggedReader, lines
+from livingmeta.retrieval.records import Record
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}):[ \t]?(.*)$")
+_BANNER = re.compile(r"^\s*Record\s*#\s*(\d+)\s+of\s+(\d+)\s*$", re.IGNORECASE)
+_PREAMBLE = re.compile(r"^(?:Provider|Content|Date|Database|Search)\b[^:]*:", re.IGNORECASE)
+
+
+def parse_cochrane(text: str, source: str, *, name: str = "<string>") -> list[Record]:
+    """Parse a Cochrane Library plain-text export into Records.
+
+    Raises
+    ------
+    ImportFormatError
+        For text outside a record, records numbered out of order, fewer records than the
+        banners announce, or a record with neither a title nor an identifier.
+    """
+    return [_record(raw, source, name) for raw in _raw_records(text, name)]
+
+
+def _raw_records(text: str, name: str) -> list[RawRecord]:
+    reader = TaggedReader(name, _TAG)
+    total: int | None = None
+    for line_no, line in lines(text):
+        banner = _BANNER.match(line)
+        if banner:
+            number, total = int(banner.group(1)), int(banner.group(2))
+            reader.open(line_no)
+            if number != reader.current.number:  # type: ignore[union-attr]
+                raise reader.fail(f"'Record #{number}' out of order", line_no)
+        elif not line.strip():
+            continue  # blank lines separate fields' groups as well as records
+        elif not reader.add(line, line_no) and not _PREAMBLE.match(line):
+            raise reader.fail(
+                f"text outside a record (expected 'Record #1 of N'): {line[:60]!r}", line_no
+            )
+    reader.close()
+    if total is not None and len(reader.records) != total:
+        raise ImportFormatError(
+            name,
+            f"{len(reader.records)} records but the banners announce {total} (truncated file?)",
+            record=len(reader.records),
+        )
+    return reader.records
+
+
+def _record(raw: RawRecord, source: str, name: str) -> Record:
+    title = raw.title(name, ("TI",), ("ID", "DOI", "DO"))
+    accession, doi_texts = raw.first("ID"), raw.all("DOI", "DO")
+    links = raw.all("US", "UR")
+    bib = Bibliographic(
+        title=title,
+        abstracts=raw.all("AB"),
+        authors=[a.strip() for value in raw.all("AU") for a in value.split(";") if a.strip()],
+        dates=raw.all("YR"),
+        journal=raw.first("SO"),
+        pmid_texts=raw.all("PM", "XR"),
+        doi_texts=[*doi_texts, *links],
+        registry_texts=raw.all("XR", "CR", "TR"),
+        links=links,
+        publication_types=[t.strip() for value in raw.all("PT") for t in value.split(";")],
+    )
+    bib.extra = {
+        "keywords": [k.strip() for k in ";".join(raw.all("KY")).split(";") if k.strip()],
+        "volume": raw.first("VL"),
+        "issue": raw.first("NO"),
+        "pages": raw.first("PG"),
+        "issn": raw.first("IS", "SN"),
+        "language": raw.first("LA"),
+        "accession": accession,
+    }
+    return to_record(bib, source, trusted_accession([accession]))
