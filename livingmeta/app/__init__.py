@@ -41,6 +41,7 @@ def create_app(workspace: Workspace, *, hosts: set[str] | None = None) -> Flask:
         characteristics,
         conflicts,
         extraction,
+        retractions,
         risk_of_bias,
         screening,
         status,
@@ -58,7 +59,15 @@ def create_app(workspace: Workspace, *, hosts: set[str] | None = None) -> Flask:
     )
     install_templates(app)
     install_safety(app)
-    for module in (screening, conflicts, extraction, characteristics, risk_of_bias, status):
+    for module in (
+        screening,
+        conflicts,
+        extraction,
+        characteristics,
+        risk_of_bias,
+        status,
+        retractions,
+    ):
         app.register_blueprint(module.blueprint)
     app.add_url_rule("/", "home", _home)
     app.register_error_handler(InputError, _invalid_files)

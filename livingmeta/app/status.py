@@ -1,6 +1,12 @@
 """Status screen: what still blocks the analysis, the latest run report and forest plots,
 and the command that reruns the workflow.
 
+The blockers are read with the workflow's own code: screening status, extraction
+template and approval gate, ``load_characteristics`` (as ``tabulate_characteristics``
+reads ``characteristics.csv``) and :func:`livingmeta.blockers.retracted_reports`. A
+retracted report of an included study is decided here (``exclude_retracted`` in
+``studies.csv``, see :mod:`livingmeta.app.retractions`).
+
 Results are served read-only from ``results/<review id>/`` (only report and figure
 files; a path that leaves that folder is refused)."""
 
@@ -11,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, send_from_directory
 
-from livingmeta.app.pages import workspace
+from livingmeta.app.pages import versions, workspace
 from livingmeta.validation import InputError
 
 blueprint = Blueprint("status", __name__, url_prefix="/status")
@@ -44,6 +50,8 @@ def blockers() -> dict[str, Any]:
     if files.extraction.exists():
         problems += extraction_file_problems(ws.review, files.extraction)
     to_extract, unapproved, differences = _extraction_counts(files.extraction, files.studies)
+    characteristics = characteristics_blockers()
+    problems += characteristics["problems"]
     return {
         "conflicts": conflicts,
         "pending": pending,
@@ -51,7 +59,61 @@ def blockers() -> dict[str, Any]:
         "unapproved": unapproved,
         "differences": differences,
         "problems": problems,
+        "characteristics": characteristics,
+        "retracted": retracted(),
     }
+
+
+def retracted() -> list[dict[str, str]]:
+    """Retracted reports of included studies, with the decision recorded (empty: none)."""
+    from livingmeta.blockers import retracted_reports
+    from livingmeta.screening.studies import read_studies
+
+    review = workspace().review
+    try:
+        return retracted_reports(review, read_studies(review.files.studies))
+    except InputError:
+        return []  # listed among the problems
+
+
+def characteristics_blockers() -> dict[str, Any]:
+    """Characteristics still to extract (study x field without a value), values not
+    approved, and the file's problems, read as ``tabulate_characteristics`` reads them
+    (declared fields, included studies, roster); ``declared`` False when there are none."""
+    from livingmeta.app.extraction import shown_path, studies
+    from livingmeta.characteristics.extraction import load_characteristics
+    from livingmeta.roster import review_roster
+    from livingmeta.validation import Problem
+    from livingmeta.workflow.characteristics import characteristics_settings, included_studies
+
+    review, path = workspace().review, workspace().files.characteristics
+    out: dict[str, Any] = {"declared": False, "missing": [], "unapproved": [], "problems": []}
+    settings = characteristics_settings(review)[1]
+    if settings is None:
+        return out
+    out["declared"] = True
+    try:
+        ids = [s for s, _ in included_studies(workspace().files.studies)]
+        values = load_characteristics(path, settings, studies=ids, roster=review_roster(review))
+    except InputError as exc:  # studies.csv's own problems are listed by the screening check
+        shown = shown_path(path)
+        out["problems"] = [
+            Problem(shown, p.row, p.column, p.message) for p in exc.problems if p.file == str(path)
+        ]
+        return out
+    done = {(v.study_id, v.field) for v in values if v.extracted}
+    out["missing"] = [
+        (s["study_id"], f.name)
+        for s in studies()
+        for f in settings.fields
+        if (s["study_id"], f.name) not in done
+    ]
+    out["unapproved"] = [
+        (v.study_id, v.field + (f" ({v.arm})" if v.arm else ""))
+        for v in values
+        if v.extracted and not v.approved
+    ]
+    return out
 
 
 def _extraction_counts(extraction: Path, studies: Path) -> tuple[int, int, int]:
@@ -82,7 +144,8 @@ def _extraction_counts(extraction: Path, studies: Path) -> tuple[int, int, int]:
 
 
 @blueprint.get("/")
-def show() -> Any:
+def show(**context: Any) -> Any:
+    """The page; ``context`` carries a refused decision's problems or stale file."""
     folder = results()
     plots = [
         (o, f"{o.name}/forest.png")
@@ -90,9 +153,13 @@ def show() -> Any:
         if (folder / o.name / "forest.png").is_file()
     ]
     report = "report/latest.html" if (folder / "report" / "latest.html").is_file() else None
-    return render_template(
-        "status.html", blockers=blockers(), plots=plots, report=report, rerun=RERUN
-    )
+    code = context.pop("code", 200)
+    seen = versions().read(workspace().files.studies)[1]
+    page = render_template(
+        "status.html", blockers=blockers(), plots=plots, report=report, rerun=RERUN,
+        seen=seen, **context,
+    )  # fmt: skip
+    return page, code
 
 
 @blueprint.get("/results/<path:name>")
