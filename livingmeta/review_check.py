@@ -72,6 +72,7 @@ def screening_problems(
 ) -> list[Problem]:
     """Problems of the screening files: the queue, the decisions (against the queue, the
     review's exclusion reasons and its roster) and the included studies, all at once."""
+    from livingmeta.roster import file_problems, review_roster
     from livingmeta.screening.decisions import load_decisions
     from livingmeta.screening.queue import read_queue
     from livingmeta.screening.settings import ScreeningSettings
@@ -97,4 +98,4 @@ def screening_problems(
             check()
         except InputError as exc:
             problems += exc.problems
-    return problems
+    return problems + file_problems(studies, ("decided_by",), review_roster(review))

@@ -17,6 +17,7 @@ from livingmeta.app.workspace import open_workspace
 from livingmeta.risk_of_bias.consensus import load_folder
 from livingmeta.risk_of_bias.settings import settings_from_config
 from tests.app_fixtures import EXTRACTION_HEADER, make_repo
+from tests.test_app_characteristics import FIELDS, HEADER
 from tests.test_site import browser  # noqa: F401  (the shared headless Chromium fixture)
 
 ROB2 = {"tools": [{"tool": "rob2", "outcomes": ["death"]}]}
@@ -26,10 +27,24 @@ WAIT = 30  # seconds at most for a page or fragment; a loaded CI machine is slow
 @pytest.fixture
 def servers(tmp_path, monkeypatch):
     """Alice's and Bob's workspaces on the same review, each served on a free port."""
-    from werkzeug.serving import make_server
-
     monkeypatch.chdir(tmp_path)
     make_repo(tmp_path)
+    yield from serve(tmp_path)
+
+
+@pytest.fixture
+def characteristics_servers(tmp_path, monkeypatch):
+    """As ``servers``, on a review that declares characteristics (a choice, a per-arm mean)."""
+    monkeypatch.chdir(tmp_path)
+    config = make_repo(tmp_path) / "config/config.yaml"
+    config.write_text(config.read_text().replace("    outcomes:\n", FIELDS + "    outcomes:\n"))
+    yield from serve(tmp_path)
+
+
+def serve(tmp_path):
+    """Start Alice's and Bob's servers; yield (root, urls), then stop them."""
+    from werkzeug.serving import make_server
+
     started, urls = [], {}
     for name in ("alice", "bob"):
         ws = open_workspace(
@@ -267,3 +282,36 @@ def test_not_reported_outcome_and_double_extraction_in_the_browser(browser, serv
         "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,Table 2,alice,bob,,,,\n"
     )  # the `reported` column the first row added is the last one of every row after it
     assert "events_treat" in (folder / "extraction/bob.csv").read_text()
+
+
+@pytest.mark.browser
+def test_characteristics_form_invalid_then_valid_then_approved(browser, characteristics_servers):  # noqa: F811
+    from selenium.webdriver.support.ui import Select
+
+    root, urls = characteristics_servers
+    path = root / "reviews/demo/characteristics.csv"
+    browser.get(f"{urls['alice']}/characteristics/?study=smith2021")
+    fill(browser, {"age-treat-value": "70", "age-treat-spread": "x"})
+    fill(browser, {"age-treat-source": "Table 1"})
+    assert shows(browser, "#problem-age-treat-spread", "'x' is not a number")
+    assert shows(browser, "#problems li", "row 2, column 'spread'")
+    submit(browser, "#save-characteristics")
+    assert shows(browser, "#problem-age-treat-spread", "'x' is not a number")
+    assert not path.exists()
+    fill(browser, {"age-treat-spread": "16.9", "design--source": "p. 2"})
+    Select(browser.find_element("name", "design--text")).select_by_visible_text("RCT")
+    choose(browser, {"age-ctrl-reported": "no"})
+    fill(browser, {"age-ctrl-source": "Table 1: not given for controls"})
+    wait_for(browser, "return document.querySelector('p.ok#problems')")
+    submit(browser, "#save-characteristics")
+    assert shows(browser, "#line-age-treat", "by alice, not approved")
+    browser.get(f"{urls['bob']}/characteristics/?study=smith2021")
+    submit(browser, "#approve-characteristics")
+    assert shows(browser, "#line-design-", "approved by bob")
+    assert console_errors(browser) == []
+    today = dt.date.today().isoformat()
+    assert path.read_text() == HEADER + (
+        f"smith2021,design,,,,,,,,,RCT,,,p. 2,alice,bob,{today},\n"
+        f"smith2021,age,treat,,70,16.9,,,,,,,,Table 1,alice,bob,{today},\n"
+        f"smith2021,age,ctrl,,,,,,,,,no,,Table 1: not given for controls,alice,bob,{today},\n"
+    )  # what the hand-edit of the same three lines would be

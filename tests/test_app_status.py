@@ -82,7 +82,7 @@ def test_status_lists_invalid_characteristics_with_file_row_and_field(repo):
 def retract(repo, record_id="pubmed:11"):
     """The registry holds ``record_id`` (a report of smith2021) as retracted."""
     record = Record(record_id=record_id, source="pubmed", title="A trial", retracted=True)
-    folder = repo / "reviews/demo/search/registry"
+    folder = repo / "reviews/demo/retrieval/registry"
     folder.mkdir(parents=True, exist_ok=True)
     line = {"record": record.to_dict(), "seen_in": ["run1"]}
     (folder / "records.jsonl").write_text(json.dumps(line) + "\n")
@@ -97,9 +97,10 @@ def decide(client, token, decision, study="smith2021", seen=None):
     return client.post("/status/retracted", data={**data, "decision": decision})
 
 
-def test_retracted_report_is_decided_in_studies_csv_as_by_hand(repo):
+def test_retracted_report_is_decided_in_studies_csv_as_by_hand(repo, tmp_path_factory, monkeypatch):
     studies = repo / "reviews/demo/studies.csv"
     client, token = client_for()
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))  # paths come from the workspace
     assert "0 retracted report(s) of included studies to decide" in page_of(client)
     retract(repo)
     page = page_of(client)
@@ -107,11 +108,14 @@ def test_retracted_report_is_decided_in_studies_csv_as_by_hand(repo):
     assert "pubmed:11" in page and "not decided" in page
     assert decide(client, token, "yes").status_code == 302
     today = dt.date.today().isoformat()
-    assert studies.read_bytes() == (
-        "study_id,study_label,year,record_ids,exclude_retracted,decided_on\n"
-        "smith2021,Smith 2021,2021,pubmed:11,yes," + today + "\n"
-        "wang2023,Wang 2023,2023,pubmed:12,,\n"  # as a spreadsheet adds the columns
-    ).encode()
+    assert (
+        studies.read_bytes()
+        == (
+            "study_id,study_label,year,record_ids,exclude_retracted,decided_on,decided_by\n"
+            "smith2021,Smith 2021,2021,pubmed:11,yes," + today + ",alice\n"
+            "wang2023,Wang 2023,2023,pubmed:12,,,\n"  # as a spreadsheet adds the columns
+        ).encode()
+    )
     page = page_of(client)
     assert "0 retracted report(s) of included studies to decide" in page
     assert '<b class="decision">yes</b>' in page
@@ -125,7 +129,9 @@ def test_retracted_decision_refuses_a_stale_file_and_bad_input(repo):
     edited = STUDIES.replace("Wang 2023,2023", "Wang 2023,2022")  # a hand-edit meanwhile
     studies.write_text(edited)
     reply = decide(client, token, "yes", seen=seen)
-    assert reply.status_code == 409 and "changed since this page was shown" in reply.get_data(as_text=True)
+    assert reply.status_code == 409 and "changed since this page was shown" in reply.get_data(
+        as_text=True
+    )
     assert studies.read_text() == edited
     assert decide(client, token, "maybe").status_code == 400
     assert decide(client, token, "yes", study="wang2023").status_code == 404  # not retracted
@@ -133,3 +139,17 @@ def test_retracted_decision_refuses_a_stale_file_and_bad_input(repo):
     assert studies.read_text() == edited
     no_token = client.post("/status/retracted", data={"study": "smith2021", "decision": "yes"})
     assert no_token.status_code in (400, 403) and studies.read_text() == edited
+
+
+def test_a_decision_is_checked_as_livingmeta_validate_checks_studies_csv(repo):
+    from livingmeta.app.retractions import studies_problems
+
+    ws = open_workspace("config/config.yaml", "demo", "alice", roster=("alice",))
+    with create_app(ws).app_context():
+        assert studies_problems(STUDIES.encode()) == []
+        bad = STUDIES + "li2024,Li 2024,2024,pubmed:12\n"  # a record under two studies
+        (problem,) = studies_problems(bad.encode())
+    assert str(problem) == (
+        "reviews/demo/studies.csv, row 4, column 'record_ids': record 'pubmed:12' also "
+        "belongs to 'wang2023' (row 3)"
+    )

@@ -119,3 +119,23 @@ def test_the_workspace_takes_its_roster_from_the_config(tmp_path, monkeypatch):
     )
     with pytest.raises(ValueError, match="'carol' is not a reviewer of this review"):
         open_workspace("config/config.yaml", "demo", "carol")  # names in the file do not count
+
+
+def test_who_decided_on_a_retraction_is_on_the_roster(review):  # noqa: F811
+    """``decided_by`` in studies.csv (the workspace signs a retraction decision) is a
+    reviewer's name like any other."""
+    studies = review.files.studies
+    with open(studies, newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[0] += ["decided_on", "decided_by"]
+    rows[1] += ["2026-11-30", "Reviewer_2"]  # case is ignored
+    rows[2] += ["2026-11-30", "mallory"]
+    rows[3:] = [[*row, "", ""] for row in rows[3:]]
+    with open(studies, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    problems = review_problems(review)
+    assert [(p.file, p.row, p.column) for p in problems] == [(str(studies), 3, "decided_by")]
+    assert (
+        problems[0].message
+        == f"'mallory' is not a reviewer of this review; the roster is: {ROSTER}"
+    )

@@ -1,5 +1,5 @@
 """The decision on a retracted report of an included study, made on the status screen:
-``exclude_retracted`` (``yes`` or ``no``) and ``decided_on`` in ``studies.csv``.
+``exclude_retracted`` (``yes`` or ``no``), ``decided_on`` and ``decided_by`` in ``studies.csv``.
 
 Why here rather than a hand-edit: the workflow stops counting a retracted study only on a
 recorded decision, and ``livingmeta status`` lists every retracted report still
@@ -29,14 +29,15 @@ DECISIONS = ("yes", "no")
 #: ``studies.csv``'s columns, with the optional date of the decision.
 COLUMNS = (
     "study_id", "study_label", "year", "record_ids", "included_in", "exclude_retracted",
-    "notes", "decided_on",
+    "notes", "decided_on", "decided_by",
 )  # fmt: skip
 
 
-def decided(data: bytes, study_id: str, decision: str, today: str) -> bytes:
-    """``studies.csv`` with the study's decision recorded (its other cells unchanged)."""
+def decided(data: bytes, study_id: str, decision: str, today: str, reviewer: str) -> bytes:
+    """``studies.csv`` with the study's decision recorded, dated and signed (its other
+    cells unchanged)."""
     row = next(dict(r.values) for r in split(data)[3] if r.values.get("study_id") == study_id)
-    row.update(exclude_retracted=decision, decided_on=today)
+    row.update(exclude_retracted=decision, decided_on=today, decided_by=reviewer)
     return replace_rows(data, COLUMNS, lambda r: r.get("study_id") == study_id, [row])
 
 
@@ -74,7 +75,7 @@ def decide() -> Any:
             versions().check(path, request.form.get("seen", ""), now)
         except StaleFile as stale:
             return show(stale=stale, code=409)
-        new = decided(now, study_id, decision, dt.date.today().isoformat())
+        new = decided(now, study_id, decision, dt.date.today().isoformat(), workspace().reviewer)
         problems = studies_problems(new)
         if not problems and new != now:
             write_bytes(path, new)

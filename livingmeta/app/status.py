@@ -12,6 +12,7 @@ files; a path that leaves that folder is refused)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +70,12 @@ def retracted() -> list[dict[str, str]]:
     from livingmeta.blockers import retracted_reports
     from livingmeta.screening.studies import read_studies
 
-    review = workspace().review
+    ws = workspace()
+    review = replace(  # the registry under the workspace's root, whatever the cwd
+        ws.review, folder=ws.root / ws.review.folder, state=ws.root / ws.review.state
+    )
     try:
-        return retracted_reports(review, read_studies(review.files.studies))
+        return retracted_reports(review, read_studies(ws.files.studies))
     except InputError:
         return []  # listed among the problems
 
