@@ -27,6 +27,7 @@ from livingmeta.screening.kappa import cohens_kappa, pair_kappa
 from livingmeta.screening.queue import QUEUE_COLUMNS, append_to_queue, read_queue
 from livingmeta.screening.settings import DEFAULT_EXCLUSION_REASONS, ScreeningSettings
 from livingmeta.screening.status import screening_status
+from livingmeta.screening.studies import DECISION_COLUMNS as STUDY_DECISION_COLUMNS
 from livingmeta.screening.studies import (
     STUDY_COLUMNS,
     first_author_family,
@@ -640,7 +641,8 @@ def test_schemas_document_the_columns_the_code_uses():
     assert tuple(d["stage"]["enum"]) == STAGES
     assert tuple(d["decision"]["enum"]) == (*DECISIONS, WITHDRAW)
     assert set(d["role"]["enum"]) == {"", *ROLES} and d["role"]["default"] == "independent"
-    assert tuple(load_schema("studies.schema.yaml")["properties"]) == STUDY_COLUMNS
+    studies = (*STUDY_COLUMNS, *STUDY_DECISION_COLUMNS)
+    assert tuple(load_schema("studies.schema.yaml")["properties"]) == studies
     assert tuple(load_schema("queue.schema.yaml")["properties"]) == QUEUE_COLUMNS
     for name in ("decisions", "studies", "queue"):
         for column, spec in load_schema(f"{name}.schema.yaml")["properties"].items():

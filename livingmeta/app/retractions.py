@@ -21,16 +21,14 @@ from livingmeta.app.csvedit import replace_rows, split
 from livingmeta.app.guard import StaleFile
 from livingmeta.app.pages import versions, workspace
 from livingmeta.app.status import retracted, show
+from livingmeta.screening.studies import DECISION_COLUMNS, STUDY_COLUMNS
 from livingmeta.validation import Problem
 
 blueprint = Blueprint("retractions", __name__, url_prefix="/status")
 #: The decisions offered (``studies.csv``'s ``exclude_retracted``; empty = undecided).
 DECISIONS = ("yes", "no")
-#: ``studies.csv``'s columns, with the optional date of the decision.
-COLUMNS = (
-    "study_id", "study_label", "year", "record_ids", "included_in", "exclude_retracted",
-    "notes", "decided_on", "decided_by",
-)  # fmt: skip
+#: ``studies.csv``'s columns, with the optional date and author of the decision.
+COLUMNS = (*STUDY_COLUMNS, *DECISION_COLUMNS)
 
 
 def decided(data: bytes, study_id: str, decision: str, today: str, reviewer: str) -> bytes:

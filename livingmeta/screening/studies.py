@@ -30,6 +30,9 @@ from livingmeta.validation import InputError, Problem
 STUDY_COLUMNS = (
     "study_id", "study_label", "year", "record_ids", "included_in", "exclude_retracted", "notes",
 )  # fmt: skip
+#: Columns a reviewer (or the workspace) may add: when and by whom ``exclude_retracted``
+#: was decided. Read where present; the workflow never writes them.
+DECISION_COLUMNS = ("decided_on", "decided_by")
 EXCLUDE_RETRACTED = ("", "yes", "no")
 _INITIALS = re.compile(r"^[A-Z]{1,4}$")
 
