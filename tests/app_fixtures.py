@@ -29,6 +29,17 @@ EXTRACTION_HEADER = (
     "mean_treat,sd_treat,n_treat,mean_ctrl,sd_ctrl,n_ctrl,subgroup,source,extractor,"
     "second_extractor,approved_by,approved_on,notes\n"
 )
+#: Characteristics fields for the config of :func:`make_repo` (added before ``outcomes``).
+CHARACTERISTICS_FIELDS = """\
+    characteristics:
+      fields:
+        - {name: design, label: Design, kind: choice, choices: [RCT, cohort]}
+        - {name: age, label: "Age, years, mean (SD)", kind: mean_sd, level: arm}
+"""
+CHARACTERISTICS_HEADER = (
+    "study_id,field,arm,kind,value,spread,low,high,total,percent,text,reported,footnote,"
+    "source,extractor,approved_by,approved_on,notes\n"
+)
 HOSTILE_TITLE = "Stenting <script>alert(1)</script> trial \u202eexe.pdf"
 
 

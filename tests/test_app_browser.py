@@ -16,8 +16,9 @@ from livingmeta.app import create_app
 from livingmeta.app.workspace import open_workspace
 from livingmeta.risk_of_bias.consensus import load_folder
 from livingmeta.risk_of_bias.settings import settings_from_config
+from tests.app_fixtures import CHARACTERISTICS_FIELDS as FIELDS
+from tests.app_fixtures import CHARACTERISTICS_HEADER as HEADER
 from tests.app_fixtures import EXTRACTION_HEADER, make_repo
-from tests.test_app_characteristics import FIELDS, HEADER
 from tests.test_site import browser  # noqa: F401  (the shared headless Chromium fixture)
 
 ROB2 = {"tools": [{"tool": "rob2", "outcomes": ["death"]}]}

@@ -13,18 +13,9 @@ from livingmeta.app import create_app
 from livingmeta.app.workspace import open_workspace
 from livingmeta.characteristics.extraction import approved, load_characteristics
 from livingmeta.workflow.characteristics import characteristics_settings
-from tests.app_fixtures import make_repo
+from tests.app_fixtures import CHARACTERISTICS_FIELDS, CHARACTERISTICS_HEADER, make_repo
 
-FIELDS = """\
-    characteristics:
-      fields:
-        - {name: design, label: Design, kind: choice, choices: [RCT, cohort]}
-        - {name: age, label: "Age, years, mean (SD)", kind: mean_sd, level: arm}
-"""
-HEADER = (
-    "study_id,field,arm,kind,value,spread,low,high,total,percent,text,reported,footnote,"
-    "source,extractor,approved_by,approved_on,notes\n"
-)
+FIELDS, HEADER = CHARACTERISTICS_FIELDS, CHARACTERISTICS_HEADER
 FORM = "/characteristics/?study=smith2021"
 
 

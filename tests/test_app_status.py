@@ -14,18 +14,11 @@ import pytest
 from livingmeta.app import create_app
 from livingmeta.app.workspace import open_workspace
 from livingmeta.retrieval.records import Record
-from tests.app_fixtures import STUDIES, make_repo
+from tests.app_fixtures import CHARACTERISTICS_FIELDS, CHARACTERISTICS_HEADER, STUDIES, make_repo
 
-FIELDS = """\
-    characteristics:
-      fields:
-        - {name: design, label: Design, kind: choice, choices: [RCT, cohort]}
-        - {name: age, label: "Age, years, mean (SD)", kind: mean_sd, level: arm}
-"""
+FIELDS = CHARACTERISTICS_FIELDS
 CHARACTERISTICS = (
-    "study_id,field,arm,kind,value,spread,low,high,total,percent,text,reported,footnote,"
-    "source,extractor,approved_by,approved_on,notes\n"
-    "smith2021,design,,,,,,,,,RCT,,,Methods,alice,bob,2026-11-30,\n"
+    CHARACTERISTICS_HEADER + "smith2021,design,,,,,,,,,RCT,,,Methods,alice,bob,2026-11-30,\n"
     "smith2021,age,treat,,71,9,,,,,,,,Table 1,alice,,,\n"
 )
 
