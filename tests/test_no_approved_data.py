@@ -11,7 +11,7 @@ from livingmeta.outcome_analysis import NO_APPROVED_DATA, NoApprovedData, read_a
 from livingmeta.report.changes import build_changes
 from livingmeta.report.report_page import page_view
 from livingmeta.workflow.extraction import validate_outcome
-from livingmeta.workflow.plot import plot_bubble, plot_funnel, plot_outcome
+from livingmeta.workflow.plot import plot_bubble, plot_outcome
 from livingmeta.workflow.pool import pool_outcome
 from livingmeta.workflow.summary import summarise_review
 from tests.test_approval import HEADER, files_of, make_review
@@ -51,8 +51,7 @@ def test_every_figure_is_a_placeholder_that_says_so(no_data, tmp_path):
     outcome = review.outcome("death")
     kinds = ("forest", "cumulative", "leave_one_out", "funnel", "bubble")
     figures = [tmp_path / "fig" / f"{kind}.svg" for kind in kinds]
-    plot_outcome(outcome, pooled=pooled, figures=figures[:3], review=review)
-    plot_funnel(outcome, pooled=pooled, figures=[figures[3]])
+    plot_outcome(outcome, pooled=pooled, figures=figures[:4], review=review)
     plot_bubble(outcome, pooled=pooled, figures=[figures[4]])
     for figure in figures:  # the note figure's size (4.5 x 1.2 in), not a plot's
         assert 'width="324pt" height="86.4pt"' in figure.read_text(), figure.name

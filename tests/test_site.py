@@ -604,9 +604,13 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+#: Seconds a page may take to load or redirect: generous, a loaded CI machine is slow.
+PAGE_WAIT = 60
+
+
 def _open(driver, url: str) -> None:
     driver.get(url)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + PAGE_WAIT
     while driver.execute_script("return document.readyState") != "complete":
         assert time.monotonic() < deadline, f"{url} did not finish loading"
         time.sleep(0.05)
@@ -661,7 +665,7 @@ def test_site_in_headless_chromium(browser, inputs: Path, tmp_path: Path) -> Non
     single = tmp_path / "single"
     build_site([make_review(inputs, "demo")], single)
     _open(browser, (single / "index.html").resolve().as_uri())
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PAGE_WAIT
     while not browser.current_url.endswith("/demo/index.html"):
         assert time.monotonic() < deadline, f"no redirect: {browser.current_url}"
         time.sleep(0.05)

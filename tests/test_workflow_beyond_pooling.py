@@ -21,7 +21,7 @@ from livingmeta.outcomes import Outcome
 from livingmeta.stats import egger_test, escalc
 from livingmeta.stats.data import BinaryData
 from livingmeta.validation import InputError
-from livingmeta.workflow.plot import analysis_figure_kinds, plot_bubble, plot_funnel
+from livingmeta.workflow.plot import analysis_figure_kinds, plot_bubble, plot_outcome
 from livingmeta.workflow.pool import pool_outcome
 from livingmeta.workflow.summary import summarise_review
 
@@ -226,8 +226,11 @@ def test_funnel_plot_in_every_format_and_round_trip(tmp_path):
     run_pool(review, tmp_path)
     pooled = tmp_path / "death" / "pooled.json"
     figures = [tmp_path / "death" / f"funnel.{ext}" for ext in ("png", "svg", "pdf")]
-    plot_funnel(review.outcome("death"), pooled=pooled, figures=figures)
+    plot_outcome(review.outcome("death"), pooled=pooled, figures=figures)  # the funnel only
     assert all(f.stat().st_size > 1000 for f in figures)
+    assert sorted(p.name for p in figures[0].parent.glob("*.*")) == sorted(
+        ["pooled.json", *(f.name for f in figures)]
+    )
     analysis = OutcomeAnalysis.read(pooled)
     assert analysis.to_json() == json.loads(pooled.read_text(encoding="utf-8"))
     assert analysis.beyond_pooling.regression().k == 12

@@ -115,21 +115,9 @@ def _save(figure: object, files: Sequence[Path], dpi: int) -> None:
         save_figure(figure, files, dpi=dpi)
 
 
-def plot_funnel(
-    outcome: Outcome, *, pooled: str | Path, figures: Sequence[str | Path], dpi: int = 200
-) -> None:
-    """The funnel plot of one outcome (contour-enhanced when configured); below the
-    small-study threshold its title says the tests were not assessed. The workflow draws
-    it in :func:`plot_outcome`, with the outcome's other plots."""
-    analysis = read_analysis(pooled)
-    if not isinstance(analysis, OutcomeAnalysis):
-        _save_no_data(outcome, figures, dpi)
-        return
-    _save(_funnel_figure(outcome, analysis), [Path(f) for f in figures], dpi)
-
-
 def _funnel_figure(outcome: Outcome, analysis: OutcomeAnalysis) -> Any:
-    """The funnel plot of a pooled outcome (see :func:`plot_funnel`)."""
+    """The funnel plot of a pooled outcome (contour-enhanced when configured); below
+    the small-study threshold its title says the tests were not assessed."""
     from livingmeta.plots import funnel_plot
 
     beyond = analysis.beyond_pooling
