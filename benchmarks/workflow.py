@@ -8,9 +8,10 @@ and imports of each job. Run from the repository root::
 
 prints the median wall time and CPU time (all processes) of a forced full rebuild and of
 a no-op run, the number of jobs, and a table of the jobs by rule: CPU seconds per job and
-the import time of the libraries they load (``python -X importtime``, wall clock). On a
-shared machine the wall times move with the load; the CPU times and the per-job table
-are the figures to compare.
+the import time of the libraries they load (``python -X importtime``, wall clock; a
+module counts for the library that imported it, so "other" is what a job's own code
+imports beyond them). On a shared machine the wall times move with the load; the CPU
+times and the per-job table are the figures to compare.
 
 The workflow runs offline (the sources' host never resolves, so they fail at once) on a
 copy of the repository's workflow files in a temporary folder, so nothing in the checkout
@@ -37,7 +38,7 @@ WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
 RUN_DATE = "2026-12-02"
 #: Libraries whose import time the per-job table shows (the rest is "other").
 LIBRARIES = ("snakemake", "livingmeta", "numpy", "pandas", "scipy", "matplotlib")
-IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| *(\S+)")
+IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| ( *)(\S+)")
 
 
 def copy_workflow(root: Path) -> None:
@@ -92,12 +93,25 @@ def job_costs(root: Path) -> dict[str, list[tuple[float, Counter[str]]]]:
     costs: dict[str, list[tuple[float, Counter[str]]]] = defaultdict(list)
     for script in sorted((root / ".snakemake" / "scripts").glob("*.py")):
         _, cpu, stderr = timed([sys.executable, "-X", "importtime", str(script)], root)
-        imports: Counter[str] = Counter()
-        for match in IMPORT_LINE.finditer(stderr):
-            top = match.group(2).split(".")[0]
-            imports[top if top in LIBRARIES else "other"] += int(match.group(1)) / 1e6
-        costs[script.name.split(".")[-2]].append((cpu, imports))
+        costs[script.name.split(".")[-2]].append((cpu, import_seconds(stderr)))
     return costs
+
+
+def import_seconds(importtime: str) -> Counter[str]:
+    """Import seconds (self time) by library: a module counts for the nearest of
+    :data:`LIBRARIES` among itself and the modules that imported it (matplotlib's
+    fontTools for matplotlib, the standard library of Snakemake's script preamble for
+    snakemake). "other" is what a job's code imports at run time beyond them (jsonschema
+    and yaml to check a config fragment, docx, jinja2, ...) and Python's own start-up."""
+    imports: Counter[str] = Counter()
+    owners: list[str] = []  # the library of each open importer, by depth
+    for match in reversed(list(IMPORT_LINE.finditer(importtime))):  # importers first
+        depth, top = len(match.group(2)) // 2, match.group(3).split(".")[0]
+        del owners[depth:]
+        owner = top if top in LIBRARIES else (owners[-1] if owners else "other")
+        owners.append(owner)
+        imports[owner] += int(match.group(1)) / 1e6
+    return imports
 
 
 def print_job_table(costs: dict[str, list[tuple[float, Counter[str]]]]) -> None:

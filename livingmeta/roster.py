@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from livingmeta.config import Review
 
 #: Columns naming people, per file of a review (a cell may list several, ``;``-separated).
-EXTRACTION_PEOPLE = ("extractor", "second_extractor", "approved_by")
+EXTRACTION_PEOPLE = ("extractor", "second_extractor", "reconciled_by", "approved_by")
 CHARACTERISTICS_PEOPLE = ("extractor", "approved_by")
 GRADE_PEOPLE = ("assessor", "approved_by")
 RISK_OF_BIAS_PEOPLE = ("agreed_by",)
@@ -55,15 +55,12 @@ def not_a_reviewer(name: str, roster: Sequence[str]) -> str:
 def report_off_roster(
     record: Mapping[str, str], columns: Iterable[str], roster: Sequence[str] | None, bad: Report
 ) -> None:
-    """Report each name in ``columns`` of a row that is not on ``roster`` (the whole cell
-    is the name; nothing to check without a roster)."""
-    if roster is None:
-        return
-    known = {name.casefold() for name in roster}
+    """Report what :func:`signature_problems` finds in each of ``columns`` of a row (the
+    row checks of characteristics, GRADE and risk of bias; ``livingmeta validate`` reads
+    the same cells through :func:`frame_problems`)."""
     for column in columns:
-        name = record[column]
-        if name and name.casefold() not in known:
-            bad(column, f"{name!r} is not a reviewer; the roster is: {', '.join(roster)}")
+        for message in signature_problems(record[column], roster):
+            bad(column, message)
 
 
 def on_roster(name: str, roster: Sequence[str]) -> str:
@@ -81,29 +78,57 @@ def on_roster(name: str, roster: Sequence[str]) -> str:
     return by_fold[key]
 
 
-def names_in(cell: str) -> list[str]:
+def names_in(cell: Any) -> list[str]:
     """The names of a cell (``"alice; bob"`` lists two)."""
     return [part.strip() for part in str(cell or "").split(";") if part.strip()]
+
+
+def signature_problems(cell: Any, roster: Sequence[str] | None) -> list[str]:
+    """What is wrong with a cell signed by reviewers (``alice; bob``: two who agreed).
+
+    The one rule for every such cell, in the workflow's row checks and in ``livingmeta
+    validate``: names are separated by ``;``, each is on the roster (compared ignoring
+    case, as everywhere; :func:`signed_names` spells them as the roster does) and signs
+    once, since a name given twice would count as two reviewers. Nothing to check
+    without a roster; an empty cell is left to the column's own check.
+    """
+    if roster is None:
+        return []
+    known = {name.casefold() for name in roster}
+    seen: set[str] = set()
+    problems = []
+    for name in names_in(cell):
+        key = name.casefold()
+        if key in seen:
+            problems.append(f"{name!r} is named twice; each reviewer signs once")
+        elif key not in known:
+            hint = "; separate several names with ';'" if "," in name else ""
+            problems.append(not_a_reviewer(name, roster) + hint)
+        seen.add(key)
+    return problems
+
+
+def signed_names(cell: Any, roster: Sequence[str] | None) -> tuple[str, ...]:
+    """The names of a signed cell as the roster spells them (as written without a
+    roster, or for a name off it)."""
+    return tuple(canonical_names(names_in(cell), roster))
 
 
 def frame_problems(
     frame: pd.DataFrame, file: str, columns: Iterable[str], roster: Sequence[str] | None
 ) -> list[Problem]:
-    """A problem for every name in ``columns`` of ``frame`` that is not on the roster
-    (nothing to check without a roster; absent columns are skipped)."""
+    """A problem for every cell of ``columns`` of ``frame`` that breaks the rule of
+    :func:`signature_problems` (absent columns are skipped)."""
     from livingmeta.extraction import row_number
 
     if roster is None:
         return []
-    known = {name.casefold() for name in roster}
     present = [c for c in columns if c in frame.columns]
     problems = []
     for pos, record in enumerate(frame[present].to_dict("records")):
         for column in present:
-            for name in names_in(record[column]):
-                if name.casefold() not in known:
-                    row = row_number(frame, pos)
-                    problems.append(Problem(file, row, column, not_a_reviewer(name, roster)))
+            for message in signature_problems(record[column], roster):
+                problems.append(Problem(file, row_number(frame, pos), column, message))
     return problems
 
 

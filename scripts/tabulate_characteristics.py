@@ -11,4 +11,5 @@ run_rule(
     characteristics=list(snakemake.input.characteristics), studies=snakemake.params.studies,
     markdown=outputs.markdown, csv=outputs.csv, html=outputs.html,
     descriptive=outputs.descriptive, extraction=snakemake.input.extraction,
+    queue=snakemake.params.queue, decisions=snakemake.params.decisions,
 )  # fmt: skip

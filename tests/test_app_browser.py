@@ -277,11 +277,11 @@ def test_not_reported_outcome_and_double_extraction_in_the_browser(browser, serv
     submit(browser, "#save")
     assert console_errors(browser) == []
     assert (folder / "extraction.csv").read_text() == EXTRACTION_HEADER.replace(
-        "notes\n", "notes,reported\n"
+        "notes\n", "notes,reported,reconciled_by\n"
     ) + (
-        "wang2023,Wang 2023,2023,nihss,,,,,,,,,,,,Tables 1-3,alice,,,,checked,no\n"
-        "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,Table 2,alice,bob,,,,\n"
-    )  # the `reported` column the first row added is the last one of every row after it
+        "wang2023,Wang 2023,2023,nihss,,,,,,,,,,,,Tables 1-3,alice,,,,checked,no,\n"
+        "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,Table 2,alice,bob,,,,,alice\n"
+    )  # each column a row added (`reported`, then `reconciled_by`) is added to every row
     assert "events_treat" in (folder / "extraction/bob.csv").read_text()
 
 
@@ -316,3 +316,54 @@ def test_characteristics_form_invalid_then_valid_then_approved(browser, characte
         f"smith2021,age,treat,,70,16.9,,,,,,,,Table 1,alice,bob,{today},\n"
         f"smith2021,age,ctrl,,,,,,,,,no,,Table 1: not given for controls,alice,bob,{today},\n"
     )  # what the hand-edit of the same three lines would be
+
+
+@pytest.mark.browser
+def test_characteristics_kind_redraws_the_line_and_saves_footnote_and_notes(
+    browser,  # noqa: F811
+    characteristics_servers,
+):
+    root, urls = characteristics_servers
+    path = root / "reviews/demo/characteristics.csv"
+    browser.get(f"{urls['alice']}/characteristics/?study=smith2021")
+    choose(browser, {"age-treat-kind": "n_of_N", "design--text": "RCT"})
+    wait_for(browser, "return document.querySelector('[name=\"age-treat-total\"]')")
+    assert not browser.find_elements("name", "age-treat-spread")
+    fill(browser, {"age-treat-value": "12", "age-treat-total": "30", "age-treat-source": "T1"})
+    fill(browser, {"age-treat-footnote": "Women", "age-treat-notes": "checked twice"})
+    fill(browser, {"design--source": "p. 2"})
+    wait_for(browser, "return document.querySelector('p.ok#problems')")
+    submit(browser, "#save-characteristics")
+    assert shows(browser, "#line-age-treat", "by alice, not approved")
+    assert console_errors(browser) == []
+    assert path.read_text() == HEADER + (
+        "smith2021,design,,,,,,,,,RCT,,,p. 2,alice,,,\n"
+        "smith2021,age,treat,n_of_N,12,,,,30,,,,Women,T1,alice,,,checked twice\n"
+    )
+
+
+@pytest.mark.browser
+def test_duplicates_decided_side_by_side(browser, servers):  # noqa: F811
+    from livingmeta.retrieval.registry import Registry
+    from tests.test_app_duplicates import FIRST, HEADER, records
+
+    root, urls = servers
+    folder = root / "reviews/demo/retrieval/registry"
+    registry = Registry()
+    registry.upsert(records(), "run1")
+    registry.deduplicate()
+    registry.save(folder)
+    browser.get(f"{urls['bob']}/duplicates/")
+    assert shows(browser, "#pair-3", "Stenting <script>alert(1)</script> trial")
+    submit(browser, "#different-3")
+    assert shows(browser, "#decided", "embase:e2 pubmed:2 different bob")
+    assert len(browser.find_elements("css selector", "section.pair")) == 1
+    assert console_errors(browser) == []
+    today = dt.date.today().isoformat()
+    assert (folder / "doubtful.csv").read_text() == (
+        HEADER.replace("decision\n", "decision,decided_by,decided_on\n")
+        + FIRST
+        + f"embase:e2,pubmed:2,fuzzy_title_author_differs,1.0000,different,bob,{today}\n"
+    )
+    decisions = {(p.record_a, p.decision) for p in Registry.load(folder).doubtful}
+    assert decisions == {("embase:e1", ""), ("embase:e2", "different")}

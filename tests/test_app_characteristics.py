@@ -59,7 +59,7 @@ def test_form_has_a_line_per_field_and_arm(repo):
     listing = client.get("/characteristics/").get_data(as_text=True)
     assert listing.count("to extract") == 2
     page = client.get(FORM).get_data(as_text=True)
-    assert 'name="design--text"' in page and "<option>cohort</option>" in page
+    assert 'name="design--text"' in page and '<option value="cohort">cohort</option>' in page
     for arm in ("treat", "ctrl"):
         assert f'name="age-{arm}-value"' in page and f'name="age-{arm}-spread"' in page
         assert f'name="age-{arm}-source"' in page and f'name="age-{arm}-reported"' in page
@@ -132,7 +132,7 @@ def test_a_concurrent_hand_edit_is_refused_and_the_input_kept(repo):
     reply = client.post("/characteristics/save", data=data)
     assert reply.status_code == 409
     page = reply.get_data(as_text=True)
-    assert "+wang2023,design" in page and "<option selected>RCT</option>" in page
+    assert "+wang2023,design" in page and '<option value="RCT" selected>RCT</option>' in page
     assert path.read_text() == HEADER + "wang2023,design,,,,,,,,,cohort,,,p. 1,bob,,,\n"
 
 
@@ -155,3 +155,78 @@ def test_approving_a_value_without_its_source_is_refused(repo):
     assert reply.status_code == 422
     assert "an approved value needs the place it comes from" in reply.get_data(as_text=True)
     assert path.read_text() == saved
+
+
+def test_kind_footnote_and_notes_are_edited_and_read_by_the_workflow(repo):
+    path = repo / "reviews/demo/characteristics.csv"
+    client, token = client_for("alice")
+    page = client.get(FORM).get_data(as_text=True)
+    assert '<select id="f-age-treat-kind" name="age-treat-kind"' in page
+    assert '<option value="median_iqr">median_iqr</option>' in page
+    assert 'name="age-treat-footnote"' in page and 'name="age-treat-notes"' in page
+    values = {"age-treat-kind": "median_iqr", "age-treat-value": "70", "age-treat-low": "60",
+              "age-treat-high": "80", "age-treat-source": "T1",
+              "age-treat-footnote": "Median (IQR)", "age-treat-notes": "from the supplement"}  # fmt: skip
+    assert post(client, token, "save", **values).status_code == 302
+    assert path.read_text() == HEADER + (
+        "smith2021,age,treat,median_iqr,70,,60,80,,,,,Median (IQR),T1,alice,,,from the supplement\n"
+    )
+    (value,) = workflow_values(repo)
+    assert (value.kind, value.footnote) == ("median_iqr", "Median (IQR)")
+    assert (value.low, value.high) == ("60", "80")
+    page = client.get(FORM).get_data(as_text=True)
+    assert '<option value="median_iqr" selected>median_iqr</option>' in page
+    assert 'name="age-treat-low" value="60"' in page and 'name="age-treat-high" value="80"' in page
+    # A form without these inputs keeps them; a new kind drops the old kind's values.
+    assert post(client, token, "save", **{**values, "age-treat-kind": "n_of_N",
+                "age-treat-value": "12", "age-treat-total": "30"}).status_code == 302  # fmt: skip
+    assert path.read_text() == HEADER + (
+        "smith2021,age,treat,n_of_N,12,,,,30,,,,Median (IQR),T1,alice,,,from the supplement\n"
+    )
+    kept = {k: v for k, v in values.items() if not k.endswith(("kind", "footnote", "notes"))}
+    assert post(client, token, "save", **{**kept, "age-treat-value": "13",
+                "age-treat-total": "30"}).status_code == 302  # fmt: skip
+    row = path.read_text().splitlines()[-1]
+    assert row.endswith(",n_of_N,13,,,,30,,,,Median (IQR),T1,alice,,,from the supplement")
+
+
+def test_a_kind_the_workflow_refuses_is_named_beside_it_and_not_written(repo):
+    path = repo / "reviews/demo/characteristics.csv"
+    client, token = client_for("alice")
+    bad = {"age-treat-kind": "bogus", "age-treat-value": "70", "age-treat-source": "T1"}
+    check = post(client, token, "check", **bad).get_data(as_text=True)
+    assert "reviews/demo/characteristics.csv, row 2, column &#39;kind&#39;" in check
+    assert '<span class="problem" id="problem-age-treat-kind" hx-swap-oob="true">' in check
+    reply = post(client, token, "save", **bad)
+    assert reply.status_code == 422
+    assert '<option value="bogus" selected>bogus</option>' in reply.get_data(as_text=True)
+    assert not path.exists()
+
+
+def test_a_line_is_redrawn_with_the_inputs_of_the_chosen_kind(repo):
+    client, token = client_for("alice")
+    form = {"csrf_token": token, "study": "smith2021", "age-treat-kind": "n_of_N",
+            "age-treat-value": "12", "age-treat-notes": "<b>typed</b>"}  # fmt: skip
+    reply = client.post("/characteristics/line?field=age&arm=treat", data=form)
+    line = reply.get_data(as_text=True)
+    assert reply.status_code == 200 and line.lstrip().startswith("<tr")
+    assert 'id="line-age-treat"' in line and 'name="age-treat-total"' in line
+    assert 'name="age-treat-value" value="12"' in line and "&lt;b&gt;typed&lt;/b&gt;" in line
+    assert '<option value="n_of_N" selected>n_of_N</option>' in line
+    assert client.post("/characteristics/line?field=age&arm=", data=form).status_code == 404
+    assert client.post("/characteristics/line?field=nope&arm=", data=form).status_code == 404
+
+
+def test_choices_are_sent_by_value_not_by_their_shown_label(repo):
+    config = repo / "config/config.yaml"
+    hostile = 'choices: [\'Cluster "RCT" <2 arms>\', "split\\tdesign"]'
+    config.write_text(config.read_text().replace("choices: [RCT, cohort]", hostile))
+    client, token = client_for("alice")
+    page = client.get(FORM).get_data(as_text=True)
+    shown = "Cluster &#34;RCT&#34; &lt;2 arms&gt;"
+    assert f'<option value="{shown}">{shown}</option>' in page
+    assert '<option value="split\tdesign">split design</option>' in page  # tab shown as space
+    values = {"design--text": "split\tdesign", "design--source": "p. 2"}
+    assert post(client, token, "save", **values).status_code == 302
+    (value,) = workflow_values(repo)
+    assert value.text == "split\tdesign"

@@ -215,6 +215,10 @@ DRAFT_HEADER = (
 )
 
 
+#: The extraction table once a row was settled from drafts (the column added at its end).
+RECONCILED_HEADER = EXTRACTION_HEADER.replace("notes\n", "notes,reconciled_by\n")
+
+
 def save_draft(client, token, **values):
     page = client.get(SMITH_DEATH).get_data(as_text=True)
     draft_seen = re.search(r'name="draft_seen" value="([0-9a-f]+)"', page).group(1)
@@ -252,10 +256,37 @@ def test_double_extraction_drafts_compared_side_by_side_and_reconciled(repo):
     assert (
         post(alice, alice_token, "save", form_of(alice), **NUMBERS, source="T2").status_code == 302
     )
-    assert extraction.read_text() == EXTRACTION_HEADER + (
-        "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,T2,alice,bob,,,\n"
+    assert extraction.read_text() == RECONCILED_HEADER + (
+        "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,T2,alice,bob,,,,alice\n"
     )
     assert post(bob, bob_token, "approve", form_of(bob)).status_code == 302
     assert is_approved(read_table(extraction)).tolist() == [True]
     status = alice.get("/status/").get_data(as_text=True)
     assert "0 value(s) on which the extractors' drafts differ" in status  # settled
+
+
+def test_a_third_reviewer_who_reconciles_the_drafts_is_named_before_approving(repo):
+    roster = ("alice", "bob", "carol")
+    alice, alice_token = client_for("alice", roster)
+    bob, bob_token = client_for("bob", roster)
+    carol, carol_token = client_for("Carol", roster)  # spelt as on the roster
+    assert save_draft(alice, alice_token, **NUMBERS, source="T2").status_code == 302
+    bob_draft = {**NUMBERS, "events_treat": "5"}
+    assert save_draft(bob, bob_token, **bob_draft, source="T2").status_code == 302
+    reply = post(carol, carol_token, "save", form_of(carol), **NUMBERS, source="T2")
+    assert reply.status_code == 302
+    extraction = repo / "reviews/demo/extraction.csv"
+    row = "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,T2,alice,bob,{},{},,carol\n"
+    assert extraction.read_text() == RECONCILED_HEADER + row.format("", "")
+    assert post(alice, alice_token, "approve", form_of(alice)).status_code == 302
+    today = dt.date.today().isoformat()
+    assert extraction.read_text() == RECONCILED_HEADER + row.format("alice", today)
+
+
+def test_a_row_without_two_drafts_names_no_reconciler(repo):
+    alice, alice_token = client_for("alice")
+    assert save_draft(alice, alice_token, **NUMBERS, source="T2").status_code == 302
+    reply = post(alice, alice_token, "save", form_of(alice), **NUMBERS, source="T2")
+    assert reply.status_code == 302
+    row = "smith2021,Smith 2021,2021,death,4,30,9,31,,,,,,,,T2,alice,,,,\n"
+    assert (repo / "reviews/demo/extraction.csv").read_text() == EXTRACTION_HEADER + row

@@ -79,17 +79,18 @@ def test_reference_config_declares_nos_and_the_papers_tables():
 
 def test_history_written_before_participants_and_z_still_reads(tmp_path):
     old = tmp_path / "history.csv"
-    columns = [c for c in HISTORY_COLUMNS if c not in ("participants", "z")]
+    columns = [c for c in HISTORY_COLUMNS if c not in ("participants", "z", "certainty")]
     row = ["2026-01-01T000000Z", "2026-01-01", "r", "death", "OR", "2"] + ["0.5"] * 6
     old.write_text(",".join(columns) + "\n" + ",".join(row) + "\n")
     table = read_history(old)
     assert list(table.columns) == list(HISTORY_COLUMNS)
     assert table["participants"].isna().iloc[0] and math.isnan(table["z"].iloc[0])
     new = dict(zip(columns, row, strict=True)) | {"run_id": "2026-02-01T000000Z"}
-    new |= {"date": "2026-02-01", "participants": 120, "z": -1.5}
+    new |= {"date": "2026-02-01", "participants": 120, "z": -1.5, "certainty": "low"}
     table = update_history(old, [new])
     assert table["participants"].isna().iloc[0] and table["participants"].iloc[1] == 120
-    assert old.read_text().splitlines()[0].endswith(",participants,z")
+    assert old.read_text().splitlines()[0].endswith(",participants,z,certainty")
+    assert list(table["certainty"]) == ["", "low"]  # empty: not recorded then
 
 
 def test_restricted_analysis_texts():

@@ -111,3 +111,16 @@ def test_the_snakemake_process_loads_no_plotting_library():
     ]
     assert imports
     assert "matplotlib" not in modules_loaded_by("\n".join(imports))
+
+
+def test_jobs_load_scipy_stats_and_matplotlib_only_where_they_need_them():
+    """The statistics take their distribution functions from scipy.special (scipy.stats
+    costs a job about 0.5 s more; only the zero-event panel and Begg's test load it), and
+    the steps that only read or write the history table do not load matplotlib."""
+    modules = [f"livingmeta.stats.{name}" for name in ("pooling", "metareg", "small_study")]
+    modules += ["livingmeta.stats.sequential", "livingmeta.report.history"]
+    probe = f"import {', '.join(modules)}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(proc.stdout.splitlines()[-1]))
+    assert "scipy.special" in loaded  # the probe sees scipy's modules
+    assert not {"scipy.stats", "scipy.optimize", "matplotlib"} & loaded

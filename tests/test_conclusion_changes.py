@@ -140,3 +140,80 @@ def test_changes_json_states_what_changed():
         "OR 0.52 [0.31, 1.20] with 3 studies → 1.40 [1.10, 1.80] with 5 studies"
     )
     assert sich["what_changed"] == "first pooled estimate: OR 0.45 [0.30, 0.68] with 4 studies"
+
+
+# ---------------------------------------------------------------- certainty in the history
+
+HISTORY_RESULT = SIGNIFICANT | {"p": 0.001, "i2": 0.0, "tau2": 0.0, "z": -3.2}
+
+
+def compared_with_history(history, levels, run_id="2026-12-02T080000Z"):
+    """What ``report_run`` compares for ``death``: the previous run's estimate read back
+    from ``history``, and this run's with the certainty ``levels`` of grade_inputs.json."""
+    from livingmeta.workflow.report import _previous_run, _with_certainty
+
+    _, before = _previous_run("rs", run_id, history)
+    after = _with_certainty({"death": dict(HISTORY_RESULT)}, before, levels)
+    return compare_estimates(before["death"], after["death"], outcome="death", label="Death")
+
+
+def record(history, certainty, run_id="2026-12-01T080000Z"):
+    from livingmeta.report.history import history_row, update_history
+
+    row = history_row(run_id, run_id[:10], "rs", "death", HISTORY_RESULT, 120, certainty)
+    update_history(history, [row])
+
+
+@pytest.mark.parametrize(
+    ("recorded", "now", "phrase"),
+    [
+        ("low", "moderate", "the certainty of the evidence changed (low → moderate)"),
+        ("not assessed", "low", "the certainty of the evidence changed (not assessed → low)"),
+        ("high", None, "the certainty of the evidence changed (high → not assessed)"),
+    ],
+)
+def test_a_change_of_certainty_since_the_last_run_is_read_from_the_history(
+    tmp_path, recorded, now, phrase
+):
+    history = tmp_path / "history.csv"
+    record(history, recorded)
+    comparison = compared_with_history(history, {"death": now})
+    assert conclusion_changed(comparison)
+    assert phrase in describe_change(comparison)
+
+
+def test_the_same_or_an_unrecorded_certainty_is_no_change(tmp_path):
+    history = tmp_path / "history.csv"
+    record(history, "not assessed")
+    same = compared_with_history(history, {"death": None})
+    assert "certainty_changed" not in same and not same["changed"]  # changes.json as before
+    record(history, "low")
+    assert not compared_with_history(history, {"death": "low"})["changed"]
+    # A history written before the certainty column: nothing to compare with.
+    old = tmp_path / "old.csv"
+    lines = history.read_text(encoding="utf-8").splitlines()
+    old.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n", encoding="utf-8")
+    assert not old.read_text(encoding="utf-8").splitlines()[0].endswith("certainty")
+    unknown = compared_with_history(old, {"death": "moderate"})
+    assert "certainty_changed" not in unknown and not conclusion_changed(unknown)
+
+
+def test_the_history_records_the_certainty_and_reads_old_files(tmp_path):
+    from livingmeta.report.history import HISTORY_COLUMNS, read_history
+    from livingmeta.workflow.report import _history_certainty
+
+    assert [_history_certainty({"death": v}, "death") for v in ("low", None)] == [
+        "low",
+        "not assessed",
+    ]
+    assert _history_certainty({}, "death") == ""  # no summary of findings: not known
+    history = tmp_path / "history.csv"
+    record(history, "very low")
+    assert history.read_text(encoding="utf-8").splitlines()[1].endswith(",very low")
+    columns = [c for c in HISTORY_COLUMNS if c != "certainty"]
+    old = tmp_path / "old.csv"
+    old.write_text(
+        ",".join(columns) + "\n" + "r1,2026-01-01,rs,death,OR,2" + ",0.5" * 6 + ",120,-1.5\n"
+    )
+    table = read_history(old)
+    assert list(table.columns) == list(HISTORY_COLUMNS) and table["certainty"].iloc[0] == ""

@@ -155,7 +155,9 @@ def test_every_problem_names_file_row_and_column(tmp_path: Path) -> None:
     assert "unknown outcome 'mortality'" in found[(3, "outcome")]
     assert "'bias' is not one of" in found[(4, "domain")]
     assert "'moderate' for inconsistency" in found[(5, "decision")]
-    assert found[(6, "assessor")] == "'carol' is not a reviewer; the roster is: alice, bob"
+    assert found[(6, "assessor")] == (
+        "'carol' is not a reviewer of this review; the roster is: alice, bob"
+    )
     assert "is not a date" in found[(6, "approved_on")]
     assert found[(7, "domain")] == "second rating of imprecision for sich; first at row 6"
     assert "one of no, large, very large" in found[(8, "decision")]

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from livingmeta.report.history import date_ticks, history_figure, history_row, y_label
+from livingmeta.report.history import history_row
+from livingmeta.report.history_plot import date_ticks, history_figure, y_label
 
 
 def history(dates: list[str], estimates: list[float] | None = None) -> pd.DataFrame:

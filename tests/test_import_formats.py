@@ -452,3 +452,25 @@ def test_ris_records_know_the_line_of_their_ty() -> None:
     records = parse_ris(text, "x")
     assert [r.extra["ris_line"] for r in records] == ty_lines == [3, 12, 16]
     assert records[0].abstract == "A wrapped abstract over lines"
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "single spaced\nwrapped keyword",
+        "double  spaced\nwrapped keyword",
+        "a tab\tinside\nthe keyword",
+        "a no-break\u00a0space\nand a line",
+        "a line separator\u2028inside\nthe keyword",
+        " leading and trailing \n spaces ",
+        "a blank line\n\nafter it",
+    ],
+)
+def test_wrapped_ris_values_are_read_as_single_spaced_words(wrapped: str) -> None:
+    from livingmeta.retrieval.importers import parse_ris
+
+    for start in ("", "\n\n"):  # a field at the very start of the text, or after blank lines
+        text = f"{start}TY  - JOUR\nTI  - Title\nKW  - {wrapped}\nKW  - plain\nER  - \n"
+        (record,) = parse_ris(text, "x")
+        assert record.extra["keywords"] == [" ".join(wrapped.split()), "plain"]
+        assert record.extra["ris_line"] == len(start) + 1

@@ -179,6 +179,33 @@ def test_cochrane_plain_text_records(tmp_path: Path) -> None:
     assert (second.journal, second.year, second.pmid) == ("Trials", 2018, None)
 
 
+def test_cochrane_abstract_line_that_looks_like_a_tag_continues_the_abstract(
+    tmp_path: Path,
+) -> None:
+    # SYNTHETIC: an abstract wrapped before "CI:" and "OR:" (not export tags), then a real
+    # tag again. A "two capitals and a colon" rule cut the abstract and made up fields.
+    text = COCHRANE.replace(
+        "trial of aspirin.\n",
+        "trial of aspirin. Headache fell (risk ratio 0.7, 95%\nCI: 0.5 to 0.9;\nOR: 1.2).\n",
+    )
+    first, _ = read_records(write(tmp_path, "central.txt", text), "cochrane-txt", "CENTRAL")
+    assert first.abstract == (
+        "Background: a synthetic trial of aspirin. Headache fell (risk ratio 0.7, 95% "
+        "CI: 0.5 to 0.9; OR: 1.2)."
+    )
+    assert first.pmid == "31617467"  # the PM: line after the abstract is still a field
+    assert first.extra["accession"] == "CN-02088836"
+
+
+def test_cochrane_central_page_link_gives_no_article_doi(tmp_path: Path) -> None:
+    # The US link of a CENTRAL record names the CENTRAL record (10.1002/central/CN-...);
+    # read as the article's DOI it would make its PubMed copy look like another article.
+    text = COCHRANE.replace("DOI: 10.9999/jsm.2019.100\n", "")
+    first, _ = read_records(write(tmp_path, "central.txt", text), "cochrane-txt", "CENTRAL")
+    assert first.doi is None
+    assert first.extra["accession"] == "CN-02088836"
+
+
 @pytest.mark.parametrize(
     ("fmt", "text", "message"),
     [
@@ -347,3 +374,16 @@ def test_every_format_has_a_parser() -> None:
     from livingmeta.retrieval.formats import FORMATS
 
     assert set(FORMATS) - {"auto"} == set(importers._PARSERS)
+
+
+def test_cochrane_unknown_tag_outside_the_abstract_opens_its_own_field(tmp_path: Path) -> None:
+    """A tag the reader does not know (``EI:``) after the title is a field of its own,
+    not more title; inside the abstract a tag-shaped line stays abstract text."""
+    text = (
+        "Record #1 of 1\nID: CN-00000001\nTI: A trial of stenting\n"
+        "EI: 1234-5678\nAB: Results were good.\nCI: 0.5 to 0.9 for the primary outcome.\n"
+    )
+    record, *more = read_records(write(tmp_path, "central.txt", text), "cochrane-txt", "CENTRAL")
+    assert not more
+    assert record.title == "A trial of stenting"
+    assert record.abstract.endswith("CI: 0.5 to 0.9 for the primary outcome.")

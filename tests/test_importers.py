@@ -472,3 +472,24 @@ def test_unknown_format_lists_allowed(tmp_path: Path) -> None:
         read_records(path, "docx", "embase")
     assert not isinstance(info.value, ImportFormatError)
     assert ALLOWED_FORMATS[:5] == ("auto", "ris", "nbib", "pubmed-xml", "ctgov-json")
+
+
+def test_objects_made_with_the_collector_paused_skip_the_young_generation() -> None:
+    import gc
+
+    from livingmeta.retrieval.formats.fields import gc_paused
+
+    was_enabled = gc.isenabled()
+    gc.enable()
+    gc.collect()  # counts at zero: the next collection is of the young generation only
+    try:
+        with gc_paused():
+            made = [[k] for k in range(20_000)]  # containers the collector tracks
+        # Left young, they would all be scanned by that collection (and moved one
+        # generation up); they are already in the oldest one.
+        oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+        assert id(made[0]) in oldest and id(made[-1]) in oldest
+        assert gc.isenabled()
+    finally:
+        if not was_enabled:
+            gc.disable()

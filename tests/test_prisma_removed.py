@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from livingmeta.extraction import load_extraction
 from livingmeta.report.prisma import assemble_counts, prisma_figure, validate_counts
 from livingmeta.report.prisma_draw import figure_texts
 from livingmeta.screening.decisions import load_decisions
@@ -18,6 +19,7 @@ from livingmeta.screening.status import screening_status
 from livingmeta.screening.update import new_records_status
 from livingmeta.study_scope import removed_from_files, removed_text
 from livingmeta.workflow.extraction import validate_outcome
+from livingmeta.workflow.grade import evidence_studies
 from livingmeta.workflow.pool import analyse_outcome
 from livingmeta.workflow.report import draw_prisma
 
@@ -184,6 +186,10 @@ def test_retracted_and_excluded_after_inclusion_previous_studies(review, tmp_pat
     analysis = analyse_outcome(review, outcome, data)
     assert analysis.result.k == 2
     assert [s["study"] for s in analysis.left_out] == ["Chang 2018", "Peng 2019"]
+    # GRADE's starting level comes from the pooled studies only.
+    frame = load_extraction(data, {outcome.name: outcome})
+    assert "chang2018" in set(frame["study_id"]) and "peng2019" in set(frame["study_id"])
+    assert evidence_studies(frame, outcome) == ["baracchini2017", "cornelissen2019"]
 
 
 def test_new_studies_removed_after_inclusion(review, tmp_path, monkeypatch):
@@ -275,3 +281,67 @@ def test_a_study_removed_after_inclusion_is_not_left_to_extract(review):
             "pubmed:2,full_text,reviewer_1,exclude,no control group,2026-11-30,consensus,\n"
         )
     assert to_extract() == set()
+
+
+def test_a_removed_study_leaves_the_characteristics_named_with_its_reason(review, tmp_path):
+    """Peng 2019 retracted, Chang 2018 excluded after inclusion: no row in the
+    characteristics tables (md, csv, html) nor a value of a descriptive outcome, and
+    named under the first table, as they are left out of the analyses."""
+    from livingmeta.workflow.characteristics import tabulate_characteristics
+
+    files = review.files
+
+    def retract(rows):
+        rows[3].update(exclude_retracted="yes", decided_on="2026-11-29")
+        return rows
+
+    edit_studies(files.studies, retract)
+    with open(files.decisions, "a", encoding="utf-8") as handle:
+        handle.write(
+            "previous-version:chang2018,full_text,reviewer_1,exclude,no control group,"
+            "2026-11-30,consensus,\n"
+        )
+    review.spec["outcomes"].append(
+        {"name": "reperfusion", "label": "Reperfusion", "type": "descriptive"}
+        | {"kind": "n_of_N", "arm": "treat"}
+    )
+    with open(files.characteristics, "a", encoding="utf-8") as handle:
+        for study in ("baracchini2017", "chang2018"):
+            handle.write(f"{study},reperfusion,treat,,20,,,,23,,,,,Table 2,seed,livingmeta,"
+                         "2026-12-02,\n")  # fmt: skip
+    out = {name: tmp_path / f"characteristics.{name}" for name in ("md", "csv", "html")}
+    tabulate_characteristics(
+        review,
+        characteristics=[files.characteristics],
+        studies=files.studies,
+        extraction=files.extraction,
+        queue=files.queue,
+        decisions=files.decisions,
+        markdown=out["md"],
+        csv=out["csv"],
+        html=out["html"],
+        descriptive=tmp_path / "descriptive.json",
+    )
+    texts = {name: path.read_text(encoding="utf-8") for name, path in out.items()}
+    note = (
+        "Removed from the review: Chang 2018 (excluded at full_text after inclusion: no "
+        "control group, decision recorded on 2026-11-30); Peng 2019 (retracted, decision "
+        "recorded on 2026-11-29)."
+    )
+    escaped = note.replace("_", "\\_")  # Markdown
+    assert texts["md"].count(f"\n{escaped}  \n") == 1  # under the first table only
+    assert texts["html"].count(f"<li>{note}</li>") == 1
+    assert "| Baracchini 2017 |" in texts["md"] and "| Cornelissen 2019 |" in texts["md"]
+    assert "| Chang 2018 |" not in texts["md"] and "| Peng 2019 |" not in texts["md"]
+    assert '<th scope="row">Peng 2019</th>' not in texts["html"]
+    rows = list(csv.DictReader(texts["csv"].splitlines()))
+    removed = [r for r in rows if r["study"] in {"Chang 2018", "Peng 2019"}]
+    assert [(r["study"], r["characteristic"], r["value"]) for r in removed] == [
+        ("Chang 2018", "", ""),
+        ("Peng 2019", "", ""),
+    ]
+    assert removed[1]["footnotes"] == (
+        "removed from the review: retracted, decision recorded on 2026-11-29"
+    )
+    (described,) = json.loads((tmp_path / "descriptive.json").read_text())["outcomes"]
+    assert [s["study"] for s in described["per_study"]] == ["Baracchini 2017"]

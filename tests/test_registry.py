@@ -283,6 +283,36 @@ def test_decision_typed_into_doubtful_csv_is_read(tmp_path: Path):
         Registry.load(tmp_path)
 
 
+def test_a_signed_decision_keeps_its_signature_through_later_runs(tmp_path: Path):
+    """Who decided a doubtful pair, and when, survives every later save (each search run
+    rewrites doubtful.csv), as the decision itself does."""
+    reg = deduplicated(pubmed("1"), imported("e1", title=SIMILAR))
+    reg.decide("embase:e1", "pubmed:1", "same", decided_by="alice", decided_on="2026-12-01")
+    reg.deduplicate()
+    reg.save(tmp_path)
+    later = Registry.load(tmp_path)
+    later.upsert([imported("e9", title="An unrelated trial of something else")], "run2")
+    later.deduplicate()
+    later.save(tmp_path)
+    rows = list(csv.DictReader((tmp_path / "doubtful.csv").open()))
+    assert [(r["decision"], r["decided_by"], r["decided_on"]) for r in rows] == [
+        ("same", "alice", "2026-12-01")
+    ]
+
+
+def test_a_queue_written_before_signatures_existed_is_read(tmp_path: Path):
+    reg = deduplicated(pubmed("1"), imported("e1", title=SIMILAR))
+    reg.save(tmp_path)
+    path = tmp_path / "doubtful.csv"
+    (row,) = list(csv.DictReader(path.open()))
+    path.write_text(
+        "record_a,record_b,reason,score,decision\n"
+        f"{row['record_a']},{row['record_b']},{row['reason']},{row['score']},different\n"
+    )
+    (pair,) = Registry.load(tmp_path).doubtful
+    assert (pair.decision, pair.decided_by, pair.decided_on) == ("different", "", "")
+
+
 def test_blocking_finds_a_typo_duplicate_among_many_records():
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota"]
     records = [

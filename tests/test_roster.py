@@ -36,6 +36,20 @@ def test_the_reference_review_names_its_roster(review):  # noqa: F811
     assert review_problems(review) == []
 
 
+def test_who_reconciled_the_drafts_is_checked_against_the_roster(review):  # noqa: F811
+    """The workspace writes ``reconciled_by``; a hand edit may misspell it."""
+    path = review.files.extraction
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows = [[*rows[0], "reconciled_by"], *([*row, ""] for row in rows[1:])]
+    rows[1][-1] = "reviewr_2"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    (problem,) = review_problems(review)
+    assert (problem.file, problem.row, problem.column) == (str(path), 2, "reconciled_by")
+    assert problem.message.startswith("'reviewr_2' is not a reviewer")
+
+
 def test_a_name_off_the_roster_is_an_error_in_every_file(review, tmp_path):  # noqa: F811
     files = review.files
     set_cell(files.decisions, 3, "reviewer", "reviewer_3")
@@ -139,3 +153,107 @@ def test_who_decided_on_a_retraction_is_on_the_roster(review):  # noqa: F811
         problems[0].message
         == f"'mallory' is not a reviewer of this review; the roster is: {ROSTER}"
     )
+
+
+#: A reviewer-signed cell -> the one problem it has everywhere (None: valid).
+SIGNED = {
+    "reviewer_1; reviewer_2": None,  # two reviewers who agreed
+    "Reviewer_1;SEED": None,  # case is ignored
+    "reviewer_1; eve": f"'eve' is not a reviewer of this review; the roster is: {ROSTER}",
+    "reviewer_1, reviewer_2": f"'reviewer_1, reviewer_2' is not a reviewer of this review; "
+    f"the roster is: {ROSTER}; separate several names with ';'",
+    "reviewer_1; Reviewer_1": "'Reviewer_1' is named twice; each reviewer signs once",
+}
+
+
+def write_csv(path, rows):
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def workflow_problems(review, tmp_path):  # noqa: F811
+    """What the workflow's steps reject: tabulate_characteristics and summarise_findings
+    read the characteristics and GRADE ratings with these calls; settle_risk_of_bias is
+    run as the rule runs it."""
+    from livingmeta.characteristics.extraction import load_characteristics
+    from livingmeta.grade.ratings import load_ratings
+    from livingmeta.workflow.characteristics import characteristics_settings, included_studies
+    from livingmeta.workflow.risk_of_bias import settle_risk_of_bias
+
+    files, roster = review.files, review_roster(review)
+    ids = [s for s, _ in included_studies(files.studies)]
+    _, fields = characteristics_settings(review)
+    found = []
+    calls = [
+        lambda: load_characteristics(files.characteristics, fields, studies=ids, roster=roster),
+        lambda: load_ratings(files.grade, [o.name for o in review.outcomes], roster=roster),
+        lambda: settle_risk_of_bias(
+            review,
+            assessments=sorted(files.risk_of_bias.glob("*.csv")),
+            studies=files.studies,
+            judgements=tmp_path / "judgements.json",
+        ),
+    ]
+    for call in calls:
+        try:
+            call()
+        except InputError as error:
+            found += error.problems
+    return found
+
+
+@pytest.mark.parametrize("cell", list(SIGNED))
+def test_a_signed_cell_has_one_verdict_in_validate_and_the_workflow(review, tmp_path, cell):  # noqa: F811
+    """``livingmeta validate`` and the workflow's row checks apply one rule to a cell
+    signed by reviewers (characteristics, GRADE, the risk-of-bias consensus)."""
+    files = review.files
+    set_cell(files.characteristics, 2, "approved_by", cell)
+    write_csv(
+        files.grade,
+        [
+            ["outcome", "domain", "decision", "assessor", "approved_by", "approved_on"],
+            ["sich", "imprecision", "not serious", cell, "seed", "2026-12-01"],
+        ],
+    )
+    files.risk_of_bias.mkdir()
+    consensus = files.risk_of_bias / "consensus.csv"
+    write_csv(
+        consensus,
+        [
+            ["study_id", "outcome", "domain", "judgement", "agreed_by"],
+            ["chang2018", "", "selection", "fair", cell],
+        ],
+    )
+    message = SIGNED[cell]
+    expected = (
+        []
+        if message is None
+        else [
+            (str(files.characteristics), 2, "approved_by", message),
+            (str(files.grade), 2, "assessor", message),
+            (str(consensus), 2, "agreed_by", message),
+        ]
+    )
+
+    def where(problems):
+        return sorted((p.file, p.row, p.column, p.message) for p in problems)
+
+    assert where(review_problems(review)) == sorted(expected)
+    assert where(workflow_problems(review, tmp_path)) == sorted(expected)
+
+
+def test_the_consensus_keeps_the_names_as_the_roster_spells_them(review):  # noqa: F811
+    from livingmeta.risk_of_bias.assessments import load_assessment
+    from livingmeta.workflow.risk_of_bias import settings_of
+
+    review.files.risk_of_bias.mkdir()
+    consensus = review.files.risk_of_bias / "consensus.csv"
+    write_csv(
+        consensus,
+        [
+            ["study_id", "outcome", "domain", "judgement", "agreed_by"],
+            ["chang2018", "", "selection", "fair", "Reviewer_1;SEED"],
+        ],
+    )
+    read = load_assessment(consensus, settings_of(review), roster=review_roster(review))
+    assert set(read.agreed_by.values()) == {("reviewer_1", "seed")}

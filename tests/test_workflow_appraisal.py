@@ -195,6 +195,7 @@ def test_reference_review_tables(results):
     assert (review / "summary_of_findings.docx").read_bytes()[:2] == b"PK"
     proposals = json.loads((review / "grade_inputs.json").read_text())
     assert set(proposals["outcomes"]) == {"mrs0_2_90d", "mortality_90d", "sich"}
+    assert proposals["certainty"] == dict.fromkeys(proposals["outcomes"])  # not yet assessed
     page = (results / "site" / "rescue_stenting" / "index.html").read_text()
     assert "Summary of findings (GRADE)" in page and "Characteristics of included studies" in page
 
@@ -276,8 +277,12 @@ def test_sequential_monitoring_in_history_report_and_changes(results, tmp_path):
     history = read_history(results.parent / "reviews" / "synthetic" / "history.csv")
     death = history[history["outcome"] == "death"]
     assert list(death["participants"]) == [320.0, 500.0]
+    # The certainty summarise_findings settled is recorded with the estimate (the earlier
+    # run, written without it, is "not recorded": no change of certainty to report).
+    assert list(death["certainty"]) == ["", "not assessed"]
     z_now = float(death["z"].iloc[-1])
     changes = json.loads((results / "synthetic" / "report" / "changes.json").read_text())
+    assert all("certainty_changed" not in c for c in changes["estimate_changes"])
     [status] = changes["sequential_monitoring"]
     control = (20 + 15 + 18) / 250
     size = required_information_size(control_risk=control, relative_risk_reduction=0.3, beta=0.2)

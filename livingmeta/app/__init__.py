@@ -1,5 +1,5 @@
-"""The review workspace: screening, conflicts, extraction, risk of bias and status in a
-browser, on the review's own files.
+"""The review workspace: screening, duplicates, conflicts, extraction, risk of bias and
+status in a browser, on the review's own files.
 
 Why a web app over plain files: reviewers screen and extract in a browser, while the
 review's files stay plain, version-controlled CSV. Every screen reads and writes exactly
@@ -40,6 +40,7 @@ def create_app(workspace: Workspace, *, hosts: set[str] | None = None) -> Flask:
     from livingmeta.app import (
         characteristics,
         conflicts,
+        duplicates,
         extraction,
         retractions,
         risk_of_bias,
@@ -62,6 +63,7 @@ def create_app(workspace: Workspace, *, hosts: set[str] | None = None) -> Flask:
     for module in (
         screening,
         conflicts,
+        duplicates,
         extraction,
         characteristics,
         risk_of_bias,

@@ -1,6 +1,8 @@
 """Characteristics screen: the fields declared in config (``characteristics:`` and the
 descriptive outcomes), one form per included study with a line per field (per arm for
-per-arm fields), written to ``characteristics.csv`` as the workflow reads it.
+per-arm fields), written to ``characteristics.csv`` as the workflow reads it. A line's
+``kind`` (empty: the field's), ``footnote`` and ``notes`` are edited too; choosing another
+kind redraws the line with that kind's inputs.
 
 Every save is checked with :func:`livingmeta.characteristics.extraction.load_characteristics`,
 with the fields, included studies and roster the workflow's
@@ -41,6 +43,9 @@ INPUTS = {
 }
 #: Inputs every line has besides the kind's numbers.
 ROW_INPUTS = ("reported", "source")
+#: The line's own kind (empty: the field's), footnote and notes. Changed only when the
+#: form sends them, so a form posted without them keeps what the file holds.
+DETAILS = ("kind", "footnote", "notes")
 
 
 def fields() -> CharacteristicsSettings | None:
@@ -94,13 +99,18 @@ def edited(data: bytes, study_id: str, settings: CharacteristicsSettings, form: 
         current = saved.get((field.name, arm))
         row = {c: "" for c in CHARACTERISTICS_COLUMNS} | (current or {})
         row.update(study_id=study_id, field=field.name, arm=arm)
+        sent = [c for c in DETAILS if name_of(field.name, arm, c) in form]
+        before = [c for c, _ in inputs(field, row.get("kind") or field.kind)]
+        for column in sent:
+            row[column] = str(form.get(name_of(field.name, arm, column))).strip()
         columns = [c for c, _ in inputs(field, row.get("kind") or field.kind)]
-        changed = False
+        for column in set(before) - set(columns):  # the old kind's values mean nothing now
+            row[column] = ""
         for column in (*columns, *ROW_INPUTS):
-            value = str(form.get(name_of(field.name, arm, column), "")).strip()
-            changed |= value != row.get(column, "")
-            row[column] = value
-        if not changed or (current is None and not any(row[c] for c in (*columns, *ROW_INPUTS))):
+            row[column] = str(form.get(name_of(field.name, arm, column), "")).strip()
+        changed = any(row[c] != (current or {}).get(c, "") for c in CHARACTERISTICS_COLUMNS)
+        filled = any(row[c] for c in (*columns, *ROW_INPUTS, *sent))
+        if not changed or (current is None and not filled):
             continue
         row["extractor"] = row.get("extractor") or workspace().reviewer
         row["approved_by"] = row["approved_on"] = ""
@@ -177,6 +187,8 @@ def target() -> tuple[CharacteristicsSettings, dict[str, str]]:
 @blueprint.get("/")
 def show(**context: Any) -> Any:
     """Included studies with their state, and the form of the one asked for."""
+    from livingmeta.characteristics import KINDS
+
     settings = fields()
     data, seen = versions().read(workspace().files.characteristics)
     form = None
@@ -194,6 +206,7 @@ def show(**context: Any) -> Any:
         name_of=name_of,
         studies=studies(),
         state={s["study_id"]: _state(rows_of(data, s["study_id"])) for s in studies()},
+        kinds=KINDS,
         form=form,
         seen=seen,
         **context,
@@ -235,8 +248,27 @@ def input_names(
     for field, arm in lines(settings):
         kind = (saved.get((field.name, arm)) or {}).get("kind") or field.kind
         columns = [c for c, _ in inputs(field, kind)]
-        names += [name_of(field.name, arm, c) for c in (*columns, *ROW_INPUTS)]
+        names += [name_of(field.name, arm, c) for c in (*columns, *ROW_INPUTS, *DETAILS)]
     return names
+
+
+@blueprint.post("/line")
+def line() -> Any:
+    """One line of the form again, its inputs following the kind chosen (an htmx fragment
+    sent when a line's kind changes; what was typed stays)."""
+    from livingmeta.characteristics import KINDS
+
+    settings, study = target()
+    field = settings.field(request.args.get("field", ""))
+    arm = request.args.get("arm", "")
+    if field is None or (field, arm) not in lines(settings):
+        abort(404, "no such field or arm")
+    data = versions().read(workspace().files.characteristics)[0]
+    form = {"study": study, "saved": rows_of(data, study["study_id"]), "given": request.form}
+    return render_template(
+        "characteristics_line.html", f=field, arm=arm, form=form, settings=settings,
+        inputs=inputs, name_of=name_of, kinds=KINDS,
+    )  # fmt: skip
 
 
 @blueprint.post("/save")

@@ -1,6 +1,6 @@
 """Double extraction in the workspace: each extractor's draft (``extraction/<name>.csv``,
 the folder the workflow compares), the drafts side by side with the values that differ
-marked, and the reconciled row saved to ``extraction.csv``.
+marked, and the reconciled row saved to ``extraction.csv``, signed in ``reconciled_by``.
 
 The values that differ are :func:`livingmeta.approval.compare_drafts`'s, the same list the
 workflow writes to ``differences.csv``, so ``4`` and ``4.0`` agree in both. A draft is
@@ -20,6 +20,9 @@ from livingmeta.app.pages import workspace
 
 #: Row fields compared besides the outcome's numbers.
 COMPARED = ("reported", "source")
+#: Who saved the extraction table's row settled from two or more drafts: a third
+#: reviewer who reconciles is named even before anyone approves (added at the table's end).
+RECONCILED = "reconciled_by"
 
 
 def draft_rows(study_id: str, outcome: Any) -> dict[str, dict[str, str]]:

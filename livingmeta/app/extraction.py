@@ -17,7 +17,14 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from livingmeta.app.csvedit import replace_rows, split
-from livingmeta.app.drafts import comparison, draft_rows, extractors, my_draft, save_draft
+from livingmeta.app.drafts import (
+    RECONCILED,
+    comparison,
+    draft_rows,
+    extractors,
+    my_draft,
+    save_draft,
+)
 from livingmeta.app.guard import StaleFile
 from livingmeta.app.pages import versions, workspace
 from livingmeta.validation import Problem
@@ -102,7 +109,8 @@ def edited(
     """The table with this study x outcome's row as the form says (other cells kept).
 
     In the extraction table a new row reconciled from two or more drafts names their
-    authors as ``extractor`` and ``second_extractor``; otherwise the reviewer is the
+    authors as ``extractor`` and ``second_extractor``, and the reviewer who saved it as
+    ``reconciled_by`` (again whenever it is changed); otherwise the reviewer is the
     extractor, or the second extractor of a row someone else extracted. A draft
     (``draft``) is the reviewer's own and is never approved."""
     current = saved_row(data, study["study_id"], outcome.name) or {}
@@ -117,16 +125,19 @@ def edited(
     row["study_label"] = row["study_label"] or study.get("study_label", "")
     row["year"] = row.get("year") or study.get("year", "")
     reviewer = workspace().reviewer
+    first, second = ("", "") if draft else extractors(study["study_id"], outcome)
     if draft:
         row["extractor"], row["second_extractor"] = reviewer, ""
     elif not row.get("extractor"):
-        first, second = extractors(study["study_id"], outcome)
         row["extractor"], row["second_extractor"] = (first, second) if first else (reviewer, "")
     elif row["extractor"].casefold() != reviewer.casefold() and not row.get("second_extractor"):
         row["second_extractor"] = reviewer
+    if first and (changed or not current):  # settled from two or more drafts
+        row[RECONCILED] = reviewer
     if changed or draft:  # changed numbers need a new approval
         row["approved_by"] = row["approved_on"] = ""
-    return replace_rows(data, columns(), key_of(study["study_id"], outcome.name), [row])
+    wanted = (*columns(), RECONCILED) if row.get(RECONCILED) else columns()
+    return replace_rows(data, wanted, key_of(study["study_id"], outcome.name), [row])
 
 
 def target(study_id: str, outcome_name: str) -> tuple[dict[str, str], Any]:

@@ -3,7 +3,8 @@ and the command that reruns the workflow.
 
 The blockers are read with the workflow's own code: screening status, extraction
 template and approval gate, ``load_characteristics`` (as ``tabulate_characteristics``
-reads ``characteristics.csv``) and :func:`livingmeta.blockers.retracted_reports`. A
+reads ``characteristics.csv``) and :func:`livingmeta.blockers.retracted_reports`; the
+undecided pairs of the registry's manual queue as the duplicates screen reads them. A
 retracted report of an included study is decided here (``exclude_retracted`` in
 ``studies.csv``, see :mod:`livingmeta.app.retractions`).
 
@@ -62,7 +63,16 @@ def blockers() -> dict[str, Any]:
         "problems": problems,
         "characteristics": characteristics,
         "retracted": retracted(),
+        "duplicates": undecided_pairs(),
     }
+
+
+def undecided_pairs() -> int:
+    """Pairs of the registry's manual deduplication queue nobody has decided yet."""
+    from livingmeta.app.duplicates import queue_path, read_pairs
+
+    path = queue_path()
+    return sum(not p.decision for p in read_pairs(path.read_bytes())[0]) if path.exists() else 0
 
 
 def retracted() -> list[dict[str, str]]:

@@ -2,8 +2,8 @@
 
 Why an adapter of its own: every path the app reads or writes comes from the config's
 :class:`~livingmeta.config.ReviewFiles`, through this one module, and every write is
-checked here to stay inside the review folder (a form value never becomes a path that
-leaves it).
+checked here to stay inside the review folder or its retrieval state folder (a form value
+never becomes a path that leaves them).
 """
 
 from __future__ import annotations
@@ -89,9 +89,10 @@ class Workspace:
         )
 
     def writable(self, path: Path) -> Path:
-        """``path`` if it lies inside the review folder, else :class:`OutsideReview`."""
+        """``path`` if it lies inside the review folder or its retrieval state folder
+        (``state:``, which the config may put elsewhere), else :class:`OutsideReview`."""
         resolved = path.resolve()
-        if not resolved.is_relative_to(self.folder.resolve()):
+        if not any(resolved.is_relative_to(f.resolve()) for f in (self.folder, self.files.state)):
             raise OutsideReview(f"{path} is outside the review folder {self.folder}")
         return resolved
 

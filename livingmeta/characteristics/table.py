@@ -8,7 +8,10 @@ is declared as a mean) gets a footnote naming its summary, and a row's own ``foo
 text is printed as one. A cell with nothing approved yet stays empty. Outcomes a study
 did not report (approved ``reported: no`` rows of the extraction table) are named under
 the first table ("Death: Not reported by: Chang 2018."), as under the forest plot, so a
-reader of the characteristics sees why a study is missing from an analysis.
+reader of the characteristics sees why a study is missing from an analysis. A study
+removed after inclusion (a retraction decision, or every report excluded later; see
+:mod:`livingmeta.study_scope`) has no row: it is named under the first table with its
+reason ("Removed from the review: Li 2024 (retracted, ...)."), as PRISMA counts it.
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ class TableColumn:
 class CharacteristicsTable:
     """One table: ``cells[i][j]`` is study ``studies[i]``'s cell of ``columns[j]``;
     ``footnotes`` pairs each marker with its text; ``not_reported`` pairs an outcome's
-    label with the studies (labels) that did not report it."""
+    label with the studies (labels) that did not report it; ``removed`` pairs each study
+    removed after inclusion (label) with its reason."""
 
     title: str
     columns: tuple[TableColumn, ...]
@@ -63,11 +67,17 @@ class CharacteristicsTable:
     cells: tuple[tuple[Cell, ...], ...]
     footnotes: tuple[tuple[str, str], ...]
     not_reported: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    removed: tuple[tuple[str, str], ...] = ()
 
     @property
     def notes(self) -> list[str]:
-        """``Death: Not reported by: Chang 2018, Wang 2023.`` per outcome."""
-        return [f"{o}: Not reported by: {', '.join(s)}." for o, s in self.not_reported]
+        """``Death: Not reported by: Chang 2018, Wang 2023.`` per outcome, then
+        ``Removed from the review: Li 2024 (retracted, ...).`` when a study was removed."""
+        notes = [f"{o}: Not reported by: {', '.join(s)}." for o, s in self.not_reported]
+        if self.removed:
+            studies = "; ".join(f"{label} ({reason})" for label, reason in self.removed)
+            notes.append(f"Removed from the review: {studies}.")
+        return notes
 
     def cell(self, study: str, field: str, arm: str | None = None) -> Cell:
         """The cell of a study (label) and field (name), and arm key for per-arm fields."""
@@ -107,6 +117,7 @@ def build_tables(
     values: Iterable[Value],
     studies: Sequence[tuple[str, str]],
     not_reported: Mapping[str, Sequence[str]] | None = None,
+    removed: Sequence[tuple[str, str]] = (),
 ) -> list[CharacteristicsTable]:
     """One table per ``table`` title of the declared fields.
 
@@ -121,6 +132,9 @@ def build_tables(
     not_reported
         Outcome label -> labels of the studies that did not report it
         (:func:`not_reported_by`), named under the first table.
+    removed
+        (label, reason) of the studies removed after inclusion (not in ``studies``),
+        named under the first table.
     """
     found = {(v.study_id, v.field, v.arm): v for v in values if v.approved}
     tables = []
@@ -139,8 +153,8 @@ def build_tables(
         labels = tuple(label for _, label in studies)
         tables.append(CharacteristicsTable(title, columns, labels, rows, notes.items()))
     missing = tuple((o, tuple(s)) for o, s in (not_reported or {}).items() if s)
-    if tables and missing:
-        tables[0] = replace(tables[0], not_reported=missing)
+    if tables and (missing or removed):
+        tables[0] = replace(tables[0], not_reported=missing, removed=tuple(removed))
     return tables
 
 
@@ -246,7 +260,7 @@ def to_markdown(tables: Sequence[CharacteristicsTable]) -> str:
         if table.footnotes:
             out.append("")
             out += [f"<sup>{m}</sup> {_md(text)}  " for m, text in table.footnotes]
-        if table.not_reported:
+        if table.notes:
             out.append("")
             out += [f"{_md(note)}  " for note in table.notes]
         out.append("")
@@ -268,7 +282,9 @@ def _md_cell(cell: Cell, row: Sequence[Cell], j: int) -> str:
 
 
 def to_csv(tables: Sequence[CharacteristicsTable]) -> str:
-    """A long table: one line per table x study x column, the footnotes' text spelled out."""
+    """A long table: one line per table x study x column, the footnotes' text spelled out;
+    then a line per outcome a study did not report (value ``NR``) and per study removed
+    after inclusion (no characteristic or value; the reason in ``footnotes``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["table", "study", "characteristic", "arm", "value", "footnotes"])
@@ -284,6 +300,8 @@ def to_csv(tables: Sequence[CharacteristicsTable]) -> str:
             for study in studies:
                 row = [table.title, study, outcome, "", NOT_REPORTED, "outcome not reported"]
                 writer.writerow(row)
+        for study, reason in table.removed:
+            writer.writerow([table.title, study, "", "", "", f"removed from the review: {reason}"])
     return buffer.getvalue()
 
 
@@ -305,7 +323,7 @@ def to_html(tables: Sequence[CharacteristicsTable]) -> str:
                 f"<li><sup>{m}</sup> {html.escape(text)}</li>" for m, text in table.footnotes
             )
             parts.append(f'<ul class="footnotes">{notes}</ul>')
-        if table.not_reported:
+        if table.notes:
             items = "".join(f"<li>{html.escape(note)}</li>" for note in table.notes)
             parts.append(f'<ul class="not-reported">{items}</ul>')
     return "\n".join(parts) + "\n"

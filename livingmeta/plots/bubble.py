@@ -9,11 +9,11 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from scipy import stats
 
 from livingmeta.formatting import MEASURE_NAMES
 from livingmeta.plots.draw import INK, LINE_WIDTH, REFERENCE, SQUARE
 from livingmeta.plots.layout import FONT_SIZE, font
+from livingmeta.stats.distributions import Reference
 from livingmeta.stats.metareg import MetaRegression
 
 FIGSIZE = (4.5, 3.6)  # inches
@@ -87,6 +87,6 @@ def _covariance(fit: MetaRegression, x: np.ndarray, v: np.ndarray) -> float:
 def _band_half_width(
     grid: np.ndarray, se0: float, se1: float, cov: float, fit: MetaRegression
 ) -> np.ndarray:
-    reference = stats.t(fit.qe_df) if fit.test == "t" else stats.norm()
+    reference = Reference(fit.qe_df if fit.test == "t" else None)
     crit = float(reference.ppf(0.975))
     return crit * np.sqrt(se0**2 + grid**2 * se1**2 + 2 * grid * cov)

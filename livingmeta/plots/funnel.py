@@ -18,11 +18,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
-from scipy import stats
 
 from livingmeta.formatting import MEASURE_NAMES
 from livingmeta.plots.draw import INK, LINE_WIDTH, SQUARE
 from livingmeta.plots.layout import FONT_SIZE, Scale, choose_scale, font, tick_label
+from livingmeta.stats.distributions import norm_ppf
 from livingmeta.stats.result import PooledResult
 
 FIGSIZE = (4.5, 4.0)  # inches
@@ -64,7 +64,7 @@ def funnel_plot(
     yi = np.array([s.yi for s in pooled])
     sei = np.sqrt([s.vi for s in pooled])
     top = float(sei.max()) * SE_MARGIN
-    z = float(stats.norm.ppf(0.975))
+    z = float(norm_ppf(0.975))
     centre = result.estimate
     low_edge = min(float(yi.min()), result.estimate - z * top)
     high_edge = max(float(yi.max()), result.estimate + z * top)
@@ -96,7 +96,7 @@ def _shade_contours(ax: Axes, se_grid: np.ndarray, show: Callable[[Any], Any]) -
     """Where a study would reach P < 0.01, 0.05, 0.10 against the null (darkest first)."""
     ax.set_facecolor(OUTER_SHADE)
     for p, shade in CONTOURS:
-        half = float(stats.norm.ppf(1 - p / 2)) * se_grid
+        half = float(norm_ppf(1 - p / 2)) * se_grid
         ax.fill_betweenx(
             se_grid, show(-half), show(half), color=shade, linewidth=0, label=f"P = {p:g}"
         )

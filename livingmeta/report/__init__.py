@@ -15,12 +15,8 @@ from livingmeta.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from livingmeta.report.estimates import compare_estimates
-    from livingmeta.report.history import (
-        history_figure,
-        history_row,
-        read_history,
-        update_history,
-    )
+    from livingmeta.report.history import history_row, read_history, update_history
+    from livingmeta.report.history_plot import history_figure
     from livingmeta.report.prisma import assemble_counts, prisma_figure, validate_counts
     from livingmeta.report.run_report import build_changes, render_run_report, write_run_report
 
@@ -30,7 +26,7 @@ _HOMES = {
     "assemble_counts": "prisma",
     "build_changes": "run_report",
     "compare_estimates": "estimates",
-    "history_figure": "history",
+    "history_figure": "history_plot",
     "history_row": "history",
     "prisma_figure": "prisma",
     "read_history": "history",

@@ -42,6 +42,7 @@ _DIGITS = re.compile(r"\d+")
 # An electronic article number (PLOS "e12724", BMJ "c1804"): one number with a letter
 # prefix. Supplement pages ("S99") are print pages and are not electronic numbers.
 _ELOCATOR = re.compile(r"^\s*[A-RT-Za-rt-z]\d+\s*$")
+_TRANSLATED_VENUE = re.compile(r"\[([^\]]{4,})\]")
 _VENUE_SEGMENT = re.compile(r"\s*[:/=(]\s*|\.\s*(?=[A-Z])")
 # Words that journal abbreviations drop (ISO 4 omits articles, prepositions, conjunctions).
 _VENUE_STOP = frozenset(
@@ -155,7 +156,12 @@ def bib_fields(record: Record, title: str | None = None) -> BibFields:
 # of each journal: normalising each distinct value once keeps large registries fast.
 @lru_cache(maxsize=1 << 16)
 def _venue_parts(journal: str) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
-    head = _venue_tokens(_VENUE_SEGMENT.split(journal, maxsplit=1)[0])
+    """Words of the whole name, of its head (the part before a subtitle, or the English
+    name MEDLINE gives in brackets after a transliterated one: "Xianggang yi xue za zhi
+    [Hong Kong medical journal]"), and whether it names a conference."""
+    translated = _TRANSLATED_VENUE.search(journal)
+    head_text = translated[1] if translated else _VENUE_SEGMENT.split(journal, maxsplit=1)[0]
+    head = _venue_tokens(head_text)
     conference = not _CONFERENCE_WORDS.isdisjoint(normalise_title(journal).split())
     return _venue_tokens(journal), head, conference
 
@@ -316,9 +322,16 @@ def _venue_tokens(name: str) -> tuple[str, ...]:
 
 
 def _abbreviates(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
-    """Each word of ``short`` abbreviates, in order, a word of ``full`` (gaps allowed)."""
+    """Each word of ``short`` abbreviates, in order, a word of ``full`` (gaps allowed), the
+    first word the first word: an abbreviation keeps the name's head, so "Stroke" is not
+    "Topics in Stroke Rehabilitation". A leading acronym of the rest of ``full``
+    ("CMAJ Canadian Medical Association Journal") may be skipped."""
     if not short or len(short) > len(full):
         return False
+    if not _abbreviates_word(short[0], full[0]):
+        if not _initialism(full[:1], full[1:]):
+            return False
+        full = full[1:]
     k = 0
     for word in short:
         while k < len(full) and not _abbreviates_word(word, full[k]):

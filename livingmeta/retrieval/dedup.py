@@ -33,10 +33,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from livingmeta.retrieval.bib_fields import FieldTable
-from livingmeta.retrieval.fuzzy_pairs import ScoredPair, classified_pairs
+from livingmeta.retrieval.fuzzy_pairs import ScoredPair, classified_pairs, ids_conflict
 from livingmeta.retrieval.pair_rules import (
     FUZZY_TITLE,
     SAME_CITATION,
@@ -128,13 +128,17 @@ class Link:
 
 @dataclass(frozen=True, order=True)
 class DoubtfulPair:
-    """A pair a human should look at; ``decision`` is ``""``, ``"same"`` or ``"different"``."""
+    """A pair a human should look at; ``decision`` is ``""``, ``"same"`` or ``"different"``,
+    signed by the reviewer who made it (``decided_by``, ``decided_on``) when they did so
+    in the workspace or by hand."""
 
     record_a: str
     record_b: str
     reason: str
     score: float
     decision: str = ""
+    decided_by: str = ""
+    decided_on: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,7 +256,7 @@ def find_links(
     index = {rid: i for i, rid in enumerate(ids)}
     aliases = trial_aliases(ordered)
     fields = FieldTable(ordered)
-    linker = _Linker(ids, [record_trials(r, aliases) for r in ordered], fields)
+    linker = _Linker(ordered, [record_trials(r, aliases) for r in ordered], fields)
 
     decided = _decided_pairs(decisions)
     linker.blocked = {key for key, p in decided.items() if p.decision == "different"}
@@ -281,7 +285,7 @@ def _decided_pairs(decisions: Iterable[DoubtfulPair]) -> dict[tuple[str, str], D
             raise ValueError(f"decision must be one of {DECISIONS}, got {pair.decision!r}")
         a, b = sorted((pair.record_a, pair.record_b))
         if pair.decision:
-            decided[(a, b)] = DoubtfulPair(a, b, pair.reason, pair.score, pair.decision)
+            decided[(a, b)] = replace(pair, record_a=a, record_b=b)
     return decided
 
 
@@ -313,16 +317,20 @@ class _Linker:
 
     Two partitions are kept: clusters (studies: every accepted link) and duplicate groups
     (articles: duplicate links only, a refinement of the clusters). A fuzzy duplicate link
-    that would put two records with conflicting citations or ids into one duplicate group
-    (a chain A~B~C where A and C cannot be one article) is refused and queued instead.
+    that would put two records with conflicting citations or ids (different PMIDs or DOIs)
+    into one duplicate group (a chain A~B~C through a B with no ids or pages, where A and C
+    cannot be one article) is refused and queued instead.
     """
 
-    def __init__(self, ids: list[str], trials: list[frozenset[str]], fields: FieldTable) -> None:
-        self.ids = ids
+    def __init__(
+        self, records: list[Record], trials: list[frozenset[str]], fields: FieldTable
+    ) -> None:
+        self.records = records
+        self.ids = [r.record_id for r in records]
         self.fields = fields
-        self.parent = list(range(len(ids)))
+        self.parent = list(range(len(records)))
         self.trials = trials  # per root: the trial ids of its component
-        self.dup_parent = list(range(len(ids)))
+        self.dup_parent = list(range(len(records)))
         self.dup_members: dict[int, list[int]] = {}
         self.links: set[Link] = set()
         self.doubtful: list[DoubtfulPair] = []
@@ -368,6 +376,7 @@ class _Linker:
     def _groups_conflict(self, di: int, dj: int) -> bool:
         return any(
             compare_citation(self.fields[x], self.fields[y]) is Citation.CONFLICT
+            or ids_conflict(self.records[x], self.records[y])
             for x in self._members(di)
             for y in self._members(dj)
         )

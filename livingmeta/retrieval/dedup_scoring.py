@@ -5,9 +5,12 @@ a unit test scores a small sample with the same code, so the figures in the READ
 test measure the same thing.
 
 The labelled sets use the format of CoLRev's bib-dedupe benchmark data: a records CSV
-(``ID, title, year, author, pages, volume, number, ENTRYTYPE, journal``, authors as BibTeX
+(``ID`` and ``title``, and any of ``year, author, pages, volume, number`` (or ``issue``),
+``ENTRYTYPE, journal`` (or ``booktitle``), ``doi``, ``abstract``; authors as BibTeX
 ``"Family, Given and Family, Given"``) and a clusters CSV with one column ``merged_ids``
-whose rows list the record ids of one true duplicate set, joined by ``;``.
+whose rows list the record ids of one true duplicate set, joined by ``;``. Every field a
+set has is used, as an import would use it: a DOI a set carries links like a DOI in a
+search result.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from pathlib import Path
 from livingmeta.retrieval.dedup import DedupResult, duplicate_groups
 from livingmeta.retrieval.records import Record
 
-RECORD_COLUMNS = ("ID", "title", "year", "author", "pages", "volume", "number", "journal")
+#: Columns a records CSV must have; the others are read when present.
+RECORD_COLUMNS = ("ID", "title")
 
 # BibTeX entry types and the RIS type the importers store in ``extra["ris_type"]``.
 _RIS_TYPES = {
@@ -80,7 +84,11 @@ def read_labelled_records(path: str | os.PathLike[str], source: str = "labelled"
         missing = [c for c in RECORD_COLUMNS if c not in (reader.fieldnames or ())]
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-        return [_record(row, source, path, n) for n, row in enumerate(reader, start=2)]
+        return [
+            _record(row, source, path, n)
+            for n, row in enumerate(reader, start=2)
+            if not _blank(row)
+        ]
 
 
 def read_true_groups(path: str | os.PathLike[str]) -> list[frozenset[str]]:
@@ -125,6 +133,8 @@ def score_result(
 
 
 def _record(row: dict[str, str], source: str, path: Path, line: int) -> Record:
+    if not (row.get("ID") or "").strip():
+        raise ValueError(f"{path}: row {line}, field ID: empty")
     year_text = (row.get("year") or "").strip()
     year = None
     if year_text:
@@ -136,7 +146,7 @@ def _record(row: dict[str, str], source: str, path: Path, line: int) -> Record:
         key: value
         for key, value in (
             ("volume", row.get("volume")),
-            ("issue", row.get("number")),
+            ("issue", row.get("number") or row.get("issue")),
             ("pages", row.get("pages")),
             ("ris_type", _RIS_TYPES.get((row.get("ENTRYTYPE") or "").strip().lower())),
         )
@@ -147,10 +157,21 @@ def _record(row: dict[str, str], source: str, path: Path, line: int) -> Record:
         source=source,
         title=row.get("title") or "",
         year=year,
-        journal=(row.get("journal") or "").strip() or None,
+        abstract=(row.get("abstract") or "").strip(),
+        journal=_text(row, "journal") or _text(row, "booktitle"),
+        doi=_text(row, "doi"),
         authors=tuple(_author(a) for a in (row.get("author") or "").split(" and ") if a.strip()),
         extra=extra,
     )
+
+
+def _blank(row: dict[str, str]) -> bool:
+    """A row of empty fields only: a separator some sets put between groups of records."""
+    return not any(isinstance(value, str) and value.strip() for value in row.values())
+
+
+def _text(row: dict[str, str], column: str) -> str | None:
+    return (row.get(column) or "").strip() or None
 
 
 def _author(bibtex_name: str) -> str:

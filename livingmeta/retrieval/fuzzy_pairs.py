@@ -78,12 +78,28 @@ def classified_pairs(
     return out
 
 
+#: DOIs that name a database's record of an article, not the article: Cochrane CENTRAL
+#: gives each of its records one (``10.1002/central/CN-01234567``), and its exports put the
+#: record's page where other sources put the article's DOI.
+RECORD_DOI_PREFIXES = ("10.1002/central/",)
+
+
 def ids_conflict(a: Record, b: Record) -> bool:
-    """Two different PMIDs or DOIs are two different articles, however alike the titles."""
+    """Two different PMIDs or DOIs are two different articles, however alike the titles.
+
+    A database record's DOI (:data:`RECORD_DOI_PREFIXES`) is not the article's: a CENTRAL
+    record and the journal's record of one trial report carry two DOIs for one article.
+    """
     if a.pmid and b.pmid and a.pmid.strip() != b.pmid.strip():
         return True
-    doi_a, doi_b = normalise_doi(a.doi), normalise_doi(b.doi)
+    doi_a, doi_b = article_doi(a), article_doi(b)
     return bool(doi_a and doi_b and doi_a != doi_b)
+
+
+def article_doi(record: Record) -> str | None:
+    """The record's normalised DOI, unless it is a database record's own DOI."""
+    doi = normalise_doi(record.doi)
+    return None if doi is None or doi.startswith(RECORD_DOI_PREFIXES) else doi
 
 
 def _citation_pairs(

@@ -19,7 +19,10 @@ def normalise_doi(doi: str | None) -> str | None:
     """Lower-case a DOI and strip resolver prefixes, so the same DOI always compares equal."""
     if not doi:
         return None
-    cleaned = _DOI_PREFIXES.sub("", doi.strip()).strip().rstrip(".").lower()
+    cleaned = doi.strip()
+    if not cleaned.startswith("10."):  # most DOIs come bare: no prefix to look for
+        cleaned = _DOI_PREFIXES.sub("", cleaned).strip()
+    cleaned = cleaned.rstrip(".").lower()
     return cleaned if cleaned.startswith("10.") else None
 
 

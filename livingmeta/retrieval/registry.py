@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from livingmeta.retrieval.dedup import (
     DECISIONS,
@@ -225,21 +225,31 @@ class Registry:
         """The manual queue, decided pairs included."""
         return list(self._s.doubtful)
 
-    def decide(self, record_a: str, record_b: str, decision: str) -> None:
-        """Record a reviewer's ``"same"``/``"different"`` decision on a doubtful pair.
+    def decide(
+        self,
+        record_a: str,
+        record_b: str,
+        decision: str,
+        *,
+        decided_by: str = "",
+        decided_on: str = "",
+    ) -> None:
+        """Record a reviewer's ``"same"``/``"different"`` decision on a doubtful pair,
+        signed (``decided_by``, ``decided_on``) so that the signature is kept with it.
 
         Takes effect at the next :meth:`deduplicate`; the same can be done by editing the
-        ``decision`` column of ``doubtful.csv``.
+        ``decision`` column of ``doubtful.csv`` (or in the workspace's Duplicates screen).
         """
         if decision not in DECISIONS[1:]:
             raise ValueError(f"decision must be 'same' or 'different', got {decision!r}")
         a, b = sorted((record_a, record_b))
+        signature = {"decision": decision, "decided_by": decided_by, "decided_on": decided_on}
         for k, pair in enumerate(self._s.doubtful):
             if (pair.record_a, pair.record_b) == (a, b):
-                self._s.doubtful[k] = DoubtfulPair(a, b, pair.reason, pair.score, decision)
+                self._s.doubtful[k] = replace(pair, **signature)
                 break
         else:
-            self._s.doubtful.append(DoubtfulPair(a, b, "manual", 0.0, decision))
+            self._s.doubtful.append(DoubtfulPair(a, b, "manual", 0.0, **signature))
         self._s.doubtful.sort()
 
     def clusters(self) -> dict[str, list[str]]:

@@ -15,8 +15,10 @@ same bytes, so an unchanged registry does not show up as a change):
     ``record_a,record_b,reason,score``: the evidence for every link (score with four
     decimals; 1.0000 for id-based links).
 ``doubtful.csv``
-    ``record_a,record_b,reason,score,decision``: the manual queue. Reviewers fill
-    ``decision`` with ``same`` or ``different`` (any case); decided rows are kept forever.
+    ``record_a,record_b,reason,score,decision,decided_by,decided_on``: the manual queue.
+    Reviewers fill ``decision`` with ``same`` or ``different`` (any case) and may sign it;
+    decided rows and their signatures are kept forever (files without the signature
+    columns are read too).
 ``registry.json``
     ``format_version``, ``runs`` (run ids in order), the deduplication ``threshold`` and
     ``doubtful_threshold``, and the ``sha256`` of ``records.jsonl`` and ``links.csv``.
@@ -53,7 +55,7 @@ LINKS_FILE = "links.csv"
 DOUBTFUL_FILE = "doubtful.csv"
 META_FILE = "registry.json"
 LINK_COLUMNS = ("record_a", "record_b", "reason", "score")
-DOUBTFUL_COLUMNS = (*LINK_COLUMNS, "decision")
+DOUBTFUL_COLUMNS = (*LINK_COLUMNS, "decision", "decided_by", "decided_on")
 
 
 @dataclass(slots=True)
@@ -185,7 +187,9 @@ def write_folder(folder: str | os.PathLike[str], stored: StoredRegistry) -> None
         links_text = _csv_text(LINK_COLUMNS, (_row(link) for link in stored.links))
         write_text(path / LINKS_FILE, links_text)
         hashes[LINKS_FILE] = _sha256(links_text)
-    doubtful_rows = ((*_row(pair), pair.decision) for pair in stored.doubtful)
+    doubtful_rows = (
+        (*_row(pair), pair.decision, pair.decided_by, pair.decided_on) for pair in stored.doubtful
+    )
     write_text(path / DOUBTFUL_FILE, _csv_text(DOUBTFUL_COLUMNS, doubtful_rows))
     meta: dict[str, Any] = {
         "doubtful_threshold": stored.doubtful_threshold,
@@ -231,5 +235,7 @@ def _read_doubtful(path: Path) -> list[DoubtfulPair]:
                     "is not one of 'same', 'different' or empty"
                 )
             a, b = sorted((row["record_a"].strip(), row["record_b"].strip()))
-            pairs.append(DoubtfulPair(a, b, row["reason"], float(row["score"] or 0), decision))
+            signature = ((row.get(c) or "").strip() for c in ("decided_by", "decided_on"))
+            reason, score = row["reason"], float(row["score"] or 0)
+            pairs.append(DoubtfulPair(a, b, reason, score, decision, *signature))
     return sorted(pairs)

@@ -27,6 +27,7 @@ from livingmeta.extraction import read_table, row_number
 from livingmeta.risk_of_bias import CONSENSUS_FILE, OVERALL
 from livingmeta.risk_of_bias.model import ANSWERS, Tool
 from livingmeta.risk_of_bias.settings import RiskOfBiasSettings
+from livingmeta.roster import RISK_OF_BIAS_PEOPLE, names_in, report_off_roster, signed_names
 from livingmeta.validation import InputError, Problem, Report, is_date, row_reporter
 
 ASSESSMENT_COLUMNS = (
@@ -190,8 +191,7 @@ class _RowChecks:
         else:
             self._judgement(record, tool, key, row, parsed, bad)
         if self.consensus and not problems:
-            names = tuple(n.strip() for n in record["agreed_by"].split(";") if n.strip())
-            parsed.agreed_by[key] = names
+            parsed.agreed_by[key] = signed_names(record["agreed_by"], self.roster)
         return problems
 
     def _study(self, record: dict[str, str], bad: Report) -> Tool | None:
@@ -237,15 +237,9 @@ class _RowChecks:
         return domain.key
 
     def _agreed_by(self, record: dict[str, str], bad: Report) -> None:
-        names = [n.strip() for n in record["agreed_by"].split(";") if n.strip()]
-        if not names:
+        if not names_in(record["agreed_by"]):
             bad("agreed_by", "empty; name the assessors who agreed, separated by ';'")
-        elif self.roster is not None:
-            known = {r.casefold() for r in self.roster}
-            for name in names:
-                if name.casefold() not in known:
-                    roster = ", ".join(self.roster)
-                    bad("agreed_by", f"{name!r} is not a reviewer; the roster is: {roster}")
+        report_off_roster(record, RISK_OF_BIAS_PEOPLE, self.roster, bad)
 
     def _answer(
         self,

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from livingmeta.stats.data import StudyData
+from livingmeta.stats.distributions import chi2_sf, norm_ppf
 from livingmeta.stats.effects import escalc
 from livingmeta.stats.heterogeneity import i_squared
 from livingmeta.stats.linear import wls
@@ -66,7 +66,7 @@ def subgroups(data: StudyData, **options: Any) -> SubgroupResult:
     if df > 0:
         centre = np.sum(w * est) / np.sum(w)
         q = float(np.sum(w * (est - centre) ** 2))
-        p = float(stats.chi2.sf(q, df))
+        p = float(chi2_sf(q, df))
     else:
         q, p = 0.0, float("nan")
     return SubgroupResult(groups, overall, q, df, p, float(i_squared(q, df)))
@@ -115,7 +115,7 @@ def subgroups_common_tau2(
     X, _ = design_matrix({"group": labels})
     tau2 = tau2_design(tau2_method, yi, vi, X)
     w = 1.0 / (vi + tau2)
-    crit = float(stats.norm.ppf(1 - (1 - level) / 2))
+    crit = float(norm_ppf(1 - (1 - level) / 2))
     groups: dict[str, GroupEstimate] = {}
     for label in dict.fromkeys(labels):
         members = np.array([g == label for g in labels])
@@ -128,7 +128,7 @@ def subgroups_common_tau2(
     wg = np.array([1 / g.se**2 for g in groups.values()])
     df = len(groups) - 1
     q = float(np.sum(wg * (est - np.sum(wg * est) / np.sum(wg)) ** 2)) if df > 0 else 0.0
-    p = float(stats.chi2.sf(q, df)) if df > 0 else float("nan")
+    p = float(chi2_sf(q, df)) if df > 0 else float("nan")
     return CommonTau2Subgroups(groups, tau2, q, df, p)
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
+from livingmeta.stats.distributions import norm_ppf, norm_sf
 from livingmeta.stats.effects import binary_effects
 from livingmeta.stats.heterogeneity import cochran_q, estimate_tau2, i_squared, weighted_mean
 from livingmeta.stats.options import BINARY_MEASURES, TAU2_METHODS, check_choice
@@ -74,7 +74,7 @@ def pool_batch_binary(
     estimate = weighted_mean(y, w)
     se = 1.0 / np.sqrt(w.sum(axis=-1))
     q = cochran_q(y, 1.0 / v)
-    crit = stats.norm.ppf(1 - (1 - level) / 2)
+    crit = norm_ppf(1 - (1 - level) / 2)
     z = estimate / se
     return BatchResult(
         k=k,
@@ -83,7 +83,7 @@ def pool_batch_binary(
         ci_low=estimate - crit * se,
         ci_high=estimate + crit * se,
         z=z,
-        p=2 * stats.norm.sf(np.abs(z)),
+        p=2 * norm_sf(np.abs(z)),
         q=q,
         i2=i_squared(q, k - 1),
         tau2=tau2,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
+from livingmeta.stats.distributions import chi2_sf, norm_sf, t_sf
 from livingmeta.stats.heterogeneity import (
     METAFOR_THRESHOLD,
     REML_MAX_ITER,
@@ -60,7 +60,7 @@ def egger_batch(yi: npt.ArrayLike, vi: npt.ArrayLike) -> BatchEgger:
     df = k - 2
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = slope / np.sqrt(s0 / det * rss / df)
-        p = np.where(df > 0, 2 * stats.t.sf(np.abs(statistic), np.maximum(df, 1)), np.nan)
+        p = np.where(df > 0, 2 * t_sf(np.abs(statistic), np.maximum(df, 1)), np.nan)
     return BatchEgger(k, statistic, df, p)
 
 
@@ -114,11 +114,11 @@ def meta_regression_batch(
         k=k,
         estimate=beta,
         se=se,
-        p=2 * stats.norm.sf(np.abs(beta / se)),
+        p=2 * norm_sf(np.abs(beta / se)),
         tau2=tau2,
         qe=_wls(y, 1 / v, design)[2],
         qm=qm,
-        qm_p=stats.chi2.sf(qm, max(p - 1, 1)) if p > 1 else qm,
+        qm_p=chi2_sf(qm, max(p - 1, 1)) if p > 1 else qm,
     )
 
 

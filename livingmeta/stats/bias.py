@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
+from livingmeta.stats.distributions import t_sf
 from livingmeta.stats.linear import wls
 from livingmeta.stats.metareg import fit_design
 
@@ -50,7 +50,7 @@ def _lm_test(y: FloatArray, X: FloatArray, weights: FloatArray, index: int, name
     fit = wls(y, weights, X)
     se = float(np.sqrt(fit.vb[index, index] * fit.rss / (k - p)))
     statistic = float(fit.beta[index]) / se
-    return BiasTest(name, statistic, float(2 * stats.t.sf(abs(statistic), k - p)), k - p)
+    return BiasTest(name, statistic, float(2 * t_sf(abs(statistic), k - p)), k - p)
 
 
 def egger_test(yi: npt.ArrayLike, vi: npt.ArrayLike) -> BiasTest:
@@ -80,12 +80,14 @@ def begg_test(yi: npt.ArrayLike, vi: npt.ArrayLike) -> BiasTest:
     between ``(yi - theta) / sqrt(vi - 1 / sum w)`` and ``vi``, theta the fixed-effect
     estimate; exact P value unless there are ties (then the normal approximation, as R's
     ``cor.test``)."""
+    from scipy.stats import kendalltau  # only here: scipy.stats costs 0.5 s to import
+
     y, v = np.asarray(yi, float), np.asarray(vi, float)
     w = 1 / v
     theta = float(np.sum(w * y) / np.sum(w))
     standardised = (y - theta) / np.sqrt(v - 1 / np.sum(w))
     ties = len(np.unique(standardised)) < len(y) or len(np.unique(v)) < len(v)
-    result = stats.kendalltau(standardised, v, method="asymptotic" if ties else "exact")
+    result = kendalltau(standardised, v, method="asymptotic" if ties else "exact")
     return BiasTest("begg", float(result.statistic), float(result.pvalue))
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
+from livingmeta.stats.distributions import chi2_sf
 from livingmeta.stats.roots import UNIROOT_TOL, uniroot
 
 FloatArray = npt.NDArray[np.float64]
@@ -59,7 +59,7 @@ def i_squared_from_tau2(tau2: FloatArray, w: FloatArray, k: FloatArray) -> Float
 def q_p_value(q: FloatArray, df: FloatArray) -> FloatArray:
     """P value of Cochran's Q on ``df`` degrees of freedom (NaN when df is 0)."""
     df = np.asarray(df, dtype=np.float64)
-    return np.where(df > 0, stats.chi2.sf(q, np.maximum(df, 1)), np.nan)
+    return np.where(df > 0, chi2_sf(q, np.maximum(df, 1)), np.nan)
 
 
 def tau2_dl(yi: FloatArray, vi: FloatArray, q: FloatArray | None = None) -> FloatArray:

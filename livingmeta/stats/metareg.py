@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
+from livingmeta.stats.distributions import Reference, chi2_sf, f_sf
 from livingmeta.stats.linear import intercept_only, residual_q, typical_variance, wls
 from livingmeta.stats.tau2_design import tau2_design
 
@@ -180,7 +180,7 @@ def fit_design(
         qm_p=qm_p,
         qe=qe,
         qe_df=k - p,
-        qe_p=float(stats.chi2.sf(qe, k - p)),
+        qe_p=float(chi2_sf(qe, k - p)),
         tau2=tau2,
         i2=i2,
         h2=h2,
@@ -195,7 +195,7 @@ def _coefficients(
     se = np.sqrt(np.diag(vb))
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = beta / se
-    reference = stats.t(df) if test == "knha" else stats.norm()
+    reference = Reference(df if test == "knha" else None)
     crit = float(reference.ppf(1 - (1 - level) / 2))
     return tuple(
         Coefficient(
@@ -220,8 +220,8 @@ def _omnibus(
         return float("nan"), (0,), float("nan")
     qm = float(beta @ np.linalg.solve(vb, beta))
     if test == "knha":
-        return qm / m, (m, df), float(stats.f.sf(qm / m, m, df))
-    return qm, (m,), float(stats.chi2.sf(qm, m))
+        return qm / m, (m, df), float(f_sf(qm / m, m, df))
+    return qm, (m,), float(chi2_sf(qm, m))
 
 
 def _heterogeneity(

@@ -25,9 +25,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy import stats
 
 from livingmeta.stats.data import BinaryData, StudyData
+from livingmeta.stats.distributions import Reference, norm_ppf, t_ppf
 from livingmeta.stats.effects import EffectSizes, escalc
 from livingmeta.stats.errors import NotEstimableError
 from livingmeta.stats.heterogeneity import (
@@ -169,7 +169,7 @@ def pool(
         tau2=tau2,
         pi_low=pi_low,
         pi_high=pi_high,
-        studies=_study_results(data, es, fit.weights, float(stats.norm.ppf(1 - (1 - level) / 2))),
+        studies=_study_results(data, es, fit.weights, float(norm_ppf(1 - (1 - level) / 2))),
     )
 
 
@@ -242,7 +242,7 @@ def _fit(
 
 def _inference(estimate: float, se: float, t_df: int | None, level: float) -> dict[str, Any]:
     """CI, test statistic and P value: on the normal, or on t with ``t_df`` df (HKSJ)."""
-    reference = stats.norm() if t_df is None else stats.t(t_df)
+    reference = Reference(t_df)
     # A zero SE (HKSJ with identical study effects) gives an infinite statistic, as in R.
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = float(np.float64(estimate) / np.float64(se))
@@ -314,12 +314,12 @@ def prediction_interval(
     check_choice("pi_method", method, PI_METHODS)
     alpha = 1 - level
     if method == "z":
-        crit = float(stats.norm.ppf(1 - alpha / 2))
+        crit = float(norm_ppf(1 - alpha / 2))
     else:
         df = k - (1 if method == "t-k1" else 2)
         if df < 1:
             return None, None
-        crit = float(stats.t.ppf(1 - alpha / 2, df))
+        crit = float(t_ppf(1 - alpha / 2, df))
     half = crit * float(np.sqrt(se**2 + tau2))
     return estimate - half, estimate + half
 

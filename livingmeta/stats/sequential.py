@@ -71,14 +71,14 @@ def alpha_spending(t: Sequence[float] | np.ndarray, alpha: float, spending: str 
     >>> [float(f"{a:.3g}") for a in alpha_spending([0.2, 1.0], 0.025)]
     [5.39e-07, 0.025]
     """
-    from scipy.stats import norm
+    from livingmeta.stats.distributions import norm_isf, norm_sf
 
     _check_spending(spending)
     t = np.clip(np.asarray(t, dtype=float), 0.0, 1.0)
     if spending == "pocock":
         return alpha * np.log1p((math.e - 1) * t)
     with np.errstate(divide="ignore"):
-        return np.where(t > 0, 2 * norm.sf(norm.isf(alpha / 2) / np.sqrt(t)), 0.0)
+        return np.where(t > 0, 2 * norm_sf(norm_isf(alpha / 2) / np.sqrt(t)), 0.0)
 
 
 def monitoring_bounds(
@@ -113,7 +113,8 @@ def monitoring_bounds(
     [4.877, 3.357, 2.68, 2.29, 2.031]
     """
     from scipy.optimize import brentq
-    from scipy.stats import norm
+
+    from livingmeta.stats.distributions import norm_isf
 
     t = _check_fractions(fractions, alpha)
     spent = 2 * alpha_spending(np.minimum(t, 1.0), alpha / 2, spending)
@@ -124,7 +125,7 @@ def monitoring_bounds(
         target = float(total - previous_spent)
         step = math.sqrt(tk - previous_t)
         if grid is None:
-            b = step * norm.isf(max(target, 1e-300) / 2)
+            b = step * norm_isf(max(target, 1e-300) / 2)
         elif target <= 0:
             b = math.inf
         else:
@@ -170,14 +171,15 @@ def futility_bounds(bounds: SequentialBounds, beta: float = 0.1, spending: str =
     critical value).
     """
     from scipy.optimize import brentq
-    from scipy.stats import norm
+
+    from livingmeta.stats.distributions import norm_isf
 
     if not 0 < beta < 1:
         raise ValueError(f"beta must be between 0 and 1; got {beta}")
     t = np.minimum(np.asarray(bounds.fractions), 1.0)
     spent = alpha_spending(t, beta, spending)
     c = np.asarray(bounds.upper)
-    fixed = norm.isf(bounds.alpha / 2) + norm.isf(beta)
+    fixed = norm_isf(bounds.alpha / 2) + norm_isf(beta)
 
     def gap(d: float) -> float:  # increasing in the drift; +inf capped for the root finder
         return min(_futility_for_drift(t, c, spent, d)[-1], 1e3) - c[-1]
@@ -188,7 +190,8 @@ def futility_bounds(bounds: SequentialBounds, beta: float = 0.1, spending: str =
 
 def _futility_for_drift(t: np.ndarray, c: np.ndarray, spent: np.ndarray, drift: float):
     from scipy.optimize import brentq
-    from scipy.stats import norm
+
+    from livingmeta.stats.distributions import norm_cdf, norm_ppf
 
     bounds: list[float] = []
     grid = weights = density = None
@@ -199,12 +202,12 @@ def _futility_for_drift(t: np.ndarray, c: np.ndarray, spent: np.ndarray, drift: 
         if k > 0 and grid is None:  # every path stopped already: nothing left to spend
             x = math.inf
         elif grid is None:
-            x = shift + step * norm.ppf(target)
+            x = shift + step * norm_ppf(target)
         else:
             mass = weights * density
 
             def below(x: float, g=grid, m=mass, s=step, d=shift, goal=target) -> float:
-                return float(np.sum(m * norm.cdf((x - g - d) / s))) - goal
+                return float(np.sum(m * norm_cdf((x - g - d) / s))) - goal
 
             lo, hi = grid[0] + shift - 40 * step, grid[-1] + shift + 40 * step
             x = brentq(below, lo, hi, xtol=1e-13) if below(hi) > 0 else math.inf
@@ -256,11 +259,11 @@ def required_information_size(
     >>> round(required_information_size(control_risk=0.2, relative_risk_reduction=0.2))
     3877
     """
-    from scipy.stats import norm
+    from livingmeta.stats.distributions import norm_isf
 
     if not 0 <= diversity < 1:
         raise ValueError(f"diversity must be in [0, 1); got {diversity}")
-    z = norm.isf(alpha / 2) + norm.isf(beta)
+    z = norm_isf(alpha / 2) + norm_isf(beta)
     if control_risk is not None and relative_risk_reduction is not None:
         if not 0 < control_risk < 1 or not 0 < abs(relative_risk_reduction) < 1:
             raise ValueError("control_risk and relative_risk_reduction must be in (0, 1)")
@@ -388,9 +391,9 @@ def planned_design(
 
 def _cross_probability(grid, weights, density, step: float, b: float) -> float:
     """P(|S_k| >= b and no earlier crossing), with ``S_k = S_{k-1} + N(0, step^2)``."""
-    from scipy.stats import norm
+    from livingmeta.stats.distributions import norm_cdf, norm_sf
 
-    tails = norm.sf((b - grid) / step) + norm.cdf((-b - grid) / step)
+    tails = norm_sf((b - grid) / step) + norm_cdf((-b - grid) / step)
     return float(np.sum(weights * density * tails))
 
 
@@ -399,16 +402,16 @@ def _next_density(
 ):
     """Sub-density of the score on ``(lo, b)`` (``lo = -b`` by default) after one more
     increment ``N(shift, step^2)``, or the first one when ``grid`` is None."""
-    from scipy.stats import norm
+    from livingmeta.stats.distributions import norm_pdf
 
     lo = -b if lo is None else lo
     n = max(int((b - lo) * GRID_PER_UNIT / max(step, 1e-3)), 200) | 1  # odd: Simpson
     new_grid = np.linspace(lo, b, n)
     new_weights = _simpson_weights(n, (b - lo) / (n - 1))
     if grid is None:
-        new_density = norm.pdf((new_grid - shift) / step) / step
+        new_density = norm_pdf((new_grid - shift) / step) / step
     else:
-        kernel = norm.pdf((new_grid[:, None] - grid[None, :] - shift) / step) / step
+        kernel = norm_pdf((new_grid[:, None] - grid[None, :] - shift) / step) / step
         new_density = kernel @ (weights * density)
     return new_grid, new_weights, new_density
 

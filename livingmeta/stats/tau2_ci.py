@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
+from livingmeta.stats.distributions import chi2_isf, chi2_ppf
 from livingmeta.stats.linear import intercept_only, residual_q, typical_variance
 from livingmeta.stats.result import PooledResult
 from livingmeta.stats.roots import uniroot
@@ -58,8 +58,8 @@ def q_profile(
     y = y - y.mean()
     lower_t, upper_t = min(0.0, tau2), max(100.0, 10 * tau2)
     alpha = 1 - level
-    crit_high = float(stats.chi2.isf(alpha / 2, k - p))
-    crit_low = float(stats.chi2.ppf(alpha / 2, k - p))
+    crit_high = float(chi2_isf(alpha / 2, k - p))
+    crit_low = float(chi2_ppf(alpha / 2, k - p))
 
     def q_minus(target: float):
         return lambda t: residual_q(y, v, design, t) - target

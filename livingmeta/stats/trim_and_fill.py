@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from livingmeta.stats.linear import intercept_only
 from livingmeta.stats.metareg import fit_design
@@ -63,6 +62,18 @@ def missing_side(yi: FloatArray, vi: FloatArray, tau2_method: str) -> str:
     return "right" if slope < 0 else "left"
 
 
+def ordinal_ranks(x: FloatArray) -> npt.NDArray[np.int64]:
+    """Ranks 1..k, ties in order of appearance: ``scipy.stats.rankdata(x, "ordinal")``
+    for finite ``x`` (the same stable sort) without importing scipy.stats.
+
+    >>> ordinal_ranks(np.array([0.3, 0.1, 0.3, 0.2])).tolist()
+    [3, 1, 4, 2]
+    """
+    ranks = np.empty(len(x), dtype=np.int64)
+    ranks[np.argsort(x, kind="stable")] = np.arange(1, len(x) + 1)
+    return ranks
+
+
 def l0_missing(yi_sorted: FloatArray, vi_sorted: FloatArray, tau2_method: str) -> tuple[int, float]:
     """Iterate the L0 estimator on effects sorted ascending (missing side on the left)."""
     k = len(yi_sorted)
@@ -74,7 +85,7 @@ def l0_missing(yi_sorted: FloatArray, vi_sorted: FloatArray, tau2_method: str) -
         previous = k0
         beta = _fit(yi_sorted[: k - k0], vi_sorted[: k - k0], tau2_method, 0.95)[0]
         centred = yi_sorted - beta
-        ranks = stats.rankdata(np.abs(centred), method="ordinal")
+        ranks = ordinal_ranks(np.abs(centred))
         signed = np.sign(centred) * ranks
         wilcoxon = float(np.sum(signed[signed > 0]))
         estimate = (4 * wilcoxon - k * (k + 1)) / (2 * k - 1)

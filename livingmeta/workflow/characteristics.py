@@ -50,6 +50,24 @@ def included_studies(studies: str | Path) -> list[tuple[str, str]]:
     ]
 
 
+def _removed(
+    review: Review,
+    studies: str | Path,
+    queue: str | Path | None,
+    decisions: str | Path | None,
+) -> dict[str, tuple[str, str]]:
+    """Study id -> (label, reason) of the studies removed after inclusion, read as
+    ``validate_outcome`` reads them (:mod:`livingmeta.study_scope`)."""
+    from livingmeta.screening.studies import read_studies
+    from livingmeta.study_scope import removal_reason, removed_from_files, removed_studies
+
+    if queue is None or decisions is None:
+        removed = removed_studies(read_studies(studies))
+    else:
+        removed = removed_from_files(review, studies, queue, decisions)
+    return {s["study_id"]: (s["label"], removal_reason(s)) for s in removed}
+
+
 def tabulate_characteristics(
     review: Review,
     *,
@@ -60,12 +78,17 @@ def tabulate_characteristics(
     html: str | Path,
     descriptive: str | Path,
     extraction: str | Path | None = None,
+    queue: str | Path | None = None,
+    decisions: str | Path | None = None,
 ) -> None:
     """Write the tables (``markdown``, ``csv``, ``html``; a note when the review declares
     no fields) and the descriptive outcomes' per-study values and ranges (``descriptive``,
     JSON) from the approved rows of ``characteristics`` (empty: nothing extracted). The
     outcomes studies did not report (approved ``reported: no`` rows of ``extraction``)
-    are named under the first table."""
+    are named under the first table, and so are the studies removed after inclusion (a
+    retraction decision in ``studies``; with the ``queue`` and ``decisions``, also an
+    exclusion recorded after inclusion), which get no row and no descriptive value, as
+    they are left out of the analyses."""
     from livingmeta.characteristics.descriptive import describe
     from livingmeta.characteristics.extraction import load_characteristics
     from livingmeta.characteristics.table import build_tables, not_reported_by, write_tables
@@ -74,17 +97,26 @@ def tabulate_characteristics(
     from livingmeta.validation import InputError
 
     tables_settings, all_fields = characteristics_settings(review)
-    pairs = included_studies(studies)
+    included = included_studies(studies)
+    gone = _removed(review, studies, queue, decisions)
+    pairs = [(s, label) for s, label in included if s not in gone]
     missing: dict[str, list[str]] = {}
     if extraction is not None and Path(extraction).exists():
         with suppress(InputError):  # an unreadable table is reported by its own check
-            missing = not_reported_by(read_table(extraction), review.outcomes, dict(pairs))
+            rows = read_table(extraction)
+            if gone and "study_id" in rows.columns:
+                rows = rows[~rows["study_id"].isin(gone)]
+            missing = not_reported_by(rows, review.outcomes, dict(pairs))
     values: tuple[Any, ...] = ()
     if characteristics and all_fields is not None:
-        ids = [s for s, _ in pairs]
+        ids = [s for s, _ in included]  # a removed study's rows are still checked
         roster = review_roster(review)
         values = load_characteristics(characteristics[0], all_fields, studies=ids, roster=roster)
-    tables = build_tables(tables_settings, values, pairs, missing) if tables_settings else []
+    tables = (
+        build_tables(tables_settings, values, pairs, missing, list(gone.values()))
+        if tables_settings
+        else []
+    )
     write_tables(tables, markdown, csv, html)
     described = []
     for outcome in review.descriptive:

@@ -30,8 +30,9 @@ def summarise_findings(
     """One row per pooled outcome (none for an outcome without approved data yet):
     participants (studies), relative and absolute effects, certainty from the recorded
     ratings in ``grade`` (absent: "not yet assessed"), with the starting level from the
-    studies' designs in ``characteristics``; every table format into ``tables`` and the
-    proposed domain inputs into ``inputs``."""
+    studies' designs in ``characteristics``; every table format into ``tables``, and the
+    proposed domain inputs and each outcome's certainty (``high`` ... ``very low``; null:
+    not yet assessed; the run report records it in the history) into ``inputs``."""
     from livingmeta.grade.ratings import load_ratings
     from livingmeta.grade.sof import build_summary, write_summary
     from livingmeta.outcome_analysis import OutcomeAnalysis, read_analysis
@@ -41,17 +42,19 @@ def summarise_findings(
     ratings = load_ratings(grade[0], names, roster=review_roster(review)) if grade else ()
     designs = _designs(review, characteristics, studies)
     settled = _settled(judgements)
-    rows, proposed = [], {}
+    rows, proposed, levels = [], {}, {}
     for outcome in review.outcomes:
         if not isinstance(read_analysis(pooled[outcome.name]), OutcomeAnalysis):
             continue  # no approved data yet: nothing to summarise
         assessment = _assess(review, outcome, pooled, data, designs, ratings, settled)
         rows.append(assessment.evidence)
         proposed[outcome.name] = {k: v.to_dict() for k, v in assessment.proposals.items()}
+        rated = assessment.evidence.certainty
+        levels[outcome.name] = rated.level if rated is not None else None
     summary = build_summary(f"Summary of findings: {review.title}", rows)
     stem = str(Path(tables[0]).with_suffix(""))
     write_summary(summary, stem, [Path(t).suffix.lstrip(".") for t in tables])
-    write_json(inputs, {"review": review.id, "outcomes": proposed})
+    write_json(inputs, {"review": review.id, "outcomes": proposed, "certainty": levels})
 
 
 def _assess(
@@ -70,7 +73,6 @@ def _assess(
     from livingmeta.workflow.risk_of_bias import overall_levels
 
     frame = load_extraction(data[outcome.name], {outcome.name: outcome})
-    ids = list(dict.fromkeys(frame.loc[frame["outcome"] == outcome.name, "study_id"]))
     result = OutcomeAnalysis.read(pooled[outcome.name]).result
     levels = overall_levels(review, settled, outcome.name) if settled else None
     assumed = review.spec.get("grade", {}).get("assumed_risks", {}).get(outcome.name)
@@ -79,12 +81,21 @@ def _assess(
         outcome.label,
         outcome_data(frame, outcome),
         result,
-        start=starting_certainty(designs, ids),
+        start=starting_certainty(designs, evidence_studies(frame, outcome)),
         ratings=ratings,
         overall_levels=levels,
         assumed_risk=assumed,
         assumed_source="configured risk (config: grade.assumed_risks)" if assumed else None,
     )
+
+
+def evidence_studies(frame: Any, outcome: Outcome) -> list[str]:
+    """The studies whose data are pooled for ``outcome``: a study left out of the analysis
+    (removed after inclusion, or not reporting the outcome) does not set the starting
+    level of the evidence."""
+    from livingmeta.extraction import pooled_rows
+
+    return list(dict.fromkeys(pooled_rows(frame, outcome)["study_id"]))
 
 
 def _designs(

@@ -85,7 +85,8 @@ def plot_history(
     review_id: str, outcome: Outcome, *, history: str | Path, figures: Sequence[str | Path]
 ) -> None:
     """The estimate-over-time plot of one outcome, from the review's ``history``."""
-    from livingmeta.report.history import history_figure, read_history
+    from livingmeta.report.history import read_history
+    from livingmeta.report.history_plot import history_figure
 
     figure = history_figure(
         read_history(history),

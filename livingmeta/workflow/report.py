@@ -141,14 +141,13 @@ def report_run(
     review's ``reports/`` folder). Studies removed by a decision in ``studies`` (or by an
     exclusion after inclusion in ``decisions``, given the ``queue``) are named.
     A same-day rebuild with nothing new keeps the last run's id (see
-    :func:`~livingmeta.report.history.rebuilt_run`)."""
+    :func:`~livingmeta.report.history.rebuilt_run`). The certainty of each outcome's
+    evidence (``appraisal["appraisal_grade_inputs"]``, written by ``summarise_findings``)
+    is recorded with its estimate, so a change of certainty since the previous run is a
+    change of conclusion."""
     from livingmeta.blockers import blocker_lines
-    from livingmeta.report.history import (
-        history_figure,
-        history_row,
-        rebuilt_run,
-        update_history,
-    )
+    from livingmeta.report.history import rebuilt_run, update_history
+    from livingmeta.report.history_plot import history_figure
     from livingmeta.report.run_report import write_run_report
 
     run = json.loads(Path(retrieval).read_text(encoding="utf-8"))
@@ -161,13 +160,10 @@ def report_run(
     run_id = rebuilt_run(history, review.id, run_date, after, candidates) or run_id
     beyond = {name: _beyond_pooling(path) for name, path in pooled.items()}
     previous, before = _previous_run(review.id, run_id, history)
-    table = update_history(
-        history,
-        [
-            history_row(run_id, run_date, review.id, name, a.display(), a.participants)
-            for name, a in analyses.items()
-        ],
-    )
+    files = _appraisal_files(appraisal)
+    levels = _certainty_levels(files.get("grade_inputs"))
+    after = _with_certainty(after, before, levels)
+    table = update_history(history, _history_rows(run_id, run_date, review.id, analyses, levels))
     with open(candidates, newline="", encoding="utf-8") as handle:
         candidate_rows = list(csv.DictReader(handle))
     blockers = screening.get("blockers", {})
@@ -206,13 +202,66 @@ def report_run(
         ],
         "prisma": json.loads(Path(prisma).read_text(encoding="utf-8")),
         "removed": _removed_lines(review, studies, queue, decisions),
-        **appraisal_context(review, analyses, table, _appraisal_files(appraisal)),
+        **appraisal_context(review, analyses, table, files),
         "invalid_data": bool(blockers.get("invalid")),
         "problems": blocker_lines(blockers) if blockers else [],
     }
     changed = write_run_report(context, html, changes)
     write_text(Path(archive) / f"{run_id}.html", Path(html).read_text(encoding="utf-8"))
     return changed
+
+
+def _certainty_levels(path: str | Path | None) -> dict[str, str | None]:
+    """Outcome -> its GRADE certainty (``high`` ... ``very low``; None: not yet assessed),
+    from ``grade_inputs.json``; empty without the file (the certainty is then not known)."""
+    if not path or not Path(path).exists():
+        return {}
+    return dict(json.loads(Path(path).read_text(encoding="utf-8")).get("certainty") or {})
+
+
+def _history_rows(
+    run_id: str,
+    run_date: str,
+    review_id: str,
+    analyses: Mapping[str, OutcomeAnalysis],
+    levels: Mapping[str, str | None],
+) -> list[dict[str, Any]]:
+    """This run's rows of the history: each pooled outcome's estimate, participants and
+    certainty."""
+    from livingmeta.report.history import history_row
+
+    rows = []
+    for name, analysis in analyses.items():
+        certainty = _history_certainty(levels, name)
+        result = analysis.display()
+        rows.append(
+            history_row(run_id, run_date, review_id, name, result, analysis.participants, certainty)
+        )
+    return rows
+
+
+def _history_certainty(levels: Mapping[str, str | None], outcome: str) -> str:
+    """The history's ``certainty`` cell: the level, ``not assessed``, or empty (not known)."""
+    from livingmeta.report.history import NOT_ASSESSED
+
+    if outcome not in levels:
+        return ""
+    return levels[outcome] or NOT_ASSESSED
+
+
+def _with_certainty(
+    after: Mapping[str, dict[str, Any]],
+    before: Mapping[str, Mapping[str, Any]],
+    levels: Mapping[str, str | None],
+) -> dict[str, dict[str, Any]]:
+    """The results with their ``certainty`` to compare with the previous run's: only when
+    that run recorded one (or there was none), so a history written before the column
+    reports no change of certainty."""
+    out = {}
+    for name, result in after.items():
+        known = name in levels and (name not in before or "certainty" in before[name])
+        out[name] = result | {"certainty": levels[name]} if known else result
+    return out
 
 
 def _beyond_pooling(path: str | Path) -> dict[str, Any] | None:
@@ -287,9 +336,22 @@ def _previous_run(
     keys = ("measure", "k", "estimate", "ci_low", "ci_high", "p", "i2", "tau2")
     before = {
         row["outcome"]: {k: (None if pd.isna(row.get(k)) else row.get(k)) for k in keys}
+        | _recorded_certainty(row.get("certainty"))
         for row in earlier[earlier["run_id"] == previous_id].to_dict("records")
     }
     return {"previous_id": previous_id, "previous_date": str(last["date"].iloc[0])}, before
+
+
+def _recorded_certainty(cell: Any) -> dict[str, str | None]:
+    """``{"certainty": level}`` as a history cell recorded it (None: not assessed); empty
+    when the run did not record it."""
+    import pandas as pd
+
+    from livingmeta.report.history import NOT_ASSESSED
+
+    if cell is None or pd.isna(cell) or not str(cell):
+        return {}
+    return {"certainty": None if str(cell) == NOT_ASSESSED else str(cell)}
 
 
 def _decisions_since(review: Review, decisions: str | Path, since: str | None) -> int:

@@ -14,6 +14,11 @@ rule tabulate_characteristics:
     conda:
         "../envs/livingmeta.yaml"
     params:
+        # Studies removed after inclusion get no row and are named under the tables:
+        # read from these files as pool_outcome's data are (a change reruns the step).
         studies=review_file("studies"),
+        queue=review_file("queue"),
+        decisions=review_file("decisions"),
+        removed=get_removed_studies,
     script:
         "../../scripts/tabulate_characteristics.py"

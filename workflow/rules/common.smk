@@ -66,6 +66,11 @@ def removed_study_ids(review_id):
     return tuple(s["study_id"] for s in removed)
 
 
+def get_removed_studies(wildcards):
+    """The studies removed after inclusion (a change reruns the step that names them)."""
+    return list(removed_study_ids(wildcards.review))
+
+
 def get_outcome_digest(wildcards):
     """Fingerprint of the outcome's rows and of the studies removed by decision."""
     review = get_review(wildcards)
@@ -253,6 +258,8 @@ def get_appraisal_inputs(wildcards):
         inputs["appraisal_descriptive"] = f"{root}/descriptive.json"
     if review.outcomes:
         inputs["appraisal_summary_of_findings"] = f"{root}/summary_of_findings.html"
+        # Each outcome's certainty, recorded in the history with its estimate.
+        inputs["appraisal_grade_inputs"] = f"{root}/grade_inputs.json"
     return inputs
 
 

@@ -5,7 +5,13 @@ Each record opens with a ``Record #3 of 18`` banner; the file may start with
 ``AU: Doe J`` one author a line, ``TI:``, ``SO:`` the journal, ``YR:``, ``VL:``, ``NO:``
 the issue, ``PG:``, ``XR:`` other databases' numbers, ``PM: PUBMED 31617467``, ``DOI:``,
 ``KY:`` keywords, ``PT:`` publication types, ``AB:``, ``US:`` the record's link); a line
-without a tag continues the previous field.
+without a tag continues the previous field. A CENTRAL record's link holds the DOI of the
+CENTRAL record (``10.1002/central/CN-...``), not of the article, so no DOI is read from it.
+
+Inside an abstract only the export's own tags (:data:`TAGS`) open a field: an abstract
+wrapped onto a line that starts like a tag (``CI: 0.5 to 0.9``, ``OR: 1.2``, ``HR: ...``)
+is still the abstract. Elsewhere any tag-shaped line opens a field, so a tag this reader
+does not know is kept apart (and unused) instead of being glued onto the field before it.
 
 The banners number the records, so a cut file is detected: numbers must run 1, 2, 3...
 and the last must be the total the banners announce.
@@ -21,7 +27,20 @@ from livingmeta.retrieval.formats.identity import trusted_accession
 from livingmeta.retrieval.formats.tagged import TaggedReader, lines
 from livingmeta.retrieval.records import Record
 
-_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}):[ \t]?(.*)$")
+#: The field tags of the Cochrane Library plain-text export: those listed in the module
+#: docstring, the spellings of a DOI, link, ISSN and language this reader also accepts
+#: (``DO UR IS SN LA``), and ``CC:`` (Cochrane groups) and ``PB:`` (publisher), kept as
+#: fields though not read. A tag missing here would be read as the previous field's text.
+TAGS = frozenset(
+    {"ID", "AU", "TI", "SO", "YR", "VL", "NO", "PG", "XR", "PM", "PT", "KY", "DOI", "AB", "US"}
+    | {"CC", "PB", "DO", "UR", "IS", "SN", "LA"}
+)
+_TAG = re.compile(rf"^({'|'.join(sorted(TAGS, key=lambda t: (-len(t), t)))}):[ \t]?(.*)$")
+_ANY_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}):[ \t]?(.*)$")
+#: Free text, where a wrapped line may start like a tag.
+FREE_TEXT = frozenset({"AB"})
+#: A CENTRAL record's page (``US:``) carries the record's DOI, not the article's.
+_CENTRAL_PAGE = "/10.1002/central/"
 _BANNER = re.compile(r"^\s*Record\s*#\s*(\d+)\s+of\s+(\d+)\s*$", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^(?:Provider|Content|Date|Database|Search)\b[^:]*:", re.IGNORECASE)
 
@@ -48,9 +67,11 @@ def _raw_records(text: str, name: str) -> list[RawRecord]:
             reader.open(line_no)
             if number != reader.current.number:  # type: ignore[union-attr]
                 raise reader.fail(f"'Record #{number}' out of order", line_no)
-        elif not line.strip():
+            continue
+        if not line.strip():
             continue  # blank lines separate fields' groups as well as records
-        elif not reader.add(line, line_no) and not _PREAMBLE.match(line):
+        reader.tag = _TAG if reader.last_tag in FREE_TEXT else _ANY_TAG
+        if not reader.add(line, line_no) and not _PREAMBLE.match(line):
             raise reader.fail(
                 f"text outside a record (expected 'Record #1 of N'): {line[:60]!r}", line_no
             )
@@ -68,6 +89,7 @@ def _record(raw: RawRecord, source: str, name: str) -> Record:
     title = raw.title(name, ("TI",), ("ID", "DOI", "DO"))
     accession, doi_texts = raw.first("ID"), raw.all("DOI", "DO")
     links = raw.all("US", "UR")
+    article_links = [link for link in links if _CENTRAL_PAGE not in link.lower()]
     bib = Bibliographic(
         title=title,
         abstracts=raw.all("AB"),
@@ -75,8 +97,8 @@ def _record(raw: RawRecord, source: str, name: str) -> Record:
         dates=raw.all("YR"),
         journal=raw.first("SO"),
         pmid_texts=raw.all("PM", "XR"),
-        doi_texts=[*doi_texts, *links],
-        registry_texts=raw.all("XR", "CR", "TR"),
+        doi_texts=[*doi_texts, *article_links],
+        registry_texts=raw.all("XR"),
         links=links,
         publication_types=[t.strip() for value in raw.all("PT") for t in value.split(";")],
     )

@@ -69,7 +69,7 @@ def trusted_accession(values: Iterable[str | None]) -> str | None:
         if not value:
             continue
         value = value.strip()
-        url = _OPENALEX_URL.match(value)
+        url = _OPENALEX_URL.match(value) if "://" in value else None
         if url:
             return url.group(1)
         if _ACCESSION.match(value):

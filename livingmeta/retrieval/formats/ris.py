@@ -10,14 +10,16 @@ they follow, as they carry its accession number), the Cochrane Library's ``Recor
 ``Provider:`` and ``Content:`` banners, and Web of Science's closing ``EF``. Lines that are
 not ``XX  - value`` inside a record continue the previous field (wrapped abstracts).
 
-The text is split into fields by one compiled pattern (``findall``); only a file with
-something between records is read again field by field, to keep the banners' links with
-their record and to name the line at fault.
+The text is cut into fields by one compiled pattern (a ``split`` at every line that starts
+a field); only a file with something between records is read again field by field, to keep
+the banners' links with their record and to name the line at fault.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from itertools import chain
 
 from livingmeta.retrieval.formats.errors import ImportFormatError, require_title_or_id
 from livingmeta.retrieval.formats.fields import Bibliographic, RawRecord, gc_paused, to_record
@@ -29,6 +31,10 @@ from livingmeta.retrieval.records import Record
 # following line that is not itself a field (wrapped text; after ER, whatever an exporter
 # puts between records).
 _FIELD = re.compile(r"^([A-Z][A-Z0-9])  -[ \t]?(.*+(?:\n(?![A-Z][A-Z0-9]  -).*+)*+)", re.MULTILINE)
+# The same fields as separators: splitting the text at them gives [before, tag, value, tag,
+# value, ...], each value running to the next field like _FIELD's (the regex engine only
+# stops at line breaks, instead of walking every character of the values).
+_FIELD_START = re.compile(r"\n([A-Z][A-Z0-9])  -[ \t]?")
 _BETWEEN_RECORDS = re.compile(
     r"^(?:\d+\.?|<\d+>|EF|Record\s*#\s*\d+\s+of\s+\d+.*|[A-Za-z][\w .&()/'-]*:.*|https?://\S+)$",
     re.IGNORECASE,
@@ -48,7 +54,6 @@ _GROUPS = {
     )
     for tag in {*_URL_TAGS, *_PMID_TAGS, *_REGISTRY_TAGS, *_PMCID_TAGS}
 }
-_GROUPED_TAGS = frozenset(_GROUPS)
 _TITLE_TAGS = ("TI", "T1", "CT", "BT")
 _NONE: list[str] = []  # the missing tag's values (never mutated: only ever concatenated)
 _TITLE_OR_ID = frozenset({"TI", "T1", "CT", "BT", "ID", "AN", "DO"})  # see _check
@@ -86,7 +91,7 @@ def read_raw_records(text: str, name: str) -> list[RawRecord]:
     if first is None or text[: first.start()].strip():
         return _read_precisely(text, name)
     first_line = text.count("\n", 0, first.start()) + 1
-    records = _read_fast(_FIELD.findall(text, first.start()), first_line)
+    records = _read_fast(_field_pairs(text, first), first_line)
     if records is None:
         return _read_precisely(text, name)
     for raw in records:  # values are never empty here: a present tag is a filled one
@@ -95,7 +100,19 @@ def read_raw_records(text: str, name: str) -> list[RawRecord]:
     return records
 
 
-def _read_fast(pairs: list[tuple[str, str]], first_line: int) -> list[RawRecord] | None:
+def _field_pairs(text: str, first: re.Match[str]) -> Iterable[tuple[str, str]]:
+    """``(tag, value)`` of every field of ``text``, whose first field is ``first``.
+
+    Only blank text comes before ``first``; a field at the very start of the text has no
+    line break before it, so the split leaves it in the first piece.
+    """
+    pieces = iter(_FIELD_START.split(text))
+    next(pieces)  # blank, or the field that starts the text (``first``)
+    head = [first.groups()] if first.start() == 0 else []
+    return chain(head, zip(pieces, pieces, strict=True))
+
+
+def _read_fast(pairs: Iterable[tuple[str, str]], first_line: int) -> list[RawRecord] | None:
     """Raw records from ``(tag, value)`` pairs; None when anything sits between records.
 
     Each pair is one line plus the lines its value continues over, so a record's first
@@ -105,19 +122,18 @@ def _read_fast(pairs: list[tuple[str, str]], first_line: int) -> list[RawRecord]
     fields: dict[str, list[str]] | None = None
     breaks = first_line  # line of pair k = k + breaks
     for k, (tag, value) in enumerate(pairs):
-        if fields is not None and tag != "ER" and tag != "TY":
+        if tag != "ER" and tag != "TY" and fields is not None:
             if "\n" in value:
                 breaks += value.count("\n")
-                value = " ".join(value.split())
+                value = _unwrap(value)
             else:
                 value = value.strip()
             if not value:
                 continue  # an empty field says nothing
-            values = fields.get(tag)
-            if values is None:
-                fields[tag] = [value]
+            if tag in fields:
+                fields[tag].append(value)
             else:
-                values.append(value)
+                fields[tag] = [value]
         elif tag == "TY" and fields is None:
             fields = {"TY": [" ".join(value.split())]}
             records.append(RawRecord(len(records) + 1, k + breaks, fields))
@@ -223,6 +239,19 @@ class _Reader:
         return self.records
 
 
+def _unwrap(value: str) -> str:
+    """A value wrapped over several lines as one line: ``" ".join(value.split())``.
+
+    Wrapped abstracts are long and mostly single-spaced printable text (which has no
+    whitespace but the ASCII space), where turning the line breaks into spaces gives the
+    same; splitting them into words is kept for the rest.
+    """
+    joined = value.replace("\n", " ")
+    if "  " not in joined and joined.isprintable():
+        return joined.strip()
+    return " ".join(value.split())
+
+
 def _clean_value(value: str) -> str:
     if "\n" in value or "  " in value or "\t" in value:
         return " ".join(value.split())
@@ -262,8 +291,18 @@ def ris_record(raw: RawRecord, source: str) -> Record:
         registry_texts=registry_texts,
         links=links,
         publication_types=m3 + get("PT", _NONE),
+        extra=_extra(raw, links),
     )
-    bib.extra = {
+    eid = next(filter(None, map(_scopus_eid, links)), None) if "UR" in f else None
+    ids = get("ID", _NONE) + get("AN", _NONE) + get("U2", _NONE)
+    return to_record(bib, source, trusted_accession([*ids, eid]))
+
+
+def _extra(raw: RawRecord, links: list[str]) -> dict[str, object]:
+    """What a Record keeps of a RIS record beyond the shared fields (to_record drops the
+    empty ones)."""
+    get = raw.fields.get
+    return {
         "ris_type": v[0] if (v := get("TY")) else None,
         "ris_line": raw.line,
         "keywords": get("KW"),
@@ -272,29 +311,19 @@ def ris_record(raw: RawRecord, source: str) -> Record:
         "pages": "-".join(get("SP", _NONE) + get("EP", _NONE)) or None,
         "issn": v[0] if (v := get("SN")) else None,
         "language": v[0] if (v := get("LA")) else None,
-        "database": raw.first("DB", "DP"),
+        "database": _first(raw.fields, ("DB", "DP")),
         "accession": v[0] if (v := get("AN")) else None,
         "ris_id": v[0] if (v := get("ID")) else None,
         "urls": links,
     }
-    eid = next(filter(None, map(_scopus_eid, links)), None) if "UR" in f else None
-    ids = get("ID", _NONE) + get("AN", _NONE) + get("U2", _NONE)
-    return to_record(bib, source, trusted_accession([*ids, eid]))
 
 
 def _grouped(
     fields: dict[str, list[str]],
 ) -> tuple[list[str], list[str], list[str], list[str]]:
-    """(links, fields that may hold a PMID, a registration, a PMCID), in file order.
-
-    A set intersection (in C) finds the few tags that matter; only those are visited.
-    """
+    """(links, fields that may hold a PMID, a registration, a PMCID), in file order."""
     groups: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])
-    present = _GROUPED_TAGS.intersection(fields)
-    if len(present) > 1:
-        order = list(fields)
-        present = sorted(present, key=order.index)  # type: ignore[assignment]
-    for tag in present:
+    for tag in [tag for tag in fields if tag in _GROUPS]:  # the few that matter
         values = fields[tag]
         for k in _GROUPS[tag]:
             groups[k].extend(values)
@@ -332,15 +361,22 @@ def _bare_pmid(fields: dict[str, list[str]]) -> str | None:
     ``AN`` for their own numbers (CINAHL's and Embase's are 9 digits, like future PMIDs),
     so an unlabelled number counts only when the database is not one of them.
     """
+    numbers = {
+        tag: values[0]
+        for tag in ("AN", "C2", "C5")
+        if (values := fields.get(tag)) and _DIGITS.match(values[0])
+    }
+    if not numbers:
+        return None  # most records: nothing to weigh against the database
     database = " ".join(_values(fields, "DB", "DP"))
-    accession = _first(fields, ("AN",))
-    if accession and _DIGITS.match(accession):
+    accession = numbers.get("AN")
+    if accession:
         if _PUBMED.search(database) and not _NOT_PUBMED.search(database):
             return accession.lstrip("0") or None
         if not _NOT_PUBMED.search(database) and len(accession) <= 8:
             return accession.lstrip("0") or None
     for tag, name in (("C2", "scopus"), ("C5", "embase")):
-        value = _first(fields, (tag,))
-        if value and _DIGITS.match(value) and name in database.lower():
+        value = numbers.get(tag)
+        if value and name in database.lower():
             return value.lstrip("0") or None
     return None

@@ -22,6 +22,7 @@ class TaggedReader:
         self.records: list[RawRecord] = []
         self.current: RawRecord | None = None
         self.last: list[str] | None = None
+        self.last_tag: str | None = None
 
     def open(self, line_no: int) -> RawRecord:
         """Start a new record at ``line_no`` (the previous one, if any, is complete)."""
@@ -32,7 +33,7 @@ class TaggedReader:
     def close(self) -> None:
         if self.current is not None:
             self.records.append(self.current)
-        self.current, self.last = None, None
+        self.current, self.last, self.last_tag = None, None, None
 
     def add(self, line: str, line_no: int) -> bool:
         """Add a field line to the open record, or continue the last field; False when
@@ -41,7 +42,8 @@ class TaggedReader:
             return False
         match = self.tag.match(line)
         if match is not None:
-            self.last = self.current.fields.setdefault(match.group(1), [])
+            self.last_tag = match.group(1)
+            self.last = self.current.fields.setdefault(self.last_tag, [])
             self.last.append((match.group(2) or "").strip())
         elif self.last is not None:
             self.last[-1] = f"{self.last[-1]} {line.strip()}".strip()
