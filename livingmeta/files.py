@@ -74,11 +74,12 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
 
 
 @contextmanager
-def locked(path: str | os.PathLike[str]) -> Iterator[None]:
+def locked(path: str | os.PathLike[str], *, wait: bool = True) -> Iterator[None]:
     """Hold an exclusive lock on the folder of ``path`` (read-modify-replace is not atomic).
 
     Why ``flock``: the kernel releases it when the process dies, so a crashed run never
-    leaves a stale lock behind. Waits until the lock is free.
+    leaves a stale lock behind. Waits until the lock is free, or with ``wait`` false
+    raises ``BlockingIOError`` at once when another holds it.
     """
     folder = Path(path).parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,7 @@ def locked(path: str | os.PathLike[str]) -> Iterator[None]:
         return
     fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield
     finally:
         os.close(fd)  # releases the lock

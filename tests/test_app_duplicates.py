@@ -257,3 +257,44 @@ def test_a_registry_kept_outside_the_review_folder_is_decided_there(tmp_path, mo
         p.record_a: p.decision for p in Registry.load(tmp_path / "state/demo/registry").doubtful
     }
     assert decisions == {"embase:e1": "same", "embase:e2": ""}
+
+
+def test_a_blank_line_in_the_queue_is_no_pair(repo):
+    queue(repo).write_text(HEADER + FIRST + "\n" + SECOND + "\n")
+    client, csrf = client_for()
+    page = client.get("/duplicates/").get_data(as_text=True)
+    assert page.count('class="pair"') == 2
+    before = queue(repo).read_bytes()
+    assert decide(client, csrf, seen_of(page), "same", "", "").status_code == 400
+    assert queue(repo).read_bytes() == before
+
+
+def test_a_decision_during_a_search_run_is_refused_at_once(repo):
+    """A search run holds the registry's lock for minutes: the screen says so and writes
+    nothing, instead of hanging until the run ends."""
+    import threading
+
+    from livingmeta.retrieval.registry_files import registry_lock
+
+    client, csrf = client_for()
+    seen = seen_of(client.get("/duplicates/").get_data(as_text=True))
+    before = queue(repo).read_bytes()
+    holding, release = threading.Event(), threading.Event()
+
+    def search_run() -> None:
+        with registry_lock(folder(repo)):
+            holding.set()
+            release.wait(30)
+
+    run = threading.Thread(target=search_run)
+    run.start()
+    try:
+        assert holding.wait(30)
+        reply = decide(client, csrf, seen, "same")
+    finally:
+        release.set()
+        run.join()
+    assert reply.status_code == 409
+    assert "writing the registry" in reply.get_data(as_text=True)
+    assert queue(repo).read_bytes() == before
+    assert decide(client, csrf, seen, "same").status_code == 302  # once the run is over

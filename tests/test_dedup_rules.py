@@ -383,6 +383,9 @@ def test_annotations_are_stripped_but_a_bracketed_title_is_kept():
         # An abbreviation keeps the name's first word: a word found inside a longer name
         # is another journal.
         ("Stroke", "Topics in Stroke Rehabilitation", False),
+        # Ovid's medium label is no journal name: two journals stay two.
+        ("Trials [Electronic Resource]", "BMC Cancer [Electronic Resource]", False),
+        ("Trials [Electronic Resource]", "Trials", True),
         ("CA", "American Journal of Clinical Pathology", False),
     ],
 )

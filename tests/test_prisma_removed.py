@@ -144,10 +144,9 @@ def test_removed_previous_studies_must_add_up(change, fragment):
 # ---------------------------------------------------------------------- the review's files
 
 
-def test_retracted_and_excluded_after_inclusion_previous_studies(review, tmp_path):
-    """Peng 2019 retracted, Chang 2018 excluded by consensus after inclusion: counted
-    in PRISMA, named in the run report's lines and left out of the analysis by name."""
-    files = review.files
+def remove_peng_and_chang(files):
+    """Peng 2019 retracted (a recorded decision), Chang 2018 excluded at full text by
+    consensus after its inclusion."""
 
     def retract(rows):
         rows[3].update(exclude_retracted="yes", decided_on="2026-11-29")
@@ -159,6 +158,13 @@ def test_retracted_and_excluded_after_inclusion_previous_studies(review, tmp_pat
             "previous-version:chang2018,full_text,reviewer_1,exclude,no control group,"
             "2026-11-30,consensus,\n"
         )
+
+
+def test_retracted_and_excluded_after_inclusion_previous_studies(review, tmp_path):
+    """Peng 2019 retracted, Chang 2018 excluded by consensus after inclusion: counted
+    in PRISMA, named in the run report's lines and left out of the analysis by name."""
+    files = review.files
+    remove_peng_and_chang(files)
     counts = prisma(review, tmp_path)
     assert counts["removed_previous"] == {"no control group": 1, "retracted": 1}
     assert counts["removed_previous_reports"] == 2
@@ -290,17 +296,7 @@ def test_a_removed_study_leaves_the_characteristics_named_with_its_reason(review
     from livingmeta.workflow.characteristics import tabulate_characteristics
 
     files = review.files
-
-    def retract(rows):
-        rows[3].update(exclude_retracted="yes", decided_on="2026-11-29")
-        return rows
-
-    edit_studies(files.studies, retract)
-    with open(files.decisions, "a", encoding="utf-8") as handle:
-        handle.write(
-            "previous-version:chang2018,full_text,reviewer_1,exclude,no control group,"
-            "2026-11-30,consensus,\n"
-        )
+    remove_peng_and_chang(files)
     review.spec["outcomes"].append(
         {"name": "reperfusion", "label": "Reperfusion", "type": "descriptive"}
         | {"kind": "n_of_N", "arm": "treat"}

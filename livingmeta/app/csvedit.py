@@ -69,15 +69,16 @@ def replace_rows(
     newline = "\r\n" if header_raw.endswith("\r\n") else "\n"
     if not header:
         header = list(columns)
-        header_raw = _line(header, newline, neutral=False)
+        header_raw = csv_line(header, newline, neutral=False)
     missing = [c for c in columns if c not in header and any(str(r.get(c) or "") for r in rows)]
     if missing:  # as a spreadsheet would: the new column is added to every row
         header = [*header, *missing]
-        header_raw = _line(header, newline, neutral=False)
+        header_raw = csv_line(header, newline, neutral=False)
         records = [
-            Record(r.values, _line([r.values.get(c, "") for c in header], newline)) for r in records
+            Record(r.values, csv_line([r.values.get(c, "") for c in header], newline))
+            for r in records
         ]
-    new = [_line([r.get(c, "") for c in header], newline) for r in rows]
+    new = [csv_line([r.get(c, "") for c in header], newline) for r in rows]
     body: list[str] = []
     placed = False
     for record in records:
@@ -95,7 +96,7 @@ def replace_rows(
     return (bom + header_raw + "".join(body)).encode("utf-8")
 
 
-def _line(values: Sequence[Any], newline: str, *, neutral: bool = True) -> str:
+def csv_line(values: Sequence[Any], newline: str, *, neutral: bool = True) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=newline)
     writer.writerow([cell(v) if neutral else str(v) for v in values])

@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from livingmeta.app.csvedit import split
+from livingmeta.app.csvedit import csv_line, split
 from livingmeta.app.guard import StaleFile
 from livingmeta.app.pages import versions, workspace
 from livingmeta.validation import Problem
@@ -79,6 +79,8 @@ def read_pairs(data: bytes) -> tuple[list[Pair], list[Problem]]:
     shown = shown_path(queue_path())
     for number, record in enumerate(split(data)[3], start=2):
         pair = Pair(number, *(record.values.get(c) or "" for c in _PAIR_COLUMNS))
+        if not (pair.record_a or pair.record_b):
+            continue  # a blank line: the registry's reader skips it too
         if pair.decision.lower() not in ACCEPTED:
             message = f"{pair.decision!r} is not same, different or empty"
             problems.append(Problem(shown, number, "decision", message))
@@ -130,9 +132,8 @@ def _ending(raw: str) -> str:
 
 
 def _line(cells: Iterable[str], ending: str) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(cells)
-    return buffer.getvalue()[:-1] + ending
+    """Plain CSV cells, as the registry writes them, ending as the row did."""
+    return csv_line(list(cells), "\n", neutral=False)[:-1] + ending
 
 
 def registry_problems(data: bytes) -> list[Problem]:
@@ -222,7 +223,7 @@ def show(**context: Any) -> Any:
         "duplicates.html",
         undecided=shown,
         more=len(undecided) - len(shown),
-        decided=[p for p in pairs if p.decision],
+        decided=[p for p in pairs if p.decision][-PAGE:],
         records=records,
         differing=differing,
         shown=SHOWN,
@@ -241,32 +242,49 @@ def decide() -> Any:
     The page's version of the file is checked, but only the pair's own row must be as
     shown (undecided): the rows are independent, so a pair added or decided meanwhile
     by a search run or another reviewer does not stop this one."""
-    from livingmeta.files import write_bytes
     from livingmeta.retrieval.registry_files import registry_lock
 
     decision = request.form.get("decision", "")
     a, b = request.form.get("record_a", "").strip(), request.form.get("record_b", "").strip()
     if decision not in DECISIONS:
         abort(400, "the decision is 'same' or 'different'")
-    key = (min(a, b), max(a, b))
+    if not (a and b):
+        abort(400, "a pair names two records")
     path = workspace().writable(queue_path())
-    with registry_lock(path.parent):
-        now = path.read_bytes() if path.exists() else b""
-        pair = next((p for p in read_pairs(now)[0] if p.key == key), None)
-        if pair is None:
-            abort(404, "no such pair in the queue")
-        try:
-            versions().check(path, request.form.get("seen", ""), now)
-        except StaleFile as stale:
-            if pair.decision:
-                return show(stale=stale, code=409)
-        if pair.decision:
-            return show(error=f"{a} / {b} is already decided ({pair.decision})", code=409)
-        today = dt.date.today().isoformat()
-        new = decided(now, key, decision, workspace().reviewer, today)
-        problems = registry_problems(new) or read_pairs(new)[1]
-        if not problems:
-            write_bytes(path, new)
-    if problems:
-        return show(problems=problems, code=422)
+    try:
+        # A search run holds the lock for minutes: answer at once rather than hang.
+        with registry_lock(path.parent, wait=False):
+            refused = _record_decision(path, (min(a, b), max(a, b)), decision)
+    except BlockingIOError:
+        refused = {"error": BUSY, "code": 409}
+    if refused:
+        return show(**refused)
     return redirect(url_for("duplicates.show"))
+
+
+BUSY = "A search run or an import is writing the registry: try again in a minute."
+
+
+def _record_decision(path: Path, key: tuple[str, str], decision: str) -> dict[str, Any] | None:
+    """Write the decision on ``key`` (under the registry's lock); what to show instead
+    when it is refused."""
+    from livingmeta.files import write_bytes
+
+    now = path.read_bytes() if path.exists() else b""
+    pair = next((p for p in read_pairs(now)[0] if p.key == key), None)
+    if pair is None:
+        abort(404, "no such pair in the queue")
+    try:
+        versions().check(path, request.form.get("seen", ""), now)
+    except StaleFile as stale:
+        if pair.decision:
+            return {"stale": stale, "code": 409}
+    if pair.decision:
+        return {"error": f"{key[0]} / {key[1]} is already decided ({pair.decision})", "code": 409}
+    today = dt.date.today().isoformat()
+    new = decided(now, key, decision, workspace().reviewer, today)
+    problems = registry_problems(new) or read_pairs(new)[1]
+    if problems:
+        return {"problems": problems, "code": 422}
+    write_bytes(path, new)
+    return None

@@ -43,6 +43,10 @@ _DIGITS = re.compile(r"\d+")
 # prefix. Supplement pages ("S99") are print pages and are not electronic numbers.
 _ELOCATOR = re.compile(r"^\s*[A-RT-Za-rt-z]\d+\s*$")
 _TRANSLATED_VENUE = re.compile(r"\[([^\]]{4,})\]")
+#: Bracketed labels of the medium after a journal name, which name no journal.
+_FORMAT_LABELS = frozenset(
+    {"electronic resource", "electronic", "internet", "online", "print", "computer file"}
+)
 _VENUE_SEGMENT = re.compile(r"\s*[:/=(]\s*|\.\s*(?=[A-Z])")
 # Words that journal abbreviations drop (ISO 4 omits articles, prepositions, conjunctions).
 _VENUE_STOP = frozenset(
@@ -160,6 +164,8 @@ def _venue_parts(journal: str) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
     name MEDLINE gives in brackets after a transliterated one: "Xianggang yi xue za zhi
     [Hong Kong medical journal]"), and whether it names a conference."""
     translated = _TRANSLATED_VENUE.search(journal)
+    if translated and normalise_title(translated[1]) in _FORMAT_LABELS:
+        translated = None  # "Trials [Electronic Resource]" (Ovid): a format, not a name
     head_text = translated[1] if translated else _VENUE_SEGMENT.split(journal, maxsplit=1)[0]
     head = _venue_tokens(head_text)
     conference = not _CONFERENCE_WORDS.isdisjoint(normalise_title(journal).split())

@@ -90,9 +90,12 @@ class StoredRegistry:
     doubtful_threshold: float = DEFAULT_DOUBTFUL_THRESHOLD
 
 
-def registry_lock(folder: str | os.PathLike[str]) -> AbstractContextManager[None]:
-    """The registry folder's lock: one writer at a time (a search run, an import)."""
-    return locked(Path(folder) / RECORDS_FILE)
+def registry_lock(
+    folder: str | os.PathLike[str], *, wait: bool = True
+) -> AbstractContextManager[None]:
+    """The registry folder's lock: one writer at a time (a search run, an import). With
+    ``wait`` false, ``BlockingIOError`` at once if a writer holds it."""
+    return locked(Path(folder) / RECORDS_FILE, wait=wait)
 
 
 def read_folder(folder: str | os.PathLike[str]) -> StoredRegistry:

@@ -321,7 +321,9 @@ def check_submissions(output: str) -> dict[str, SlurmJob]:
     return records
 
 
-def run_slurm(root: Path, extra: list[str], disruptions: list[Disruption]) -> tuple[float, str]:
+def run_slurm(
+    root: Path, extra: list[str], disruptions: list[Disruption], timeout: float
+) -> tuple[float, str]:
     """The Slurm run, with the first status check after 5 s instead of the profile's 20;
     the disruptions strike one after the other while it runs."""
     extra = ["--slurm-init-seconds-before-status-checks", "5", *extra]
@@ -334,7 +336,7 @@ def run_slurm(root: Path, extra: list[str], disruptions: list[Disruption]) -> tu
     thread = threading.Thread(target=disrupt, daemon=True)
     thread.start()
     try:
-        return snakemake(root, "--profile", "workflow/profiles/slurm", *extra)
+        return snakemake(root, "--profile", "workflow/profiles/slurm", *extra, timeout=timeout)
     finally:
         stop.set()
         thread.join(timeout=60)  # a node set DOWN is resumed before the run returns
@@ -345,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reviews", type=int, default=5, help="generated reviews")
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--cores", type=int, default=2, help="cores of the local run")
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds each run may take (50 reviews: 7200)"
+    )
     parser.add_argument("--kill-one", action="store_true", help="kill one job's process")
     parser.add_argument(
         "--fail-node",
@@ -381,7 +386,12 @@ def run_and_check(base: Path, args: argparse.Namespace) -> dict[str, SlurmJob]:
     print(f"portfolio: {len(ids)} reviews in {base}", flush=True)
 
     local_seconds, _ = snakemake(
-        local, "--profile", "workflow/profiles/default", "--cores", str(args.cores)
+        local,
+        "--profile",
+        "workflow/profiles/default",
+        "--cores",
+        str(args.cores),
+        timeout=args.timeout,
     )
     print(f"local run: {local_seconds:.1f} s", flush=True)
     disruptions: list[Disruption] = []
@@ -389,7 +399,7 @@ def run_and_check(base: Path, args: argparse.Namespace) -> dict[str, SlurmJob]:
         disruptions.append(Killer(cluster))
     if args.fail_node:
         disruptions.append(NodeFailer(cluster))
-    slurm_seconds, output = run_slurm(cluster, args.slurm_args, disruptions)
+    slurm_seconds, output = run_slurm(cluster, args.slurm_args, disruptions, args.timeout)
     (base / "slurm-run.log").write_text(output)
     print(f"slurm run: {slurm_seconds:.1f} s (log: {base / 'slurm-run.log'})", flush=True)
 

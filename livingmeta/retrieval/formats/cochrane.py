@@ -98,7 +98,7 @@ def _record(raw: RawRecord, source: str, name: str) -> Record:
         journal=raw.first("SO"),
         pmid_texts=raw.all("PM", "XR"),
         doi_texts=[*doi_texts, *article_links],
-        registry_texts=raw.all("XR"),
+        registry_texts=raw.all("XR", "CR", "TR"),
         links=links,
         publication_types=[t.strip() for value in raw.all("PT") for t in value.split(";")],
     )

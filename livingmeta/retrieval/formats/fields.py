@@ -241,7 +241,9 @@ def gc_paused() -> Iterator[None]:
     Records hold no reference cycles, yet every few hundred allocations the collector
     scans all of them again: about a third of the time of a large import. On the way out
     the objects go straight to the oldest generation (``gc.freeze`` then ``unfreeze``, two
-    list splices); left young, they would all be scanned at the next allocation.
+    list splices); left young, they would all be scanned at the next allocation. The
+    ``unfreeze`` also thaws what a caller froze on purpose (before a fork): nothing in
+    livingmeta does, and such a caller should not import inside this context.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -84,8 +84,9 @@ def parse_ris(text: str, source: str, *, name: str = "<string>") -> list[Record]
 def read_raw_records(text: str, name: str) -> list[RawRecord]:
     """Split RIS text (``\\n`` line ends) into raw records.
 
-    The common case (every line a field, banners only between records) takes one
-    ``findall``; anything unusual is read again line-aware, to raise the precise error.
+    The common case (every line a field, banners only between records) is one split at
+    the fields' starts; anything unusual is read again line-aware, to raise the precise
+    error.
     """
     first = _FIELD.search(text)
     if first is None or text[: first.start()].strip():
