@@ -16,12 +16,18 @@ from livingmeta.validation import InputError, Problem
 
 def review_problems(review: Review) -> list[Problem]:
     """Every problem in the review's extraction table and screening files, and names off
-    the roster in its assessments (risk of bias, GRADE, characteristics)."""
+    the roster in its assessments (risk of bias, GRADE, characteristics) and in the
+    signatures of the registry's manual deduplication queue."""
+    from livingmeta.retrieval.registry_files import DOUBTFUL_FILE
+    from livingmeta.roster import file_problems, review_roster
+
     files = review.files
     problems = extraction_file_problems(review, files.extraction)
-    return problems + screening_and_assessment_problems(
+    problems += screening_and_assessment_problems(
         review, files.queue, files.decisions, files.studies
     )
+    doubtful = files.registry / DOUBTFUL_FILE
+    return problems + file_problems(doubtful, ("decided_by",), review_roster(review))
 
 
 def screening_and_assessment_problems(

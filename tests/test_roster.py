@@ -50,6 +50,19 @@ def test_who_reconciled_the_drafts_is_checked_against_the_roster(review):  # noq
     assert problem.message.startswith("'reviewr_2' is not a reviewer")
 
 
+def test_who_decided_a_doubtful_pair_is_checked_against_the_roster(review):  # noqa: F811
+    path = review.files.registry / "doubtful.csv"
+    path.write_text(
+        "record_a,record_b,reason,score,decision,decided_by,decided_on\n"
+        "embase:e1,pubmed:1,fuzzy_title_doubtful,0.9000,same,Reviewer_1,2026-12-01\n"
+        "embase:e2,pubmed:2,fuzzy_title_doubtful,0.9000,different,alcie,2026-12-01\n"
+        "embase:e3,pubmed:3,fuzzy_title_doubtful,0.9000,,,\n"
+    )
+    (problem,) = review_problems(review)
+    assert (problem.file, problem.row, problem.column) == (str(path), 3, "decided_by")
+    assert problem.message.startswith("'alcie' is not a reviewer")
+
+
 def test_a_name_off_the_roster_is_an_error_in_every_file(review, tmp_path):  # noqa: F811
     files = review.files
     set_cell(files.decisions, 3, "reviewer", "reviewer_3")
