@@ -22,6 +22,7 @@ from livingmeta.workflow.extraction import validate_outcome
 from livingmeta.workflow.grade import evidence_studies
 from livingmeta.workflow.pool import analyse_outcome
 from livingmeta.workflow.report import draw_prisma
+from tests.test_study_scope import characteristics_texts
 
 SCREENING = {
     "records_screened": 3,
@@ -293,8 +294,6 @@ def test_a_removed_study_leaves_the_characteristics_named_with_its_reason(review
     """Peng 2019 retracted, Chang 2018 excluded after inclusion: no row in the
     characteristics tables (md, csv, html) nor a value of a descriptive outcome, and
     named under the first table, as they are left out of the analyses."""
-    from livingmeta.workflow.characteristics import tabulate_characteristics
-
     files = review.files
     remove_peng_and_chang(files)
     review.spec["outcomes"].append(
@@ -305,20 +304,7 @@ def test_a_removed_study_leaves_the_characteristics_named_with_its_reason(review
         for study in ("baracchini2017", "chang2018"):
             handle.write(f"{study},reperfusion,treat,,20,,,,23,,,,,Table 2,seed,livingmeta,"
                          "2026-12-02,\n")  # fmt: skip
-    out = {name: tmp_path / f"characteristics.{name}" for name in ("md", "csv", "html")}
-    tabulate_characteristics(
-        review,
-        characteristics=[files.characteristics],
-        studies=files.studies,
-        extraction=files.extraction,
-        queue=files.queue,
-        decisions=files.decisions,
-        markdown=out["md"],
-        csv=out["csv"],
-        html=out["html"],
-        descriptive=tmp_path / "descriptive.json",
-    )
-    texts = {name: path.read_text(encoding="utf-8") for name, path in out.items()}
+    texts = characteristics_texts(review, tmp_path)
     note = (
         "Removed from the review: Chang 2018 (excluded at full_text after inclusion: no "
         "control group, decision recorded on 2026-11-30); Peng 2019 (retracted, decision "

@@ -257,27 +257,35 @@ def test_status_reports_a_row_of_a_study_not_included_as_invalid(review):
     assert "study 'baracchini2071' is not an included study" in problem
 
 
-@pytest.mark.parametrize("approved", [True, False])
-def test_not_reported_outcomes_are_named_under_the_characteristics(review, tmp_path, approved):
-    """Approved ``reported: no`` rows name the study under the characteristics tables
-    (md, html, csv); a row nobody approved yet names nothing."""
+def characteristics_texts(review, folder):
+    """The characteristics tables (md, csv, html) the workflow's step makes from the
+    review's own files, written in ``folder``."""
     from livingmeta.workflow.characteristics import tabulate_characteristics
 
     files = review.files
-    rewrite(files.extraction, chang_did_not_report_sich(approved))
-    out = {name: tmp_path / f"characteristics.{name}" for name in ("md", "csv", "html")}
+    out = {name: folder / f"characteristics.{name}" for name in ("md", "csv", "html")}
     tabulate_characteristics(
         review,
         characteristics=[files.characteristics],
         studies=files.studies,
         extraction=files.extraction,
+        queue=files.queue,
+        decisions=files.decisions,
         markdown=out["md"],
         csv=out["csv"],
         html=out["html"],
-        descriptive=tmp_path / "descriptive.json",
+        descriptive=folder / "descriptive.json",
     )
+    return {name: path.read_text(encoding="utf-8") for name, path in out.items()}
+
+
+@pytest.mark.parametrize("approved", [True, False])
+def test_not_reported_outcomes_are_named_under_the_characteristics(review, tmp_path, approved):
+    """Approved ``reported: no`` rows name the study under the characteristics tables
+    (md, html, csv); a row nobody approved yet names nothing."""
+    rewrite(review.files.extraction, chang_did_not_report_sich(approved))
+    texts = characteristics_texts(review, tmp_path)
     note = "Symptomatic intracranial haemorrhage: Not reported by: Chang 2018."
-    texts = {name: path.read_text(encoding="utf-8") for name, path in out.items()}
     row = "Chang 2018,Symptomatic intracranial haemorrhage,,NR,outcome not reported"
     if approved:
         assert f"\n{note}  \n" in texts["md"]
