@@ -3,7 +3,9 @@ messages, one-row edits of the extraction table, approval, and edits made meanwh
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 
 import pytest
@@ -143,6 +145,18 @@ def test_replace_rows_keeps_every_other_byte():
     out = replace_rows(data, ["a", "b"], lambda r: False, [{"a": "3", "b": "w"}])
     assert out == data + b"\r\n3,w\r\n"
     assert replace_rows(b"", ["a", "b"], lambda r: False, [{"a": "1"}]) == b"a,b\n1,\n"
+
+
+def test_a_new_column_leaves_every_other_row_as_it_was():
+    """Only the header and the saved row change in content; other rows keep their bytes
+    (quoting, line endings) and just gain empty cells; a short row is padded, a blank line
+    stays blank, and a row's unnamed extra cell is not taken over by the new column."""
+    data = b'a,b\r\n"1","x\r\ny"\r\n\r\n2\r\n3,w,extra\r\n9,old'
+    out = replace_rows(data, ["a", "b", "c"], lambda r: r.get("a") == "9", [{"a": "9", "c": "new"}])
+    assert out == (b'a,b,c\r\n"1","x\r\ny",\r\n\r\n2,,\r\n3,w,,extra\r\n9,,new\r\n')
+    read = list(csv.DictReader(io.StringIO(out.decode(), newline="")))
+    assert [r["c"] for r in read] == ["", "", "", "new"]
+    assert read[2][None] == ["extra"]
 
 
 def test_status_lists_what_blocks_the_analysis(repo):

@@ -49,6 +49,17 @@ def test_a_search_or_a_data_change_is_a_new_run(history, no_candidates, date, ch
     assert rebuilt_run(history, "rs", date, estimates, no_candidates) is None
 
 
+def test_a_new_certainty_the_same_day_is_a_new_run(tmp_path, no_candidates):
+    history = tmp_path / "history.csv"
+    row = history_row("2026-12-01T080000Z", "2026-12-01", "rs", "death", RESULT, 229, "low")
+    update_history(history, [row])
+    same = {"death": RESULT | {"certainty": "low"}}
+    assert rebuilt_run(history, "rs", "2026-12-01", same, no_candidates) == "2026-12-01T080000Z"
+    for level in ("moderate", "not assessed", ""):
+        rated = {"death": RESULT | {"certainty": level}}
+        assert rebuilt_run(history, "rs", "2026-12-01", rated, no_candidates) is None
+
+
 def test_new_records_or_outcomes_make_a_new_run(history, no_candidates, tmp_path):
     found = tmp_path / "found.csv"
     found.write_text("record_id,title\npubmed:1,A trial\n", encoding="utf-8")

@@ -72,12 +72,10 @@ def replace_rows(
         header_raw = csv_line(header, newline, neutral=False)
     missing = [c for c in columns if c not in header and any(str(r.get(c) or "") for r in rows)]
     if missing:  # as a spreadsheet would: the new column is added to every row
+        width, empty = len(header), [""] * len(missing)
         header = [*header, *missing]
-        header_raw = csv_line(header, newline, neutral=False)
-        records = [
-            Record(r.values, csv_line([r.values.get(c, "") for c in header], newline))
-            for r in records
-        ]
+        header_raw = _widened(header_raw, width, missing)
+        records = [Record(r.values, _widened(r.raw, width, empty)) for r in records]
     new = [csv_line([r.get(c, "") for c in header], newline) for r in rows]
     body: list[str] = []
     placed = False
@@ -94,6 +92,22 @@ def replace_rows(
             header_raw += newline
         body += new
     return (bom + header_raw + "".join(body)).encode("utf-8")
+
+
+def _widened(raw: str, width: int, added: Sequence[str]) -> str:
+    """A record's text (the header's too) with the ``added`` cells after its first
+    ``width``, its own bytes kept (quoting, line ending). Cells beyond ``width`` (unnamed
+    until now) stay after the new columns, so no new column takes them over; a blank line
+    stays blank."""
+    fields = next(csv.reader(io.StringIO(raw, newline="")), [])
+    body = raw.rstrip("\r\n")
+    ending = raw[len(body) :]
+    if not fields:
+        return raw
+    if len(fields) > width:
+        return csv_line([*fields[:width], *added, *fields[width:]], "", neutral=False) + ending
+    padding = [""] * (width - len(fields))
+    return body + csv_line(["", *padding, *added], "", neutral=False) + ending
 
 
 def csv_line(values: Sequence[Any], newline: str, *, neutral: bool = True) -> str:

@@ -190,9 +190,12 @@ def _has_rows(csv_path: str | os.PathLike[str]) -> bool:
 
 
 def _same_estimates(row: Mapping[str, Any], result: Mapping[str, Any]) -> bool:
-    """A history row and a result agree on measure, k and every number (NaN and None
-    alike; floats to 12 significant digits, which survive the CSV)."""
+    """A history row and a result agree on measure, k, every number (NaN and None
+    alike; floats to 12 significant digits, which survive the CSV) and, when the result
+    carries one, the certainty cell (a change of certainty is a run of its own)."""
     if str(row["measure"]) != str(result.get("measure")) or row["k"] != result.get("k"):
+        return False
+    if "certainty" in result and _text(row.get("certainty")) != _text(result["certainty"]):
         return False
     for name in (n for n in _NUMBERS if n in result):  # participants: not in the display
         old, new = row[name], result[name]
@@ -203,6 +206,11 @@ def _same_estimates(row: Mapping[str, Any], result: Mapping[str, Any]) -> bool:
         elif not math.isclose(float(old), float(new), rel_tol=1e-12, abs_tol=1e-300):
             return False
     return True
+
+
+def _text(value: Any) -> str:
+    """A text cell as a string: a missing one (``pd.NA``, None) is empty."""
+    return "" if value is None or value is pd.NA else str(value)
 
 
 def _cell(value: Any) -> Any:

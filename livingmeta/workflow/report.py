@@ -156,12 +156,14 @@ def report_run(
     read = {name: read_analysis(path) for name, path in pooled.items()}
     analyses = {n: a for n, a in read.items() if isinstance(a, OutcomeAnalysis)}
     after = {name: analysis.display() for name, analysis in analyses.items()}
-    # A rebuild (results/ deleted, same day, nothing new) is not a run of its own.
-    run_id = rebuilt_run(history, review.id, run_date, after, candidates) or run_id
-    beyond = {name: _beyond_pooling(path) for name, path in pooled.items()}
-    previous, before = _previous_run(review.id, run_id, history)
     files = _appraisal_files(appraisal)
     levels = _certainty_levels(files.get("grade_inputs"))
+    # A rebuild (results/ deleted, same day, nothing new) is not a run of its own; a new
+    # certainty of the evidence is something new.
+    recorded = {n: r | {"certainty": _history_certainty(levels, n)} for n, r in after.items()}
+    run_id = rebuilt_run(history, review.id, run_date, recorded, candidates) or run_id
+    beyond = {name: _beyond_pooling(path) for name, path in pooled.items()}
+    previous, before = _previous_run(review.id, run_id, history)
     after = _with_certainty(after, before, levels)
     table = update_history(history, _history_rows(run_id, run_date, review.id, analyses, levels))
     with open(candidates, newline="", encoding="utf-8") as handle:
