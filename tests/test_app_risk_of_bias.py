@@ -142,7 +142,8 @@ def test_robins_i_form_judges_seven_domains_and_proposes_the_overall(repo):
     client, token = client_with("alice", ROBINS_I)
     page = client.get(FORM).get_data(as_text=True)
     assert page.count('id="domain-') == 8  # seven domains and overall
-    assert 'name="a|' not in page  # ROBINS-I 2016 has no algorithm from answers
+    assert 'name="a|D1|1.1"' in page and 'name="a|D7|7.3"' in page  # answers as support
+    assert 'id="proposed-D1"' not in page  # ROBINS-I 2016 has no algorithm from answers
     assert '<option value="critical"' in page and '<option value="no_information"' in page
     data = {"csrf_token": token, "study": "smith2021", "outcome": "death",
             **ROBINS_LOW, "j|D3": "serious", "j|D5": "no_information"}  # fmt: skip

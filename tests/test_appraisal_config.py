@@ -105,6 +105,17 @@ def test_restricted_analysis_texts():
     )
     waiting = {"description": "studies at low risk of bias", "status": "not yet assessed"}
     assert restricted_text(waiting) == "Studies at low risk of bias: not yet assessed"
+    # Once any study is judged, what the restriction leaves out is named.
+    removed = [{"study": "Li 2024", "judgement": "High risk"}]
+    assert restricted_text(pooled | {"removed": removed}).endswith(
+        "[0.20, 0.80]; left out: Li 2024 (High risk)"
+    )
+    empty = {**waiting, "status": "no studies left", "removed": removed}
+    assert restricted_text(empty) == (
+        "Studies at low risk of bias: no studies left; left out: Li 2024 (High risk)"
+    )
+    unrated = waiting | {"removed": [{"study": "Li 2024", "judgement": "not yet assessed"}]}
+    assert restricted_text(unrated) == "Studies at low risk of bias: not yet assessed"
     assert restricted_markdown([]) == ""
     assert "- Death: Studies at low risk" in restricted_markdown([("Death", waiting)])
 

@@ -211,6 +211,11 @@ def test_restricted_analysis_keeps_studies_not_at_high_risk(results):
     ]
     assert restricted["result"]["k"] == 1
     assert restricted["result"]["estimate"] == pytest.approx(0.5)  # 10/100 vs 20/100
+    left_out = "left out: Beta 2020 (Poor), Gamma 2021 (not yet assessed)"
+    assert left_out in (results / "synthetic" / "summary.md").read_text()
+    page = (results / "site" / "synthetic" / "index.html").read_text()
+    assert "Sensitivity analysis restricted by risk of bias.</strong> Studies not" in page
+    assert left_out in page
 
 
 def test_disagreement_is_listed_and_only_settled_judgements_reach_outputs(results):
@@ -261,6 +266,10 @@ def test_characteristics_and_descriptive_outcome(results):
         }
     ]
     assert "Range across studies: 64.6% to 95.7%" in (review / "report" / "latest.html").read_text()
+    page = (results / "site" / "synthetic" / "index.html").read_text()
+    assert "<h3>Successful reperfusion (treat)</h3>" in page
+    assert "<li>Beta 2020: 22/23 (95.7%)</li>" in page
+    assert "Range across studies: 64.6% to 95.7%" in page
 
 
 def test_summary_of_findings_starts_observational_evidence_low(results):

@@ -93,6 +93,13 @@ def my_rows(data: bytes, study_id: str, outcome: str) -> dict[tuple[str, str], d
     }
 
 
+def proposing(tool: Tool) -> frozenset[str]:
+    """The domains the tool proposes a judgement for (always the overall one): a tool with
+    no algorithm for a domain (ROBINS-I) leaves its judgement to the assessor, so the form
+    shows no proposal there."""
+    return frozenset({*(d.key for d in tool.domains if d.key in tool.proposers), OVERALL})
+
+
 def proposals(tool: Tool, form: Mapping[str, str]) -> dict[str, str | None]:
     """The tool's proposed judgement per domain (and overall) from the form's answers."""
     out: dict[str, str | None] = {}
@@ -155,7 +162,7 @@ def show(**context: Any) -> Any:
         saved = my_rows(data, study["study_id"], outcome)
         values = context.pop("typed", None) or _as_form(saved)
         form = {"study": study, "outcome": outcome, "tool": tool, "given": values,
-                "proposed": proposals(tool, values)}  # fmt: skip
+                "proposed": proposals(tool, values), "proposing": proposing(tool)}  # fmt: skip
     _, consensus_seen = versions().read(folder / CONSENSUS_FILE)
     code = context.pop("code", 200)
     page = render_template(
@@ -196,7 +203,10 @@ def propose() -> Any:
         abort(404)
     _, _, tool = target(rob)
     return render_template(
-        "risk_of_bias_proposals.html", tool=tool, proposed=proposals(tool, request.form)
+        "risk_of_bias_proposals.html",
+        tool=tool,
+        proposing=proposing(tool),
+        proposed=proposals(tool, request.form),
     )
 
 

@@ -14,16 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.formatting import pooled_effect
+from livingmeta.risk_of_bias import NOT_ASSESSED
 
 
 def restricted_text(restricted: Mapping[str, Any]) -> str:
-    """``Studies not at high risk of bias: 3 studies, OR 0.41 [0.15, 1.12]`` or its status."""
+    """``Studies not at high risk of bias: 3 studies, OR 0.41 [0.15, 1.12]; left out: Peng
+    2019 (High risk)`` or its status. The studies left out are named (with their
+    judgement) once any study is judged: a reader sees what the restriction removed."""
     head = str(restricted["description"]).capitalize()
     result = restricted.get("result")
     if restricted["status"] != "pooled" or result is None:
-        return f"{head}: {restricted['status']}"
-    studies = "study" if result["k"] == 1 else "studies"
-    return f"{head}: {result['k']} {studies}, {result['measure']} {pooled_effect(result)}"
+        text = f"{head}: {restricted['status']}"
+    else:
+        studies = "study" if result["k"] == 1 else "studies"
+        text = f"{head}: {result['k']} {studies}, {result['measure']} {pooled_effect(result)}"
+    removed = restricted.get("removed") or []
+    if removed and restricted["status"] != NOT_ASSESSED:
+        text += "; left out: " + ", ".join(f"{r['study']} ({r['judgement']})" for r in removed)
+    return text
 
 
 def restricted_markdown(items: Sequence[tuple[str, Mapping[str, Any]]]) -> str:

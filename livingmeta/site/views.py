@@ -3,6 +3,7 @@ figure copied into the site, from the inputs of :mod:`livingmeta.site.pages`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -235,9 +236,19 @@ def _outcome_view(
         "studies": _study_rows(result),
         "heterogeneity": heterogeneity,
         "prediction": None if result is None else prediction_interval(result),
+        "restricted": _restricted(outcome.pooled),
         "data_href": data_href,
         **_beyond_pooling(outcome, figures),
     }
+
+
+def _restricted(pooled: Mapping[str, Any]) -> str | None:
+    """The analysis restricted by risk of bias, in words, naming the studies it leaves
+    out (None when the review rates no risk of bias)."""
+    from livingmeta.report.appraisal_view import restricted_text
+
+    restricted = pooled.get("risk_of_bias")
+    return restricted_text(restricted) if restricted else None
 
 
 def _beyond_pooling(outcome: OutcomePage, figures: Mapping[str, Any]) -> dict[str, Any]:
@@ -357,7 +368,8 @@ def review_view(writer: SiteWriter, review: ReviewPage, portfolio: bool) -> dict
 
 def appraisal_view(writer: SiteWriter, rid: str, files: Mapping[str, Any]) -> dict[str, Any]:
     """The review's summary of findings and characteristics tables (their packages'
-    escaped HTML, marked safe) and its risk-of-bias figures, copied into the site."""
+    escaped HTML, marked safe), its descriptive outcomes (escaped by the template) and
+    its risk-of-bias figures, copied into the site."""
     from markupsafe import Markup
 
     view: dict[str, Any] = {}
@@ -377,4 +389,9 @@ def appraisal_view(writer: SiteWriter, rid: str, files: Mapping[str, Any]) -> di
                 _figure(writer, found, (rid, "risk_of_bias"), (rid,), source.stem, title, alt)
             )
     view["risk_of_bias"] = figures
+    descriptive = files.get("descriptive")
+    view["descriptive"] = []
+    if descriptive and Path(descriptive).is_file():
+        described = json.loads(Path(descriptive).read_text(encoding="utf-8"))
+        view["descriptive"] = described.get("outcomes", [])
     return view

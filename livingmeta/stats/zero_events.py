@@ -134,24 +134,56 @@ def conditional_odds_ratio(data: BinaryData) -> tuple[int, float, float]:
     """Fixed-effect conditional maximum likelihood log odds ratio and its SE (observed
     information), by Newton's method on the non-central hypergeometric likelihood: the
     score is ``sum(a - E[a])`` and the information ``sum Var[a]``."""
-    from scipy.stats import nchypergeom_fisher  # only here: 0.5 s to import
-
     a, n1 = data.events_treat, data.total_treat
     c, n2 = data.events_ctrl, data.total_ctrl
     m = a + c
     informative = (m > 0) & (m < n1 + n2)
     if not informative.any():
         raise NotEstimableError("no study has events in exactly part of its participants")
-    a, n1, n2, m = a[informative], n1[informative], n2[informative], m[informative]
+    tables = [
+        _Support(int(t), int(u), int(v))
+        for t, u, v in zip(n1[informative], n2[informative], m[informative], strict=True)
+    ]
+    observed = float(np.sum(a[informative]))
     log_or = 0.0
     for _ in range(NEWTON_MAX_ITER):
-        dist = nchypergeom_fisher(n1 + n2, n1, m, np.exp(log_or))
-        score, information = float(np.sum(a - dist.mean())), float(np.sum(dist.var()))
-        step = score / information
+        mean, information = _moments(tables, log_or)
+        step = (observed - mean) / information
         log_or += step
         if abs(step) < NEWTON_TOL:
             break
     else:
         raise NotEstimableError("the conditional likelihood has no finite maximum")
-    information = float(np.sum(nchypergeom_fisher(n1 + n2, n1, m, np.exp(log_or)).var()))
-    return int(informative.sum()), log_or, 1 / np.sqrt(information)
+    information = _moments(tables, log_or)[1]
+    return len(tables), log_or, 1 / np.sqrt(information)
+
+
+class _Support:
+    """One study's possible treatment-arm event counts given its margins, and the log of
+    their binomial-coefficient weights: Fisher's non-central hypergeometric distribution
+    is ``C(n1, x) C(n2, m - x) exp(x log_or)``, normalised."""
+
+    __slots__ = ("counts", "log_weights")
+
+    def __init__(self, n1: int, n2: int, m: int) -> None:
+        from scipy.special import gammaln
+
+        x = np.arange(max(0, m - n2), min(n1, m) + 1, dtype=float)
+        self.counts = x
+        self.log_weights = -(
+            gammaln(x + 1) + gammaln(n1 - x + 1) + gammaln(m - x + 1) + gammaln(n2 - m + x + 1)
+        )
+
+
+def _moments(tables: list[_Support], log_or: float) -> tuple[float, float]:
+    """Sum over studies of the mean and variance of the treatment-arm events at
+    ``log_or`` (exact sums over each study's support, scaled against overflow)."""
+    mean = variance = 0.0
+    for table in tables:
+        log_p = table.log_weights + table.counts * log_or
+        p = np.exp(log_p - log_p.max())
+        p /= p.sum()
+        centre = float(p @ table.counts)
+        mean += centre
+        variance += float(p @ (table.counts - centre) ** 2)
+    return mean, variance

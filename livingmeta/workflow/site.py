@@ -51,8 +51,8 @@ def site_files(
 
 
 def appraisal_files(review: Review, root: str) -> dict[str, Any]:
-    """The review's summary-of-findings and characteristics tables (HTML) and its
-    risk-of-bias figures (PNG), those the review declares."""
+    """The review's summary-of-findings and characteristics tables (HTML), its
+    descriptive outcomes (JSON) and its risk-of-bias figures (PNG), those it declares."""
     from livingmeta.workflow.risk_of_bias import figure_specs
 
     files: dict[str, Any] = {
@@ -62,6 +62,7 @@ def appraisal_files(review: Review, root: str) -> dict[str, Any]:
         files["summary_of_findings"] = f"{root}/summary_of_findings.html"
     if "characteristics" in review.spec or review.descriptive:
         files["characteristics"] = f"{root}/characteristics.html"
+        files["descriptive"] = f"{root}/descriptive.json"
     return files
 
 
@@ -76,7 +77,9 @@ def result_inputs(pages: Mapping[str, Mapping[str, Any]]) -> list[str]:
         appraisal = files.get("appraisal", {})
         inputs += appraisal.get("risk_of_bias", [])
         inputs += [
-            appraisal[k] for k in ("summary_of_findings", "characteristics") if k in appraisal
+            appraisal[k]
+            for k in ("summary_of_findings", "characteristics", "descriptive")
+            if k in appraisal
         ]
     return inputs
 
