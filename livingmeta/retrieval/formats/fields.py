@@ -439,9 +439,9 @@ def find_doi(values: Iterable[str]) -> str | None:
     return None
 
 
-def _is_labelled(value: str) -> bool:
-    """Whether a field names a registry or registration ("Trial registration: ...")."""
-    lower = value.lower()
+def _is_labelled(lower: str) -> bool:
+    """Whether a field (lower case) names a registry or registration ("trial
+    registration: ...")."""
     for pattern, boundary in _REGISTRY_LABELS:
         for match in pattern.finditer(lower):
             start = match.start()
@@ -461,7 +461,9 @@ def registry_ids(values: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...
     values = [v for v in values if v]
     if not values:
         return (), ()
-    joined = "\n".join(values).lower()
+    # Lower-cased once: a Scopus note (N1) can hold a whole reference list.
+    lowered = [v.lower() for v in values]
+    joined = "\n".join(lowered)
     labelled = (  # every registry label contains one of these (see _REGISTRY_LABELS)
         "trial" in joined
         or "regist" in joined
@@ -475,10 +477,11 @@ def registry_ids(values: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...
         values = [v for v in values if len(v) >= 6 and not v.isdigit() and _ONLY_IDS.match(v)]
         if not values:
             return (), ()
+        lowered = [v.lower() for v in values]
     nct: list[str] = []
     other: list[tuple[int, str]] = []
-    for value in values:
-        if labelled and not (_is_labelled(value) or _ONLY_IDS.match(value)):
+    for value, lower in zip(values, lowered, strict=True):
+        if labelled and not (_is_labelled(lower) or _ONLY_IDS.match(value)):
             continue
         upper = value.upper()
         if "-" not in value and not any(part in upper for part in _REGISTRY_PARTS):
