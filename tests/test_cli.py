@@ -116,3 +116,42 @@ def test_invalid_choice_is_rejected_by_argparse():
     with pytest.raises(SystemExit) as info:
         main(["pool", "x.csv", "--measure", "HR"])
     assert info.value.code == 2
+
+
+TAU2_REFERENCE = REPO_ROOT / "tests" / "reference" / "tau2_estimators.json"
+
+
+def test_pool_level_90_matches_metafor(capsys, reference_dir):
+    """``--level 90`` reaches every interval: CI, prediction interval and the Q-profile CI
+    of tau2 (metafor ``rma(method = "ML", level = 90)``, ``predict()``, ``confint()``)."""
+    path = str(reference_dir / "bcg.csv")
+    argv = ["pool", path, "--measure", "RR", "--method", "IV", "--tau2", "ML", "--json"]
+    out = run_json(capsys, *argv, "--level", "90")
+    default = run_json(capsys, *argv)
+    expected = json.loads(TAU2_REFERENCE.read_text())["datasets"]["bcg"]["results"]["RR"]
+    fit, ci = expected["ML_level90"]["z"], expected["ML_level90"]["confint"]
+    assert set(out) == set(default)  # the JSON keeps its keys
+    assert out["level"] == pytest.approx(0.90) and default["level"] == 0.95
+    for key in ("ci_low", "ci_high", "pi_low", "pi_high"):  # ratio scale in the JSON
+        assert math.isclose(math.log(out[key]), fit[key], rel_tol=1e-4), key
+    for key in ("tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high"):
+        assert math.isclose(out[key], ci[key], rel_tol=1e-4), key
+    assert out["estimate"] == default["estimate"] and out["ci_low"] > default["ci_low"]
+    assert main([*argv[:-1], "--level", "90"]) == 0
+    assert "RR [IV, Random (ML), 90% CI]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("level", ["0.9", "50", "100", "101", "-95", "nan", "ninety"])
+def test_pool_rejects_an_invalid_level(level, capsys, reference_dir):
+    with pytest.raises(SystemExit) as info:
+        main(["pool", str(reference_dir / "bcg.csv"), "--measure", "RR", "--level", level])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --level: must be a confidence level in percent between 50 and 100" in err
+    assert repr(level) in err
+
+
+def test_pool_tau2_method_is_an_alias_of_tau2(capsys, reference_dir):
+    path = str(reference_dir / "bcg.csv")
+    base = ["pool", path, "--measure", "RR", "--json"]
+    assert run_json(capsys, *base, "--tau2-method", "SJ") == run_json(capsys, *base, "--tau2", "SJ")

@@ -7,6 +7,7 @@ import pytest
 
 from livingmeta.stats import BinaryData, pool
 from livingmeta.stats.batch import pool_batch_binary
+from livingmeta.stats.options import TAU2_METHODS
 
 
 def simulated(n: int, k: int, seed: int = 1):
@@ -18,7 +19,7 @@ def simulated(n: int, k: int, seed: int = 1):
     return a, n1, c, n2
 
 
-@pytest.mark.parametrize("tau2_method", ["DL", "REML", "PM"])
+@pytest.mark.parametrize("tau2_method", TAU2_METHODS)
 @pytest.mark.parametrize("measure", ["OR", "RR", "RD"])
 def test_batch_equals_single(measure, tau2_method):
     a, n1, c, n2 = simulated(25, 7)

@@ -117,7 +117,7 @@ def test_all_double_zero_is_not_estimable():
         ({"measure": "XX"}, "measure must be one of"),
         ({"method": "Bayes"}, "method must be one of"),
         ({"model": "mixed"}, "model must be one of"),
-        ({"tau2_method": "SJ"}, "tau2_method must be one of"),
+        ({"tau2_method": "GENQ"}, "tau2_method must be one of"),
         ({"method": "Peto", "measure": "RR"}, "Peto gives odds ratios only"),
         ({"method": "Peto", "model": "random"}, "fixed-effect method"),
         ({"model": "fixed", "hksj": True}, "random-effects models only"),

@@ -34,9 +34,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--tau2",
+        "--tau2-method",
+        dest="tau2",
         choices=TAU2_METHODS,
-        help=f"tau2 estimator (default {Outcome.tau2_method}); given, --json adds its "
-        "Q-profile CI (IV random)",
+        help="tau2 estimator as metafor's rma(method=): DL DerSimonian-Laird, REML, PM "
+        "Paule-Mandel, ML, HE Hedges, HS Hunter-Schmidt, SJ Sidik-Jonkman, EB empirical "
+        f"Bayes (default {Outcome.tau2_method}); given, --json adds its Q-profile CI (IV "
+        "random)",
+    )
+    p.add_argument(
+        "--level",
+        type=level_percent,
+        default=95.0,
+        metavar="PERCENT",
+        help="confidence level of the CIs and the prediction interval, in percent, "
+        "50 < PERCENT < 100 (default 95)",
     )
     p.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
     p.add_argument("--hksj-adhoc", action="store_true", help="HKSJ never narrower than the Wald CI")
@@ -51,6 +63,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_input_arguments(p)
     p.set_defaults(handler=run)
+
+
+def level_percent(text: str) -> float:
+    """``--level``: a confidence level in percent, strictly between 50 and 100. Percent,
+    not a fraction, because that is how levels are quoted (and metafor's ``level = 90``);
+    the bounds catch ``--level 0.9`` (a fraction) and 100 (an unbounded interval). An
+    invalid value is argparse's error: usage on stderr, exit status 2."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 50 < value < 100:  # also rejects nan and inf
+        raise argparse.ArgumentTypeError(
+            f"must be a confidence level in percent between 50 and 100 (exclusive), e.g. 90 "
+            f"or 95; got {text!r}"
+        )
+    return value
 
 
 def add_convention_argument(parser: argparse.ArgumentParser) -> None:
@@ -212,6 +241,7 @@ def run(args: argparse.Namespace) -> int:
         **outcome.pool_options(),
         hksj_adhoc=args.hksj_adhoc,
         pi_method=args.pi,
+        level=args.level / 100,
     )
     out = result_json(result)
     out |= {
@@ -274,7 +304,8 @@ def meta_regression_keys(args: argparse.Namespace, data: Any, rows: Any) -> dict
         raise InputError(problems)
     test = "knha" if (args.hksj or args.hksj_adhoc) else "z"
     tau2_method = "EE" if args.model == "fixed" else (args.tau2 or "DL")
-    fit = meta_regression(es.yi[keep], es.vi[keep], mods, tau2_method, test).to_dict()
+    level = args.level / 100
+    fit = meta_regression(es.yi[keep], es.vi[keep], mods, tau2_method, test, level).to_dict()
     keys = ("qm", "qm_df", "qm_p", "r2", "qe", "qe_df", "qe_p", "tau2", "i2", "warnings")
     return {"coefficients": fit["coefficients"]} | {
         f"mods_{key}" if key in ("tau2", "i2") else key: fit[key] for key in keys

@@ -101,7 +101,10 @@ def meta_regression_batch(
     elif tau2_method == "REML":
         tau2 = _tau2_reml(y, v, design, present)
     else:
-        raise ValueError(f"tau2_method must be DL or REML in the batch path; got {tau2_method!r}")
+        raise ValueError(
+            f"tau2_method must be DL or REML in the batch path; got {tau2_method!r} "
+            "(meta_regression() fits one analysis with any tau2 method)"
+        )
     beta, vb, _ = _wls(y, 1 / (v + tau2[:, None]), design)
     se = np.sqrt(np.diagonal(vb, axis1=-2, axis2=-1))
     moderators = beta[:, 1:]

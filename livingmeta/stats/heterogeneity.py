@@ -3,9 +3,16 @@
 All functions reduce over the last axis, so ``yi`` of shape ``(k,)`` gives scalars and
 ``(n, k)`` gives ``n`` results at once (the batch path). Studies that are not pooled are
 passed as ``w = 0`` (i.e. ``vi = inf``) with any finite ``yi``.
+
+The estimators are metafor's ``rma(method = ...)`` ported step for step, so that results
+agree with R to many digits, not just within the algorithms' tolerances: closed forms DL,
+HE, HS and SJ (truncated at 0 as metafor), Fisher scoring for REML, ML and EB (metafor's
+start, step-halving, 1e-5 stopping rule and 100 iterations), R's ``uniroot`` for PM.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -80,8 +87,9 @@ def tau2_dl(yi: FloatArray, vi: FloatArray, q: FloatArray | None = None) -> Floa
 
 
 def tau2_he(yi: FloatArray, vi: FloatArray) -> FloatArray:
-    """Hedges' (method of moments, unweighted) estimator, floored at 0: metafor's
-    starting value for REML."""
+    """Hedges' (method of moments, unweighted) estimator, floored at 0, as metafor's
+    ``rma(method="HE")``: ``(sum (yi - mean)^2 - sum vi (k - 1) / k) / (k - 1)``. Also
+    the starting value of metafor's Fisher scoring (REML, ML, EB)."""
     w = _weights(vi, 0.0)
     present = w > 0
     k = np.sum(present, axis=-1)
@@ -90,6 +98,35 @@ def tau2_he(yi: FloatArray, vi: FloatArray) -> FloatArray:
     sum_v = np.sum(np.where(present, vi, 0.0), axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         tau2 = np.where(k > 1, (rss - sum_v * (k - 1) / k) / (k - 1), 0.0)
+    return np.maximum(0.0, tau2)
+
+
+def tau2_hs(yi: FloatArray, vi: FloatArray) -> FloatArray:
+    """Hunter-Schmidt, as metafor's ``rma(method="HS")`` (its general form, Viechtbauer et
+    al. 2015): ``max(0, (Q - k) / sum w)`` with fixed-effect weights. Subtracting k, not
+    DL's k - 1, and dividing by ``sum w`` rather than DL's ``sum w - sum w^2 / sum w``
+    makes it smaller than DL; 0 for a single study, as metafor.
+    """
+    w = _weights(vi, 0.0)
+    k = np.sum(w > 0, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = np.where(k > 1, (cochran_q(yi, w) - k) / np.sum(w, axis=-1), 0.0)
+    return np.maximum(0.0, tau2)
+
+
+def tau2_sj(yi: FloatArray, vi: FloatArray) -> FloatArray:
+    """Sidik-Jonkman, metafor's default two-step form (``rma(method="SJ")``): the crude
+    start ``tau2_0 = sum (yi - mean yi)^2 / k`` (metafor's ``var(yi) (k - 1) / k``), then
+    ``tau2_0 Q(tau2_0) / (k - 1)`` with Q on weights ``1 / (vi + tau2_0)``. Positive
+    whenever the effects differ at all, which is why it is never 0 on homogeneous data.
+    """
+    present = _weights(vi, 0.0) > 0
+    k = np.sum(present, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.sum(np.where(present, yi, 0.0), axis=-1) / k
+        centred = np.where(present, yi - np.expand_dims(mean, -1), 0.0)
+        tau2_0 = np.sum(centred**2, axis=-1) / k
+        tau2 = np.where(k > 1, tau2_0 * cochran_q(yi, _weights(vi, tau2_0)) / (k - 1), 0.0)
     return np.maximum(0.0, tau2)
 
 
@@ -102,24 +139,98 @@ def tau2_reml(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHO
     maximum. Vectorised: all analyses iterate together until each has converged; one
     that has not after ``REML_MAX_ITER`` iterations gets NaN.
     """
+    tau2, active = _fisher_scoring(yi, vi, _reml_step, threshold)
+    return _boundary_check(yi, vi, tau2, active, _reml_loglik, threshold)
+
+
+def tau2_ml(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHOLD) -> FloatArray:
+    """Maximum likelihood, as metafor's ``rma(method="ML")``: REML's Fisher scoring (same
+    start, step-halving, stopping rule, iteration limit and NaN for non-convergence) with
+    the ML step ``(y'PPy - sum w) / sum w^2``, then the same check against tau2 = 0 on the
+    ML log-likelihood. ML ignores the loss of df to the mean, so it is below REML.
+    """
+    tau2, active = _fisher_scoring(yi, vi, _ml_step, threshold)
+    return _boundary_check(yi, vi, tau2, active, _ml_loglik, threshold)
+
+
+def tau2_eb(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHOLD) -> FloatArray:
+    """Empirical Bayes (Morris 1983), as metafor's ``rma(method="EB")``: Fisher scoring
+    with the step ``(Q(tau2) k / (k - 1) - k) / sum w``.
+
+    Its fixed point solves Paule-Mandel's equation Q(tau2) = k - 1 (metafor's help: "the
+    empirical Bayes estimator is actually identical to the Paule-Mandel estimator"), but
+    metafor stops it by REML's 1e-5 rule rather than solving by ``uniroot``, and searches
+    no bounded interval: so EB and PM agree to about 1e-5, not digit for digit, and EB
+    has an estimate where PM's interval is too short. Ported as metafor runs it, so it
+    matches metafor's EB, not its PM. No tau2 = 0 check (metafor has none for EB).
+    """
+    tau2, active = _fisher_scoring(yi, vi, _eb_step, threshold)
+    return np.where(active, np.nan, tau2)
+
+
+def _fisher_scoring(
+    yi: FloatArray,
+    vi: FloatArray,
+    step_of: Callable[[FloatArray, FloatArray], FloatArray],
+    threshold: float,
+) -> tuple[FloatArray, np.ndarray]:
+    """metafor's Fisher scoring loop for REML, ML and EB: from max(0, Hedges), steps
+    ``step_of(yi, w)`` until each analysis moves by less than ``threshold``. Returns tau2
+    and which analyses are still moving after ``REML_MAX_ITER`` iterations."""
     tau2 = np.array(tau2_he(yi, vi), dtype=np.float64)
     active = np.ones(tau2.shape, dtype=bool)
     for _ in range(REML_MAX_ITER):
-        w = _weights(vi, tau2)
-        sw = np.sum(w, axis=-1)
-        sw2 = np.sum(w**2, axis=-1)
-        resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
-        ypy = np.sum((w * resid) ** 2, axis=-1)
-        trace_p = sw - sw2 / sw
-        trace_pp = sw2 - 2 * np.sum(w**3, axis=-1) / sw + sw2**2 / sw**2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(trace_pp > 0, (ypy - trace_p) / trace_pp, 0.0)
+        step = step_of(yi, _weights(vi, tau2))
         tau2, active = fisher_scoring_update(tau2, step, active, threshold)
         if not np.any(active):
             break
-    stuck = (
-        _reml_loglik(yi, vi, np.zeros_like(tau2)) - _reml_loglik(yi, vi, tau2) > UNIROOT_TOL
-    ) & (tau2 > threshold)
+    return tau2, active
+
+
+def _reml_step(yi: FloatArray, w: FloatArray) -> FloatArray:
+    """REML scoring step ``(y'PPy - tr P) / tr PP`` (0 where tr PP is 0: one study)."""
+    sw = np.sum(w, axis=-1)
+    sw2 = np.sum(w**2, axis=-1)
+    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
+    ypy = np.sum((w * resid) ** 2, axis=-1)
+    trace_p = sw - sw2 / sw
+    trace_pp = sw2 - 2 * np.sum(w**3, axis=-1) / sw + sw2**2 / sw**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(trace_pp > 0, (ypy - trace_p) / trace_pp, 0.0)
+
+
+def _ml_step(yi: FloatArray, w: FloatArray) -> FloatArray:
+    """ML scoring step ``(y'PPy - sum w) / sum w^2``; 0 for one study, where metafor
+    does not iterate (its ``k1`` case: tau2 = 0)."""
+    k = np.sum(w > 0, axis=-1)
+    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
+    ypy = np.sum((w * resid) ** 2, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = (ypy - np.sum(w, axis=-1)) / np.sum(w**2, axis=-1)
+    return np.where(k > 1, step, 0.0)
+
+
+def _eb_step(yi: FloatArray, w: FloatArray) -> FloatArray:
+    """Empirical Bayes step ``(y'Py k / (k - 1) - k) / sum w``; 0 for one study."""
+    k = np.sum(w > 0, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = (cochran_q(yi, w) * k / (k - 1) - k) / np.sum(w, axis=-1)
+    return np.where(k > 1, step, 0.0)
+
+
+def _boundary_check(
+    yi: FloatArray,
+    vi: FloatArray,
+    tau2: FloatArray,
+    active: np.ndarray,
+    loglik: Callable[[FloatArray, FloatArray, FloatArray], FloatArray],
+    threshold: float,
+) -> FloatArray:
+    """metafor's ``ll0check`` after ML or REML scoring: tau2 = 0 where the likelihood there
+    beats the converged value by more than ``uniroot``'s tolerance (a local maximum)."""
+    stuck = (loglik(yi, vi, np.zeros_like(tau2)) - loglik(yi, vi, tau2) > UNIROOT_TOL) & (
+        tau2 > threshold
+    )
     # Like metafor ("Fisher scoring algorithm did not converge"), no estimate is given for
     # an analysis still moving after the last iteration: NaN, which pool() reports.
     return np.where(active, np.nan, np.where(stuck, 0.0, tau2))
@@ -148,6 +259,14 @@ def _reml_loglik(yi: FloatArray, vi: FloatArray, tau2: FloatArray) -> FloatArray
     rss = np.sum(w * resid**2, axis=-1)
     log_v = np.sum(np.log(np.where(present, w, 1.0)), axis=-1) * -1.0
     return -0.5 * log_v - 0.5 * np.log(sw) - 0.5 * rss
+
+
+def _ml_loglik(yi: FloatArray, vi: FloatArray, tau2: FloatArray) -> FloatArray:
+    """Log-likelihood up to a constant (for metafor's local-maximum check after ML)."""
+    w = _weights(vi, tau2)
+    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
+    rss = np.sum(w * resid**2, axis=-1)
+    return 0.5 * np.sum(np.log(np.where(w > 0, w, 1.0)), axis=-1) - 0.5 * rss
 
 
 def generalised_q(yi: FloatArray, vi: FloatArray, tau2: FloatArray | float) -> FloatArray:
@@ -186,8 +305,17 @@ def tau2_pm(yi: FloatArray, vi: FloatArray, tol: float = UNIROOT_TOL) -> FloatAr
 
 
 def estimate_tau2(method: str, yi: FloatArray, vi: FloatArray) -> FloatArray:
-    """Dispatch on the tau2 method name (``DL``, ``REML``, ``PM``)."""
-    estimators = {"DL": tau2_dl, "REML": tau2_reml, "PM": tau2_pm}
+    """Dispatch on the tau2 method name (metafor's ``rma(method = ...)`` names)."""
+    estimators = {
+        "DL": tau2_dl,
+        "REML": tau2_reml,
+        "PM": tau2_pm,
+        "ML": tau2_ml,
+        "HE": tau2_he,
+        "HS": tau2_hs,
+        "SJ": tau2_sj,
+        "EB": tau2_eb,
+    }
     if method not in estimators:
         raise ValueError(f"tau2 method must be one of {', '.join(estimators)}; got {method!r}")
     return estimators[method](yi, vi)

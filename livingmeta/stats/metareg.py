@@ -121,7 +121,8 @@ def meta_regression(
     mods
         Moderator name -> one value per study (numbers, or labels for a categorical one).
     tau2_method
-        ``DL``, ``REML``, ``PM`` (or ``EE`` for a fixed-effects meta-regression).
+        ``DL``, ``REML``, ``PM``, ``ML``, ``HE``, ``HS``, ``SJ``, ``EB`` (or ``EE`` for a
+        fixed-effects meta-regression).
     test
         ``z`` (Wald) or ``knha`` (Knapp-Hartung: t and F tests on k - p df).
 

@@ -10,7 +10,10 @@ RATIO_MEASURES = ("OR", "RR")
 MEASURES = BINARY_MEASURES + CONTINUOUS_MEASURES + GENERIC_MEASURES
 METHODS = ("MH", "IV", "Peto")
 MODELS = ("fixed", "random")
-TAU2_METHODS = ("DL", "REML", "PM")
+# tau2 estimators, by metafor's rma(method = ...) names: DerSimonian-Laird, restricted and
+# plain maximum likelihood, Paule-Mandel, Hedges, Hunter-Schmidt, Sidik-Jonkman and
+# empirical Bayes (iterative, converging to the Paule-Mandel root).
+TAU2_METHODS = ("DL", "REML", "PM", "ML", "HE", "HS", "SJ", "EB")
 # Effect-size formulas: metafor's (exact Hedges' g, 0.5 inside a zero-cell study's RD, Sato's
 # M-H RD variance) or RevMan 5's (approximate g, observed RD, Greenland-Robins variance).
 CONVENTIONS = ("metafor", "revman5")

@@ -4,7 +4,8 @@ Methods
 -------
 IV
     Inverse variance on ``escalc`` effects; fixed effect, or random effects with tau2 by
-    DL, REML or PM (metafor ``rma``).
+    any of metafor ``rma``'s DL, REML, PM, ML, HE, HS, SJ or EB (see
+    :mod:`livingmeta.stats.heterogeneity`).
 MH
     Mantel-Haenszel (``metafor::rma.mh``). Fixed: the M-H estimate. Random: RevMan 5's
     method, DerSimonian-Laird tau2 from Q around the M-H estimate, then inverse-variance
@@ -95,8 +96,9 @@ def pool(
         ``OR``, ``RR``, ``RD`` (binary), ``MD``, ``SMD`` (continuous), or any of them /
         ``GIV`` for generic data (``yi`` on the analysis scale, log for ratios).
     method, model, tau2_method
-        ``IV``, ``MH`` or ``Peto``; ``fixed`` or ``random``; ``DL``, ``REML`` or ``PM``
-        (M-H random effects is RevMan's DL and refuses the others).
+        ``IV``, ``MH`` or ``Peto``; ``fixed`` or ``random``; ``DL``, ``REML``, ``PM``,
+        ``ML``, ``HE``, ``HS``, ``SJ`` or ``EB`` (metafor's names; M-H random effects is
+        RevMan's DL and refuses the others).
     hksj, hksj_adhoc
         Hartung-Knapp-Sidik-Jonkman t-based CI and test (random effects); ``hksj_adhoc``
         floors its scale factor at 1 so the CI is never narrower than the Wald CI

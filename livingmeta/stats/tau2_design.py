@@ -2,11 +2,13 @@
 
 The same estimators as :mod:`livingmeta.stats.heterogeneity`, written for a design matrix
 ``X`` and following metafor's ``rma.uni`` step by step (starting values, stopping rules,
-root finder), so that meta-regression and the tests built on it match metafor. With ``X``
-a column of ones they give the ordinary random-effects estimates.
+root finder, centred effects), so that meta-regression and the tests built on it match
+metafor. With ``X`` a column of ones they give the ordinary random-effects estimates.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +19,9 @@ from livingmeta.stats.linear import projection, residual_q, wls
 from livingmeta.stats.roots import UNIROOT_TOL, uniroot
 
 FloatArray = npt.NDArray[np.float64]
+# A Fisher scoring step from the centred effects, P and the weights 1 / (vi + tau2).
+StepFunction = Callable[[FloatArray, FloatArray, FloatArray], float]
+LogLikelihood = Callable[[FloatArray, FloatArray, FloatArray, float], float]
 
 
 def tau2_dl_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
@@ -27,11 +32,34 @@ def tau2_dl_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
 
 
 def tau2_he_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
-    """Hedges' estimator (ordinary least squares residuals), REML's starting value."""
+    """Hedges' estimator (ordinary least squares residuals), not truncated: the starting
+    value of the Fisher scoring (``max(0, .)``) and, truncated, :func:`tau2_he_floored`."""
     k, p = X.shape
     p_ols = np.eye(k) - X @ np.linalg.solve(X.T @ X, X.T)
     rss = float(yi @ p_ols @ yi)
     return (rss - float(np.trace(p_ols * vi))) / (k - p)
+
+
+def tau2_he_floored(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
+    """Hedges: ``max(0, (y'(I - H)y - tr((I - H)V)) / (k - p))`` (metafor ``"HE"``)."""
+    return max(0.0, tau2_he_design(yi - yi.mean(), vi, X))
+
+
+def tau2_hs_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
+    """Hunter-Schmidt: ``max(0, (QE - k) / sum(1 / vi))``; metafor subtracts k, not
+    k - p, with moderators too (its ``"HSk"``, not offered here, rescales instead)."""
+    k = X.shape[0]
+    q = residual_q(yi - yi.mean(), vi, X, 0.0)
+    return max(0.0, (q - k) / float(np.sum(1.0 / vi)))
+
+
+def tau2_sj_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
+    """Sidik-Jonkman, two steps: ``tau2_0 = sum (yi - mean)^2 / k`` (ignoring the
+    moderators, as metafor's crude start), then ``tau2_0 QE(tau2_0) / (k - p)``."""
+    k, p = X.shape
+    y = yi - yi.mean()
+    tau2_0 = float(np.sum((y - y.mean()) ** 2)) / k
+    return max(0.0, tau2_0 * residual_q(y, vi, X, tau2_0) / (k - p))
 
 
 def tau2_reml_design(
@@ -40,23 +68,75 @@ def tau2_reml_design(
     """REML by metafor's Fisher scoring (step ``(y'PPy - tr P) / tr PP``, halved while it
     would go below 0), then its check that tau2 = 0 is not the better maximum."""
     y = yi - yi.mean()
+    tau2 = _fisher_scoring(y, vi, X, _reml_step, "REML", threshold)
+    return _boundary_check(y, vi, X, tau2, _reml_loglik, threshold)
+
+
+def tau2_ml_design(
+    yi: FloatArray, vi: FloatArray, X: FloatArray, threshold: float = METAFOR_THRESHOLD
+) -> float:
+    """Maximum likelihood: REML's scoring with metafor's ML step ``(y'PPy - sum w) /
+    sum w^2``, then the same check against tau2 = 0 on the ML log-likelihood."""
+    y = yi - yi.mean()
+    tau2 = _fisher_scoring(y, vi, X, _ml_step, "ML", threshold)
+    return _boundary_check(y, vi, X, tau2, _ml_loglik, threshold)
+
+
+def tau2_eb_design(
+    yi: FloatArray, vi: FloatArray, X: FloatArray, threshold: float = METAFOR_THRESHOLD
+) -> float:
+    """Empirical Bayes: scoring with metafor's step ``(y'Py k / (k - p) - k) / sum w``,
+    whose fixed point is Paule-Mandel's QE = k - p (reached to metafor's 1e-5 rule, so
+    EB and PM agree to about that, not digit for digit). No tau2 = 0 check, as metafor."""
+    k, p = X.shape
+
+    def step(y: FloatArray, P: FloatArray, w: FloatArray) -> float:
+        return (float(y @ P @ y) * k / (k - p) - k) / float(np.sum(w))
+
+    return _fisher_scoring(yi - yi.mean(), vi, X, step, "EB", threshold)
+
+
+def _fisher_scoring(
+    y: FloatArray, vi: FloatArray, X: FloatArray, step_of: StepFunction, name: str, threshold: float
+) -> float:
+    """metafor's Fisher scoring for REML, ML and EB: from max(0, Hedges) add
+    ``step_of(y, P, w)``, halved while tau2 would go below 0, until tau2 moves by at most
+    ``threshold``; like metafor, no estimate when that takes more than ``REML_MAX_ITER``."""
     tau2 = max(0.0, tau2_he_design(y, vi, X))
     for _ in range(REML_MAX_ITER + 1):
-        P = projection(1.0 / (vi + tau2), X)
-        Py = P @ y
-        step = (float(Py @ Py) - float(np.trace(P))) / float(np.sum(P * P))
+        w = 1.0 / (vi + tau2)
+        step = step_of(y, projection(w, X), w)
         if not np.isfinite(step):
             step = 0.0
         while tau2 + step < 0:
             step /= 2
         old, tau2 = tau2, tau2 + step
         if abs(old - tau2) <= threshold:
-            break
-    else:
-        raise NotEstimableError("the REML estimate of tau2 did not converge; try DL or PM")
-    if _reml_loglik(y, vi, X, 0.0) - _reml_loglik(y, vi, X, tau2) > UNIROOT_TOL and (
-        tau2 > threshold
-    ):
+            return tau2
+    raise NotEstimableError(f"the {name} estimate of tau2 did not converge; try DL or PM")
+
+
+def _reml_step(y: FloatArray, P: FloatArray, w: FloatArray) -> float:
+    Py = P @ y
+    return (float(Py @ Py) - float(np.trace(P))) / float(np.sum(P * P))
+
+
+def _ml_step(y: FloatArray, P: FloatArray, w: FloatArray) -> float:
+    Py = P @ y
+    return (float(Py @ Py) - float(np.sum(w))) / float(np.sum(w**2))
+
+
+def _boundary_check(
+    y: FloatArray,
+    vi: FloatArray,
+    X: FloatArray,
+    tau2: float,
+    loglik: LogLikelihood,
+    threshold: float,
+) -> float:
+    """metafor's ``ll0check`` after ML or REML: 0 when the (restricted) likelihood at
+    tau2 = 0 is higher by more than ``uniroot``'s tolerance (a local maximum)."""
+    if loglik(y, vi, X, 0.0) - loglik(y, vi, X, tau2) > UNIROOT_TOL and tau2 > threshold:
         return 0.0
     return tau2
 
@@ -64,9 +144,14 @@ def tau2_reml_design(
 def _reml_loglik(y: FloatArray, vi: FloatArray, X: FloatArray, tau2: float) -> float:
     """Restricted log-likelihood up to a constant."""
     w = 1.0 / (vi + tau2)
-    fit = wls(y, w, X)
     _, logdet = np.linalg.slogdet(X.T @ (X * w[:, None]))
-    return -0.5 * float(np.sum(np.log(vi + tau2))) - 0.5 * logdet - 0.5 * fit.rss
+    return _ml_loglik(y, vi, X, tau2) - 0.5 * logdet
+
+
+def _ml_loglik(y: FloatArray, vi: FloatArray, X: FloatArray, tau2: float) -> float:
+    """Log-likelihood up to a constant (``-1/2 sum log(vi + tau2) - 1/2 RSS``)."""
+    fit = wls(y, 1.0 / (vi + tau2), X)
+    return -0.5 * float(np.sum(np.log(vi + tau2))) - 0.5 * fit.rss
 
 
 def tau2_pm_design(
@@ -86,11 +171,31 @@ def tau2_pm_design(
     return uniroot(lambda t: residual_q(y, vi, X, t) - target, 0.0, upper, tol)
 
 
+ESTIMATORS: dict[str, Callable[[FloatArray, FloatArray, FloatArray], float]] = {
+    "DL": tau2_dl_design,
+    "REML": tau2_reml_design,
+    "PM": tau2_pm_design,
+    "ML": tau2_ml_design,
+    "HE": tau2_he_floored,
+    "HS": tau2_hs_design,
+    "SJ": tau2_sj_design,
+    "EB": tau2_eb_design,
+}
+
+
 def tau2_design(method: str, yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
-    """Dispatch on the tau2 method (``EE`` is the fixed-effect model: tau2 = 0)."""
+    """Dispatch on the tau2 method (``EE`` is the fixed-effect model: tau2 = 0).
+
+    The estimators new beside DL, REML and PM refuse a model with as many coefficients
+    as studies, as metafor does (they divide by k - p or iterate on nothing).
+    """
     if method == "EE":
         return 0.0
-    estimators = {"DL": tau2_dl_design, "REML": tau2_reml_design, "PM": tau2_pm_design}
-    if method not in estimators:
-        raise ValueError(f"tau2 method must be one of EE, {', '.join(estimators)}; got {method!r}")
-    return estimators[method](np.asarray(yi, float), np.asarray(vi, float), np.asarray(X, float))
+    if method not in ESTIMATORS:
+        raise ValueError(f"tau2 method must be one of EE, {', '.join(ESTIMATORS)}; got {method!r}")
+    X = np.asarray(X, float)
+    if method not in ("DL", "REML", "PM") and X.shape[0] <= X.shape[1]:
+        raise NotEstimableError(
+            f"{X.shape[0]} studies cannot estimate tau2 beside {X.shape[1]} coefficients"
+        )
+    return ESTIMATORS[method](np.asarray(yi, float), np.asarray(vi, float), X)

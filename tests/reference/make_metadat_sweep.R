@@ -27,8 +27,8 @@
 # - convention = "revman5" (README "RevMan 5 convention"): RevMan's RD (observed in
 #   zero-cell studies), Greenland-Robins M-H RD variance and Hedges' g, written out in base
 #   R as make_reference.R does, pooled with metafor.
-# - tau2 estimators HE, SJ, ML, EB are not offered by livingmeta (DL, REML, PM only) and
-#   are not computed here.
+# - the other tau2 estimators (ML, HE, HS, SJ, EB) are checked by make_tau2_estimators.R,
+#   not here.
 # Ratios are on the log scale throughout.
 suppressPackageStartupMessages({
   library(metafor)
