@@ -81,17 +81,25 @@ def retracted_reports(review: Review, studies: Any) -> list[dict[str, str]]:
     return out
 
 
-def blocker_lines(blockers: dict[str, Any]) -> list[str]:
-    """The blockers as readable lines (empty when nothing blocks the analysis)."""
-    lines = [f"invalid data: {p}" for p in blockers["invalid"]]
-    lines += [f"to extract: {r['study_id']} x {r['outcome']}" for r in blockers["missing_rows"]]
+def blocker_lines(blockers: dict[str, Any], review_id: str = "<id>") -> list[str]:
+    """The blockers as readable lines (empty when nothing blocks the analysis): invalid
+    data first, then the work still to do (:func:`pending_lines`)."""
+    return [f"invalid data: {p}" for p in blockers["invalid"]] + pending_lines(blockers, review_id)
+
+
+def pending_lines(blockers: dict[str, Any], review_id: str = "<id>") -> list[str]:
+    """The reviewers' work still to do before the estimates are complete: rows to extract
+    or approve, extractors' values to reconcile, retracted reports to decide. Not invalid
+    data: the estimates are updated from what is approved."""
+    lines = [f"to extract: {r['study_id']} x {r['outcome']}" for r in blockers["missing_rows"]]
     lines += [
         f"not approved yet: {r['study_id']} x {r['outcome']}" for r in blockers["unapproved_rows"]
     ]
-    if blockers["unreconciled_differences"]:
+    differing = blockers["unreconciled_differences"]
+    if differing:
+        values = "1 value differs" if differing == 1 else f"{differing} values differ"
         lines.append(
-            f"{blockers['unreconciled_differences']} values differ between extractors "
-            "(see results/<id>/extraction/differences.csv)"
+            f"{values} between extractors (see results/{review_id}/extraction/differences.csv)"
         )
     for r in blockers["retracted"]:
         if not r["decision"]:

@@ -386,6 +386,24 @@ def shared_controls(rows: pd.DataFrame, outcome: Outcome) -> list[str]:
     return notes
 
 
+def study_label_by_id(path: str | Path) -> dict[str, str]:
+    """Each study's label as the analyses print it (the first ``study_label`` its rows
+    give), so that judgements made per study reach the rows of its forest plots; empty
+    when the table cannot be read (its own check reports why)."""
+    try:
+        frame = read_table(path)
+    except (InputError, OSError):
+        return {}
+    if not {"study_id", "study_label"} <= set(frame.columns):
+        return {}
+    ids, labels = frame["study_id"].str.strip(), frame["study_label"].str.strip()
+    named = (ids != "") & (labels != "")
+    first: dict[str, str] = {}
+    for study_id, label in zip(ids[named], labels[named], strict=True):
+        first.setdefault(study_id, label)
+    return first
+
+
 def outcome_data(frame: pd.DataFrame, outcome: Outcome) -> StudyData:
     """The pooled rows of one outcome (:func:`pooled_rows`) as a study-data container, in
     table order."""

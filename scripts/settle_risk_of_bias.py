@@ -8,5 +8,5 @@ review = reviews(snakemake.config)[snakemake.wildcards.review]
 run_rule(
     snakemake.log[0], "settle_risk_of_bias", settle_risk_of_bias, review,
     assessments=list(snakemake.input.assessments), studies=snakemake.params.studies,
-    judgements=snakemake.output.judgements,
+    judgements=snakemake.output.judgements, labels=snakemake.params.labels,
 )  # fmt: skip

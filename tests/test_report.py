@@ -581,6 +581,34 @@ def test_invalid_data_and_unpooled_outcome_are_flagged():
     assert "Data failed validation" in html and "Not pooled this run" in html
 
 
+def test_work_still_to_do_is_not_invalid_data():
+    """Rows to extract or approve hold nothing invalid: the estimates are updated from
+    the approved rows, and the scheduled run must not call the data invalid."""
+    pending = ["to extract: li2024 x mortality", "not approved yet: wu2025 x mortality"]
+    context = _context(pending=pending)
+    changes = build_changes(context)
+    assert changes["invalid_data"] is False and changes["needs_attention"] is False
+    html = render_run_report(context)
+    assert "Data failed validation" not in html
+    assert (
+        "Waiting for reviewers" in html and "<li>not approved yet: wu2025 x mortality</li>" in html
+    )
+
+
+def test_blocker_lines_name_the_review_and_count_in_words():
+    from livingmeta.blockers import blocker_lines, pending_lines
+
+    blockers = {"invalid": ["extraction.csv, row 3: bad"], "missing_rows": [],
+                "unapproved_rows": [], "unreconciled_differences": 1, "retracted": []}  # fmt: skip
+    assert pending_lines(blockers, "txa") == [
+        "1 value differs between extractors (see results/txa/extraction/differences.csv)"
+    ]
+    assert blocker_lines(blockers | {"unreconciled_differences": 3}, "txa")[:2] == [
+        "invalid data: extraction.csv, row 3: bad",
+        "3 values differ between extractors (see results/txa/extraction/differences.csv)",
+    ]
+
+
 def test_context_needs_review_and_run():
     with pytest.raises(ValueError, match=r"'run.id' is required"):
         build_changes({"review": {"id": "r", "title": "t"}, "run": {"date": "2026-01-01"}})

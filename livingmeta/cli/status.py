@@ -53,8 +53,13 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         out.write(json.dumps(obj, indent=2, allow_nan=False) + "\n")
         return 0
     out.write(status_text(loaded, planned))
-    lines = blocker_lines(blockers)
-    out.write("\nWhat blocks the analysis:\n" if lines else "\nNothing blocks the analysis.\n")
+    lines = blocker_lines(blockers, loaded.review.id)
+    # Screening is reported above: this is about the included studies' data.
+    out.write(
+        "\nWhat blocks the analysis of the included studies:\n"
+        if lines
+        else "\nNothing blocks the analysis of the included studies.\n"
+    )
     out.write("".join(f"  - {line}\n" for line in lines))
     return 0
 

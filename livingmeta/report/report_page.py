@@ -162,6 +162,7 @@ def page_view(context: Mapping[str, Any], changes: dict[str, Any]) -> dict[str, 
         "newly_included": [_included_view(s) for s in changes["newly_included"]],
         "searches": [_search_view(s, retrieval) for s in context.get("searches") or []],
         "problems": [str(p) for p in context.get("problems") or []],
+        "pending": [str(p) for p in context.get("pending") or []],
         "screening": context.get("screening") or {},
     }
 

@@ -64,6 +64,8 @@ file's bytes, or a matplotlib ``Figure`` (rendered to PNG)::
       "prisma_image": image | None,        # a ready-made diagram instead
       "invalid_data": False,               # optional: data failed validation this run
       "problems": ["..."],                 # optional: the validation messages
+      "pending": ["..."],                  # optional: reviewers' work still to do
+                                           # (rows to extract or approve, ...)
       "candidates_total": 1234,            # optional: all candidates when the list
                                            # given is a sample
     }

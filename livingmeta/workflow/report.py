@@ -145,7 +145,7 @@ def report_run(
     evidence (``appraisal["appraisal_grade_inputs"]``, written by ``summarise_findings``)
     is recorded with its estimate, so a change of certainty since the previous run is a
     change of conclusion."""
-    from livingmeta.blockers import blocker_lines
+    from livingmeta.blockers import pending_lines
     from livingmeta.report.history import rebuilt_run, update_history
     from livingmeta.report.history_plot import history_figure
     from livingmeta.report.run_report import write_run_report
@@ -206,7 +206,9 @@ def report_run(
         "removed": _removed_lines(review, studies, queue, decisions),
         **appraisal_context(review, analyses, table, files),
         "invalid_data": bool(blockers.get("invalid")),
-        "problems": blocker_lines(blockers) if blockers else [],
+        # Only invalid data failed validation; the rest is reviewers' work still to do.
+        "problems": list(blockers.get("invalid") or []),
+        "pending": pending_lines(blockers, review.id) if blockers else [],
     }
     changed = write_run_report(context, html, changes)
     write_text(Path(archive) / f"{run_id}.html", Path(html).read_text(encoding="utf-8"))

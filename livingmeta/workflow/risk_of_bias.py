@@ -58,18 +58,26 @@ def settle_risk_of_bias(
     assessments: Sequence[str | Path],
     studies: str | Path,
     judgements: str | Path,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Compare the assessors' files (``assessments``, in the review's risk-of-bias folder)
-    and write the settled judgements, by outcome and study label, to ``judgements``."""
+    and write the settled judgements, by outcome and study label, to ``judgements``.
+
+    A study's label is the one its extraction rows give (``labels``, by study id, from
+    :func:`livingmeta.extraction.study_label_by_id`), else ``studies``' own: the forest
+    plots, the restricted analysis and GRADE find the judgements by the analyses' labels.
+    """
     from livingmeta.risk_of_bias.consensus import load_folder
     from livingmeta.roster import review_roster
     from livingmeta.screening.studies import read_studies
 
     settings = settings_of(review)
     included = read_studies(studies)
+    labels = labels or {}
     pairs = [
-        (str(r["study_id"]), str(r.get("study_label") or r["study_id"]))
+        (sid, labels.get(sid) or str(r.get("study_label") or sid))
         for r in included.to_dict("records")
+        for sid in [str(r["study_id"])]
     ]
     folder = Path(assessments[0]).parent if assessments else review.files.risk_of_bias
     status = load_folder(

@@ -15,9 +15,10 @@ rule validate_outcome:
     input:
         extraction=get_extraction,
     output:
-        # update(): kept while the job runs and restored if it fails (invalid data), as
-        # Snakemake would otherwise delete it first.
-        data=update("results/{review}/.validated/{outcome}.csv"),
+        # Removed before the job and not restored when it fails (invalid data), so the
+        # next run validates again: Snakemake records a failed update() job's params as
+        # if it had finished, and the fixed table would then never be read.
+        data="results/{review}/.validated/{outcome}.csv",
     log:
         "logs/validate_outcome/{review}/{outcome}.log",
     conda:

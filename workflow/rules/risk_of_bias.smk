@@ -10,6 +10,8 @@ rule settle_risk_of_bias:
         "../envs/livingmeta.yaml"
     params:
         studies=review_file("studies"),
+        # The analyses' label of each study (its extraction rows'): a change relabels.
+        labels=get_study_labels,
     script:
         "../../scripts/settle_risk_of_bias.py"
 
