@@ -118,6 +118,10 @@ def test_database_specific_pmid_fields(fixtures_dir: Path) -> None:
     embase = read_records(folder / "ris_embase_asreview.ris", "ris", "embase")
     assert "15368318" in {r.pmid for r in embase}  # Embase puts the PMID in C5
     assert all(r.record_id.startswith("embase:L") or r.pmid for r in embase)
+    # Embase's "Adler D.G." is written as PubMed writes it: the proposed study id and
+    # label of a study found in both are then the same.
+    authors = {a for r in embase for a in r.authors}
+    assert {"Liu R", "Adler DG", "Eloubeidi MA"} <= authors
     endnote = read_records(folder / "ris_endnote_asysd.txt", "ris", "endnote")
     assert "15344782" in {r.pmid for r in endnote}  # Scopus (via EndNote): C2
     assert "22424230" in {r.pmid for r in endnote}  # PubMed (via EndNote): AN, DP NLM

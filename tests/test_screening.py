@@ -587,6 +587,8 @@ def test_studies_file_validation_reports_every_problem(tmp_path):
         ("MR CLEAN Investigators", "MR CLEAN Investigators"),
         ("Smith", "Smith"),
         ("", ""),
+        ("Eloubeidi M.A.; Khoury T.", "Eloubeidi"),  # Embase's dotted initials
+        ("de Hoon J.-P.", "de Hoon"),
     ],
 )
 def test_first_author_family(authors, family):

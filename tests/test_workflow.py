@@ -156,6 +156,26 @@ def test_editing_one_outcome_reruns_only_that_outcome(workdir):
         assert snakemake(workdir).returncode == 0
 
 
+def test_a_new_previous_version_count_redraws_prisma(workdir):
+    """The previous version's counts come from the config: setting them (after
+    ``livingmeta import --previous-version``) redraws the diagram and the report."""
+    config = workdir / "config" / "config.yaml"
+    original = config.read_text()
+    try:
+        edited = original.replace(
+            "previous_version: {studies: 4, reports: 4}",
+            "previous_version: {studies: 4, reports: 5}",
+        )
+        assert edited != original
+        config.write_text(edited)
+        planned = snakemake(workdir, "-n")
+        assert planned.returncode == 0, planned.stderr[-3000:]
+        plan = planned.stdout + planned.stderr
+        assert "draw_prisma" in plan and "report_run" in plan
+    finally:
+        config.write_text(original)
+
+
 def test_invalid_data_stops_with_full_report_and_replaces_nothing(workdir):
     results = workdir / "results" / "rescue_stenting"
     table = workdir / "reviews" / "rescue_stenting" / "extraction.csv"

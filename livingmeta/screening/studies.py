@@ -34,7 +34,7 @@ STUDY_COLUMNS = (
 #: was decided. Read where present; the workflow never writes them.
 DECISION_COLUMNS = ("decided_on", "decided_by")
 EXCLUDE_RETRACTED = ("", "yes", "no")
-_INITIALS = re.compile(r"^[A-Z]{1,4}$")
+_INITIALS = re.compile(r"^(?:[A-Z]{1,4}|(?:[A-Z]\.-?){1,4})$")  # "MA", or "M.A." (Embase)
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,8 @@ def first_author_family(authors: str | Iterable[str]) -> str:
     """Family name of the first author: ``"Premat K; Lenck S"`` -> ``"Premat"``.
 
     Authors come as ``"Family Initials"`` (PubMed style); a trailing token of 1-4 capital
-    letters is taken as initials, so collective names are kept whole.
+    letters (or dotted ones, ``"M.A."``) is taken as initials, so collective names are
+    kept whole.
     """
     names = split_ids(authors) if isinstance(authors, str) else [a for a in authors if a]
     if not names:

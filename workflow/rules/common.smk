@@ -86,6 +86,17 @@ def get_study_labels(wildcards):
     return study_label_by_id(get_files(wildcards).extraction)
 
 
+def get_prisma_settings(wildcards):
+    """What the PRISMA diagram takes from the config (a change redraws it): the previous
+    version's counts, the searched sources and the title."""
+    review = get_review(wildcards)
+    return {
+        "previous_version": review.spec.get("previous_version"),
+        "sources": [s["source"] for s in review.spec.get("searches", [])],
+        "title": review.title,
+    }
+
+
 def get_analyses(wildcards):
     """The outcome's analyses beyond pooling: its review's settings, its own on top."""
     return merged_analyses(get_review(wildcards).spec, wildcards.outcome)

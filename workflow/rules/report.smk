@@ -15,6 +15,7 @@ rule draw_prisma:
         studies=review_file("studies"),
         queue=review_file("queue"),
         decisions=review_file("decisions"),
+        settings=get_prisma_settings,
     script:
         "../../scripts/draw_prisma.py"
 

@@ -99,6 +99,8 @@ _REGISTRY_LABELS = tuple(
 )
 _ONLY_IDS = re.compile(r"^[\s,;:/A-Z0-9-]*$", re.IGNORECASE)
 _SPACED_INITIALS = re.compile(r"^(\S.*?) ([A-Z](?: [A-Z])+)$")
+# Embase and Ovid write "Eloubeidi M.A.", "Khoury T.", "de Hoon J.-P.".
+_DOTTED_INITIALS = re.compile(r"^(\S.*?) ((?:[A-Z]\.-? ?){1,4})$")
 # Record types of other formats (EndNote, BibTeX, WoS, tables) -> RIS type, first match.
 _RIS_TYPES = (
     (("conference", "proceeding", "meeting abstract", "congress", "cpaper"), "CONF"),
@@ -319,9 +321,12 @@ def _format_author(name: str) -> str:
 
 
 def _spaced_initials(name: str) -> str:
-    """``"Brownstein C D"`` (EPPI-Reviewer) -> ``"Brownstein CD"``; other names unchanged."""
-    match = _SPACED_INITIALS.match(name)
-    return f"{match.group(1)} {match.group(2).replace(' ', '')}" if match else name
+    """``"Brownstein C D"`` (EPPI-Reviewer) -> ``"Brownstein CD"`` and ``"Eloubeidi M.A."``
+    (Embase) -> ``"Eloubeidi MA"``, as PubMed writes them; other names unchanged."""
+    match = _SPACED_INITIALS.match(name) or _DOTTED_INITIALS.match(name)
+    if match is None:
+        return name
+    return f"{match.group(1)} {re.sub(r'[ .-]', '', match.group(2))}"
 
 
 def best_date(values: Iterable[str]) -> tuple[str | None, int | None]:
