@@ -180,9 +180,11 @@ def validate_extraction(
         raise InputError(problems)
 
     used_outcomes = set(frame["outcome"]) & set(outcomes)
-    needed = {col for name in used_outcomes for col in outcomes[name].arm_columns}
-    for col in sorted(needed - set(frame.columns)):
-        problems.append(Problem(file, None, col, "column missing"))
+    for col in sorted({c for name in used_outcomes for c in outcomes[name].arm_columns}):
+        if col not in frame.columns:
+            problems.append(
+                Problem(file, None, col, _missing_arm_column(col, used_outcomes, outcomes))
+            )
     if problems:
         raise InputError(problems)
 
@@ -209,6 +211,19 @@ def validate_extraction(
     if "year" in frame.columns:
         frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
     return frame
+
+
+def _missing_arm_column(column: str, used: set[str], outcomes: Mapping[str, Outcome]) -> str:
+    """Which outcomes need a missing column, and the header that has it: a table started
+    with one outcome type's columns (``livingmeta new-review`` writes the dichotomous
+    ones) lacks those of an outcome of another type."""
+    needing = sorted(name for name in used if column in outcomes[name].arm_columns)
+    kinds = sorted({outcomes[name].type for name in needing})
+    columns = ", ".join(outcomes[needing[0]].arm_columns)
+    return (
+        f"column missing: {' and '.join(kinds)} outcome {', '.join(needing)} needs {columns} "
+        "(results/<review>/extraction/template.csv has the full header)"
+    )
 
 
 def _subgroup_problems(frame: pd.DataFrame, file: str) -> list[Problem]:

@@ -86,7 +86,15 @@ def test_every_problem_is_reported_at_once_with_row_and_column(tmp_path):
 def test_missing_column_is_named(tmp_path):
     header = "study_id,outcome,events_treat,total_treat,events_ctrl\n"
     found, _, _ = problems(tmp_path, "a,death,1,10,2\n", header)
-    assert found == [(None, "total_ctrl", "column missing")]
+    assert found == [
+        (
+            None,
+            "total_ctrl",
+            "column missing: dichotomous outcome death needs events_treat, total_treat, "
+            "events_ctrl, total_ctrl (results/<review>/extraction/template.csv has the full "
+            "header)",
+        )
+    ]
 
 
 def test_unreadable_file_is_reported_not_raised_raw(tmp_path):
