@@ -31,7 +31,7 @@ def readable_path(config: Any, path: Sequence[Any]) -> str:
     return out or "(top level)"
 
 
-def _suggestion(word: str, choices: Sequence[str]) -> str:
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """``; did you mean 'label'?`` for the closest choice (any case), or ``""``."""
     folded = {choice.casefold(): choice for choice in choices}
     close = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.6)
@@ -47,7 +47,7 @@ def schema_error_lines(config: Any, error: Any) -> list[str]:
         unknown = [key for key in error.instance if key not in allowed]
         lines = []
         for key in unknown:
-            hint = _suggestion(str(key), allowed) or f"; the keys are: {', '.join(allowed)}"
+            hint = did_you_mean(str(key), allowed) or f"; the keys are: {', '.join(allowed)}"
             lines.append(f"{where}: {str(key)!r} is not a key{hint}")
         if lines:
             return lines
@@ -55,7 +55,7 @@ def schema_error_lines(config: Any, error: Any) -> list[str]:
         wanted = error.validator_value.get("const")
         return [f"{where}: must include {wanted!r}; got {error.instance!r}"]
     if error.validator == "enum" and isinstance(error.instance, str):
-        hint = _suggestion(error.instance, [str(v) for v in error.validator_value])
+        hint = did_you_mean(error.instance, [str(v) for v in error.validator_value])
         return [f"{where}: {error.message}{hint}"]
     return [f"{where}: {error.message}"]
 

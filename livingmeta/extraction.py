@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from livingmeta.config_messages import did_you_mean
 from livingmeta.csvsafe import restore
 from livingmeta.outcomes import ARM_COLUMNS, Outcome
 from livingmeta.stats.data import DATA_TYPES, StudyData
@@ -269,7 +270,8 @@ def _check_row(
     name = record["outcome"]
     if name not in outcomes:
         allowed = ", ".join(sorted(outcomes)) or "(none declared)"
-        bad("outcome", f"unknown outcome {name!r}; declared: {allowed}")
+        hint = did_you_mean(name, list(outcomes))
+        bad("outcome", f"unknown outcome {name!r}; declared: {allowed}{hint}")
         return problems
     year = record.get("year", "")
     if year and not _is_integer_text(year):

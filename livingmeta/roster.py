@@ -49,7 +49,10 @@ def review_roster(review: Review) -> tuple[str, ...] | None:
 
 def not_a_reviewer(name: str, roster: Sequence[str]) -> str:
     """The message for a name that is not on the roster."""
-    return f"{name!r} is not a reviewer of this review; the roster is: {', '.join(roster)}"
+    from livingmeta.config_messages import did_you_mean
+
+    hint = "" if "," in name else did_you_mean(name, roster)  # a list has its own advice
+    return f"{name!r} is not a reviewer of this review; the roster is: {', '.join(roster)}{hint}"
 
 
 def report_off_roster(

@@ -95,6 +95,18 @@ def test_import_adds_records_that_the_next_run_hands_over(capsys, tmp_path):
     assert "central:CN-0001" in rows and "central:29845367" in rows
 
 
+def test_an_empty_export_is_imported_with_a_warning(capsys, tmp_path):
+    empty = tmp_path / "empty.ris"
+    empty.write_text("")
+    folder = tmp_path / "reviews" / "r1"
+    config = {"reviews": [{"id": "r1", "folder": str(folder), "outcomes": [{"name": "death"}]}]}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    argv = ["import", str(empty), "--source", "cochrane", "--config", str(tmp_path / "config.yaml")]
+    assert main(argv) == 0  # a search may find nothing: not an error
+    assert "0 records read" in (said := capsys.readouterr().out)
+    assert "Warning: the file holds no records (an empty export?)" in said
+
+
 def test_import_of_bad_file_exits_2_naming_the_record(capsys, tmp_path):
     bad = tmp_path / "bad.ris"
     bad.write_text("TY  - JOUR\nTI  - no end record\n")
@@ -113,7 +125,9 @@ def test_previous_version_studies_are_not_offered_again(capsys, tmp_path):
     argv = ["import", str(ris), "--format", "ris", "--source", "previous-version", "--previous-version",
             "--config", str(tmp_path / "config.yaml")]  # fmt: skip
     assert main(argv) == 0
-    assert "not screened again" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "not screened again" in said
+    assert "previous_version: {studies: N, reports: M}" in said  # what PRISMA still needs
     state = folder / "retrieval"
     settings = RetrievalSettings(enabled=False)
     report = run_retrieval("r1", state, [], settings, run_id="run1", today=date(2024, 1, 1),

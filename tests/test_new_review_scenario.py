@@ -216,7 +216,7 @@ def test_a_new_review_from_its_first_record_to_its_published_figure(review):
     workflow(root)
     studies = rows(folder / "studies.csv")
     assert len(studies) == 4
-    status = ok(livingmeta(root, "status"))  # the only review of the config
+    status = ok(livingmeta(root, "status", "--review", REVIEW))
     assert REVIEW in status
     # No approved data yet, even with four included studies.
     assert "No studies yet: no approved data yet" in (results / "summary.md").read_text()

@@ -651,3 +651,15 @@ def test_long_candidate_lists_are_capped():
     assert build_changes(context)["new_candidates"] == 250
     assert "Record 200<" in html and "Record 201<" not in html
     assert "… and 50 more in the candidates file." in html
+
+
+def test_decisions_are_counted_since_the_last_archived_run(tmp_path):
+    """Runs before any estimate leave no history row: the previous run's date then comes
+    from the archived reports, so a second run does not count every decision again."""
+    from livingmeta.workflow.report import _archived_before
+
+    for run in ("2026-11-01T030000Z", "2026-11-08T030000Z", "2026-11-15T030000Z"):
+        (tmp_path / f"{run}.html").write_text("<!DOCTYPE html>")
+    assert _archived_before(tmp_path, "2026-11-15T030000Z") == "2026-11-08"
+    assert _archived_before(tmp_path, "2026-11-01T030000Z") is None
+    assert _archived_before(tmp_path / "missing", "2026-11-01T030000Z") is None

@@ -75,6 +75,30 @@ def test_traffic_light_without_ratings_says_not_yet_assessed(tmp_path):
     assert b"<text" not in written[1].read_bytes()  # glyphs as paths: no font needed to view
 
 
+LONG_TITLE = "RoB 2 (effect of assignment): All-cause maternal mortality within 42 days of birth"
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: traffic_light_plot(ROB2, STUDIES, JUDGEMENTS, title=LONG_TITLE),
+        lambda: summary_plot(ROB2, {"D1": {"low": 100.0}}, title=LONG_TITLE),
+        # a short title: the legend's "Judgement (Newcastle-Ottawa scale ...)" is widest
+        lambda: traffic_light_plot(nos_cohort(), ["Chang 2018"], {}, title="Death"),
+    ],
+    ids=["traffic_light", "summary", "legend_heading"],
+)
+def test_no_text_is_cut_at_the_figure_edge(draw):
+    """Every text lies inside the figure (drawn with the bundled DejaVu Sans): a long
+    title or legend heading widens the figure."""
+    fig = draw()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    for shown in (t for ax in fig.axes for t in ax.texts):  # the legend's headings too
+        box = shown.get_window_extent(renderer=canvas.get_renderer())
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.x1, shown.get_text()
+
+
 def test_summary_bars_are_as_long_as_their_share():
     shares = {
         "D1": {"low": 60.0, "high": 40.0},

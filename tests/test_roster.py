@@ -92,7 +92,10 @@ def test_a_name_off_the_roster_is_an_error_in_every_file(review, tmp_path):  # n
         (str(files.characteristics), 3, "extractor"),
     ]
     messages = [p.message for p in problems]
-    assert messages[0] == f"'lvingmeta' is not a reviewer of this review; the roster is: {ROSTER}"
+    assert messages[0] == (
+        f"'lvingmeta' is not a reviewer of this review; the roster is: {ROSTER}; "
+        "did you mean 'livingmeta'?"
+    )
     assert messages[1].startswith("'bob' is not") and messages[2].startswith("'reviewer_3' is not")
     assert messages[3].startswith("'eve' is not")
     assert messages[4].startswith("assessor (the file's name): 'mallory' is not a reviewer")

@@ -23,6 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from livingmeta.approval import approval_problems
+from livingmeta.config_messages import did_you_mean
 from livingmeta.extraction import read_table, row_number
 from livingmeta.grade import DOMAINS, DOWNGRADE_DOMAINS
 from livingmeta.roster import GRADE_PEOPLE, report_off_roster
@@ -136,7 +137,10 @@ def _check_row(
     if not outcome:
         bad("outcome", "empty")
     elif outcome not in outcomes:
-        bad("outcome", f"unknown outcome {outcome!r}; declared: {', '.join(sorted(outcomes))}")
+        hint = did_you_mean(outcome, sorted(outcomes))
+        bad(
+            "outcome", f"unknown outcome {outcome!r}; declared: {', '.join(sorted(outcomes))}{hint}"
+        )
     if domain not in DOMAINS:
         bad("domain", f"{record['domain']!r} is not one of {', '.join(DOMAINS)}")
         return None

@@ -88,7 +88,11 @@ def traffic_light_plot(
     legend = _legend_entries(tool, used)
     legend_lines = len(headings) + len(legend) + 2
     top = MARGIN + (2 * line if title else 0) + 2 * line
-    width = max(grid_x + sum(widths) + MARGIN, _legend_width(headings, fontsize))
+    width = max(
+        grid_x + sum(widths) + MARGIN,
+        _legend_width(tool, headings, fontsize),
+        _title_width(title, fontsize),
+    )
     height = top + CELL * len(studies) + 0.2 + legend_lines * line + MARGIN
     fig, ax = inch_figure(width, height, "robvis")
     if title:
@@ -140,9 +144,20 @@ def _light(
         )
 
 
-def _legend_width(headings: Sequence[tuple[str, str, str]], fontsize: float) -> float:
+def _title_width(title: str | None, fontsize: float) -> float:
+    """Inches the title needs (the figure widens rather than cut a long outcome name)."""
+    return 2 * MARGIN + text_width(title, fontsize + 1, bold=True) if title else 0.0
+
+
+def _legend_width(tool: Tool, headings: Sequence[tuple[str, str, str]], fontsize: float) -> float:
+    """Inches the legend needs: its widest domain line or its bold judgement heading."""
     widest = max(text_width(f"{h}: {label}", fontsize) for _, h, label in headings)
-    return 2 * MARGIN + 0.2 + widest
+    heading = text_width(_judgement_heading(tool), fontsize, bold=True)
+    return 2 * MARGIN + max(0.2 + widest, heading)
+
+
+def _judgement_heading(tool: Tool) -> str:
+    return f"Judgement ({tool.label}):"
 
 
 def _draw_legend(
@@ -161,7 +176,7 @@ def _draw_legend(
         y += line
         draw_text(ax, MARGIN, y, f"{heading}: {label}", fontsize, label="rob-legend")
     y += 1.5 * line
-    draw_text(ax, MARGIN, y, f"Judgement ({tool.label}):", fontsize, bold=True, label="rob-legend")
+    draw_text(ax, MARGIN, y, _judgement_heading(tool), fontsize, bold=True, label="rob-legend")
     for colour, symbol, label in entries:
         y += line
         _key_dot(ax, MARGIN + 0.07, y, colour, label)
@@ -212,7 +227,7 @@ def summary_plot(
     x0 = MARGIN + label_width + 0.15
     top = MARGIN + (2 * line if title else line)
     height = top + CELL * len(headings) + 5 * line + MARGIN
-    width = x0 + SUMMARY_WIDTH + 0.3 + MARGIN
+    width = max(x0 + SUMMARY_WIDTH + 0.3 + MARGIN, _title_width(title, fontsize))
     fig, ax = inch_figure(width, height, "robvis")
     if title:
         draw_text(ax, MARGIN, MARGIN + line, title, fontsize + 1, bold=True, label="title")

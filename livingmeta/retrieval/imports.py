@@ -109,14 +109,19 @@ def import_records(
         )
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(line)
+    if previous_version:
+        after = (
+            "Registered as the previous version's studies (not screened again). PRISMA "
+            "counts them once the review's config says how many there were: "
+            "previous_version: {studies: N, reports: M}."
+        )
+    else:
+        after = "The next workflow run hands the new ones to screening."
+    if not counts.read:
+        after = f"Warning: the file holds no records (an empty export?). {after}"
     return (
         f"{counts.read} records read from {file} and imported into review {review.id} as "
-        f"{run_id}: {counts.describe()} "
-        + (
-            "Registered as the previous version's studies (not screened again)."
-            if previous_version
-            else "The next workflow run hands the new ones to screening."
-        )
+        f"{run_id}: {counts.describe()} {after}"
     )
 
 

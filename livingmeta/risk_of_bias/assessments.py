@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from livingmeta.config_messages import did_you_mean
 from livingmeta.extraction import read_table, row_number
 from livingmeta.risk_of_bias import CONSENSUS_FILE, OVERALL
 from livingmeta.risk_of_bias.model import ANSWERS, Tool
@@ -218,7 +219,11 @@ class _RowChecks:
             bad("outcome", f"empty; {tool.label} rates each outcome's result")
             return None
         if self.outcomes is not None and outcome not in self.outcomes:
-            bad("outcome", f"unknown outcome {outcome!r}; declared: {', '.join(self.outcomes)}")
+            hint = did_you_mean(outcome, self.outcomes)
+            bad(
+                "outcome",
+                f"unknown outcome {outcome!r}; declared: {', '.join(self.outcomes)}{hint}",
+            )
             return None
         if not self.settings.rates_outcome(record["study_id"], outcome):
             bad("outcome", f"outcome {outcome!r} is not rated (risk_of_bias.tools outcomes)")

@@ -179,7 +179,7 @@ def report_run(
         "candidates": candidate_rows,
         "screening": {
             "decisions_since_last_run": _decisions_since(
-                review, decisions, previous["previous_date"]
+                review, decisions, previous["previous_date"] or _archived_before(archive, run_id)
             ),
             "conflicts": sum(len(s["conflicts"]) for s in screening["stages"].values()),
             "newly_included": [
@@ -356,6 +356,13 @@ def _recorded_certainty(cell: Any) -> dict[str, str | None]:
     if cell is None or pd.isna(cell) or not str(cell):
         return {}
     return {"certainty": None if str(cell) == NOT_ASSESSED else str(cell)}
+
+
+def _archived_before(archive: str | Path, run_id: str) -> str | None:
+    """The date of the latest run before ``run_id`` whose report is archived: the previous
+    run when the history has none (runs before any estimate record no history row)."""
+    earlier = sorted(p.stem for p in Path(archive).glob("*.html") if p.stem < run_id)
+    return earlier[-1][:10] if earlier else None
 
 
 def _decisions_since(review: Review, decisions: str | Path, since: str | None) -> int:
