@@ -27,7 +27,54 @@ def review_problems(review: Review) -> list[Problem]:
         review, files.queue, files.decisions, files.studies
     )
     doubtful = files.registry / DOUBTFUL_FILE
-    return problems + file_problems(doubtful, ("decided_by",), review_roster(review))
+    problems += file_problems(doubtful, ("decided_by",), review_roster(review))
+    seen = {(p.file, p.row, p.column, p.message) for p in problems}
+    return problems + [
+        p for p in appraisal_problems(review) if (p.file, p.row, p.column, p.message) not in seen
+    ]
+
+
+def appraisal_problems(review: Review) -> list[Problem]:
+    """What the workflow's appraisal steps reject in the risk-of-bias files, the
+    characteristics and the GRADE ratings (``settle_risk_of_bias``,
+    ``tabulate_characteristics``, ``summarise_findings`` read them with these calls), so
+    ``livingmeta validate`` finds it before a run does. Not checked while ``studies.csv``
+    itself is invalid (its own problems say why)."""
+    from livingmeta.characteristics.extraction import load_characteristics
+    from livingmeta.grade.ratings import load_ratings
+    from livingmeta.risk_of_bias.consensus import load_folder
+    from livingmeta.roster import review_roster
+    from livingmeta.workflow.characteristics import characteristics_settings, included_studies
+    from livingmeta.workflow.risk_of_bias import settings_of
+
+    files, roster = review.files, review_roster(review)
+    outcomes = [o.name for o in review.outcomes]
+    try:
+        ids = [s for s, _ in included_studies(files.studies)]
+    except InputError:
+        return []
+    checks = []
+    if (settings := settings_of(review)) is not None:
+        checks.append(
+            lambda: load_folder(
+                files.risk_of_bias, settings, roster=roster, studies=ids, outcomes=outcomes
+            )
+        )
+    if (
+        fields := characteristics_settings(review)[1]
+    ) is not None and files.characteristics.exists():
+        checks.append(
+            lambda: load_characteristics(files.characteristics, fields, studies=ids, roster=roster)
+        )
+    if files.grade.exists():
+        checks.append(lambda: load_ratings(files.grade, outcomes, roster=roster))
+    problems: list[Problem] = []
+    for check in checks:
+        try:
+            check()
+        except InputError as error:
+            problems += error.problems
+    return problems
 
 
 def screening_and_assessment_problems(

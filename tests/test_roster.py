@@ -82,7 +82,13 @@ def test_a_name_off_the_roster_is_an_error_in_every_file(review, tmp_path):  # n
 
     problems = review_problems(review)
     where = [(p.file, p.row, p.column) for p in problems]
-    assert where == [
+    # Then what the appraisal steps reject besides names (the files' missing columns).
+    appraisal = where[7:]
+    assert appraisal and {f for f, _, _ in appraisal} <= {
+        str(files.risk_of_bias / name)
+        for name in ("consensus.csv", "mallory.csv", "Reviewer_1.csv")
+    } | {str(files.grade), str(files.characteristics)}, appraisal
+    assert where[:7] == [
         (str(files.extraction), 2, "approved_by"),
         (str(files.extraction), 3, "second_extractor"),
         (str(files.decisions), 3, "reviewer"),
@@ -108,7 +114,10 @@ def test_a_name_off_the_roster_is_an_error_in_every_file(review, tmp_path):  # n
         )  # fmt: skip
     with pytest.raises(InputError) as extraction:
         check_extraction(review, extraction=files.extraction, marker=tmp_path / "e.json")
-    assert extraction.value.problems + screening.value.problems == problems
+    assert extraction.value.problems + screening.value.problems == problems[:7]
+    # ... and the appraisal steps the rest.
+    workflow = {(p.file, p.row, p.column, p.message) for p in workflow_problems(review, tmp_path)}
+    assert {(p.file, p.row, p.column, p.message) for p in problems[7:]} <= workflow
 
 
 def test_names_are_spelt_as_on_the_roster(review):  # noqa: F811
@@ -273,3 +282,21 @@ def test_the_consensus_keeps_the_names_as_the_roster_spells_them(review):  # noq
     )
     read = load_assessment(consensus, settings_of(review), roster=review_roster(review))
     assert set(read.agreed_by.values()) == {("reviewer_1", "seed")}
+
+
+def test_validate_reads_the_assessments_as_the_workflow_does(review, tmp_path):  # noqa: F811
+    """An assessor's row the workflow's settle step would reject (a study not included,
+    a domain the tool does not have) is reported by ``livingmeta validate`` too."""
+    files = review.files
+    files.risk_of_bias.mkdir()
+    write_csv(
+        files.risk_of_bias / "seed.csv",
+        [
+            ["study_id", "outcome", "domain", "question", "answer", "judgement"],
+            ["nosuch2004", "", "selection", "", "", "good"],
+            ["chang2018", "", "D9", "", "", "good"],
+        ],
+    )
+    rejected = {(p.file, p.row, p.column) for p in workflow_problems(review, tmp_path)}
+    assert {row for _, row, _ in rejected} == {2, 3}
+    assert rejected <= {(p.file, p.row, p.column) for p in review_problems(review)}
