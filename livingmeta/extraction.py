@@ -33,7 +33,7 @@ from livingmeta.config_messages import did_you_mean
 from livingmeta.csvsafe import restore
 from livingmeta.outcomes import ARM_COLUMNS, Outcome
 from livingmeta.stats.data import DATA_TYPES, StudyData
-from livingmeta.validation import InputError, Problem, row_reporter
+from livingmeta.validation import InputError, Problem, not_a_number, row_reporter
 
 COUNT_COLUMNS = {"events_treat", "total_treat", "events_ctrl", "total_ctrl", "n_treat", "n_ctrl"}
 POSITIVE_COLUMNS = {"total_treat", "total_ctrl", "n_treat", "n_ctrl", "sd_treat", "sd_ctrl", "se"}
@@ -80,7 +80,10 @@ def read_table(
             skipinitialspace=True,
             skip_blank_lines=False,
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except pd.errors.EmptyDataError:
+        message = "the file is empty: it needs at least its header row (see the README)"
+        raise InputError([Problem(str(path), 1, None, message)]) from None
+    except pd.errors.ParserError as exc:
         raise InputError([Problem(str(path), None, None, f"not a readable CSV: {exc}")]) from None
     del utf8
     frame.columns = [c.strip() for c in frame.columns]
@@ -286,7 +289,7 @@ def _check_row(
         if text == "":
             bad(col, "empty")
         elif not math.isfinite(value):
-            bad(col, f"{text!r} is not a number")
+            bad(col, not_a_number(text))
         elif col in COUNT_COLUMNS and value != int(value):
             bad(col, f"{text!r} is not a whole number")
         elif abs(value) > (MAX_COUNT if col in COUNT_COLUMNS else MAX_MAGNITUDE):

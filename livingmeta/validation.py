@@ -49,6 +49,14 @@ def row_reporter(file: str, row: int, found: list[Problem]) -> Report:
     return bad
 
 
+def not_a_number(text: str) -> str:
+    """The message for a cell that is not a number, with the fix for a decimal comma
+    (``450,5``: spreadsheets in many languages write it)."""
+    if re.fullmatch(r"[-+]?\d+,\d+", text.strip()):
+        return f"{text!r} is not a number (write decimals with a point: {text.replace(',', '.')})"
+    return f"{text!r} is not a number"
+
+
 def is_date(text: str) -> bool:
     """A real calendar date written YYYY-MM-DD (the form every dated column takes)."""
     if not _DATE.match(text):

@@ -104,6 +104,17 @@ def test_unreadable_file_is_reported_not_raised_raw(tmp_path):
     path.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(InputError, match="not a readable CSV"):
         load_extraction(path, OUTCOMES)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputError, match="row 1: the file is empty: it needs at least its header"):
+        load_extraction(empty, OUTCOMES)
+
+
+def test_a_decimal_comma_gets_its_fix():
+    from livingmeta.validation import not_a_number
+
+    assert not_a_number("450,5") == "'450,5' is not a number (write decimals with a point: 450.5)"
+    assert not_a_number("abc") == "'abc' is not a number"
 
 
 def test_minimal_file_with_study_column_and_single_outcome(tmp_path):

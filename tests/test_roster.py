@@ -300,3 +300,18 @@ def test_validate_reads_the_assessments_as_the_workflow_does(review, tmp_path): 
     rejected = {(p.file, p.row, p.column) for p in workflow_problems(review, tmp_path)}
     assert {row for _, row, _ in rejected} == {2, 3}
     assert rejected <= {(p.file, p.row, p.column) for p in review_problems(review)}
+
+
+def test_a_draft_named_after_someone_off_the_roster_is_an_error(review):  # noqa: F811
+    drafts = review.files.drafts
+    drafts.mkdir(exist_ok=True)
+    (drafts / "seed.csv").write_text("study_id,outcome\n")
+    (drafts / "sed.csv").write_text("study_id,outcome\n")
+    found = [(p.file, p.message) for p in review_problems(review) if "draft" in p.message]
+    assert found == [
+        (
+            str(drafts / "sed.csv"),
+            f"extractor (the draft's name): 'sed' is not a reviewer of this review; the roster "
+            f"is: {ROSTER}; did you mean 'seed'?",
+        )
+    ]

@@ -21,7 +21,7 @@ from livingmeta.characteristics.fields import CharacteristicsSettings, Field
 from livingmeta.characteristics.values import NEEDS, NUMBER_COLUMNS, Value
 from livingmeta.extraction import read_table, row_number
 from livingmeta.roster import CHARACTERISTICS_PEOPLE, report_off_roster
-from livingmeta.validation import InputError, Problem, Report, row_reporter
+from livingmeta.validation import InputError, Problem, Report, not_a_number, row_reporter
 
 CHARACTERISTICS_COLUMNS = (
     "study_id",
@@ -200,10 +200,10 @@ def _check_numbers(record: dict[str, str], kind: str, bad: Report) -> None:
         try:
             number = float(text)
         except ValueError:
-            bad(col, f"{text!r} is not a number")
+            bad(col, not_a_number(text))
             continue
         if not math.isfinite(number):
-            bad(col, f"{text!r} is not a number")
+            bad(col, not_a_number(text))
         elif col in COUNT_COLUMNS and kind == "n_of_N" and number != int(number):
             bad(col, f"{text!r} is not a whole number")
         else:
