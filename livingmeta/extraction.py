@@ -224,8 +224,13 @@ def _missing_arm_column(column: str, used: set[str], outcomes: Mapping[str, Outc
     needing = sorted(name for name in used if column in outcomes[name].arm_columns)
     kinds = sorted({outcomes[name].type for name in needing})
     columns = ", ".join(outcomes[needing[0]].arm_columns)
+    outcome = (
+        f"outcome {needing[0]} needs"
+        if len(needing) == 1
+        else f"outcomes {', '.join(needing)} need"
+    )
     return (
-        f"column missing: {' and '.join(kinds)} outcome {', '.join(needing)} needs {columns} "
+        f"column missing: {' and '.join(kinds)} {outcome} {columns} "
         "(results/<review>/extraction/template.csv has the full header)"
     )
 

@@ -19,7 +19,7 @@ def review_problems(review: Review) -> list[Problem]:
     the roster in its assessments (risk of bias, GRADE, characteristics) and in the
     signatures of the registry's manual deduplication queue."""
     from livingmeta.retrieval.registry_files import DOUBTFUL_FILE
-    from livingmeta.roster import file_problems, review_roster
+    from livingmeta.roster import draft_problems, file_problems, review_roster
 
     files = review.files
     problems = extraction_file_problems(review, files.extraction)
@@ -28,6 +28,8 @@ def review_problems(review: Review) -> list[Problem]:
     )
     doubtful = files.registry / DOUBTFUL_FILE
     problems += file_problems(doubtful, ("decided_by",), review_roster(review))
+    drafts = sorted(files.drafts.glob("*.csv")) if files.drafts.is_dir() else []
+    problems += draft_problems(drafts, review_roster(review))
     seen = {(p.file, p.row, p.column, p.message) for p in problems}
     return problems + [
         p for p in appraisal_problems(review) if (p.file, p.row, p.column, p.message) not in seen

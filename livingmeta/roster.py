@@ -154,8 +154,8 @@ def file_problems(
 
 def assessment_problems(review: Review, roster: Sequence[str] | None = None) -> list[Problem]:
     """Names off the roster in the review's assessments: risk of bias (each assessor's
-    file is named after them; ``agreed_by`` of the consensus), extractors' drafts (named
-    after them too), GRADE ratings and the characteristics of the included studies."""
+    file is named after them; ``agreed_by`` of the consensus), GRADE ratings and the
+    characteristics of the included studies."""
     from livingmeta.risk_of_bias import CONSENSUS_FILE
 
     roster = review_roster(review) if roster is None else roster
@@ -171,13 +171,19 @@ def assessment_problems(review: Review, roster: Sequence[str] | None = None) -> 
         elif path.stem.casefold() not in known:
             message = f"assessor (the file's name): {not_a_reviewer(path.stem, roster)}"
             problems.append(Problem(str(path), None, None, message))
-    drafts = files.drafts
-    for path in sorted(drafts.glob("*.csv")) if drafts.is_dir() else []:
-        if path.stem.casefold() not in known:
-            message = f"extractor (the draft's name): {not_a_reviewer(path.stem, roster)}"
-            problems.append(Problem(str(path), None, None, message))
     problems += file_problems(files.grade, GRADE_PEOPLE, roster)
     problems += file_problems(files.characteristics, CHARACTERISTICS_PEOPLE, roster)
+    return problems
+
+
+def draft_problems(drafts: Sequence[str | Path], roster: Sequence[str] | None) -> list[Problem]:
+    """Extractors' drafts (``extraction/<name>.csv``) named after someone off the roster."""
+    known = {name.casefold() for name in roster or ()}
+    problems = []
+    for path in map(Path, drafts):
+        if roster is not None and path.stem.casefold() not in known:
+            message = f"extractor (the draft's name): {not_a_reviewer(path.stem, roster)}"
+            problems.append(Problem(str(path), None, None, message))
     return problems
 
 

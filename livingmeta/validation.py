@@ -52,7 +52,14 @@ def row_reporter(file: str, row: int, found: list[Problem]) -> Report:
 def not_a_number(text: str) -> str:
     """The message for a cell that is not a number, with the fix for a decimal comma
     (``450,5``: spreadsheets in many languages write it)."""
-    if re.fullmatch(r"[-+]?\d+,\d+", text.strip()):
+    stripped = text.strip()
+    if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+", stripped):  # 1,000: thousands or 1.000?
+        whole, point = stripped.replace(",", ""), stripped.replace(",", ".", 1)
+        return (
+            f"{text!r} is not a number (write {whole} without a thousands separator, or "
+            f"{point} if the comma is a decimal comma)"
+        )
+    if re.fullmatch(r"[-+]?\d+,\d+", stripped):
         return f"{text!r} is not a number (write decimals with a point: {text.replace(',', '.')})"
     return f"{text!r} is not a number"
 

@@ -8,4 +8,5 @@ review = reviews(snakemake.config)[snakemake.wildcards.review]
 run_rule(
     snakemake.log[0], "check_extraction", check_extraction, review,
     extraction=snakemake.input.extraction, marker=snakemake.output.marker,
+    drafts=list(snakemake.input.drafts),
 )  # fmt: skip

@@ -115,6 +115,11 @@ def test_a_decimal_comma_gets_its_fix():
 
     assert not_a_number("450,5") == "'450,5' is not a number (write decimals with a point: 450.5)"
     assert not_a_number("abc") == "'abc' is not a number"
+    # Three digits after the comma may be thousands: both readings are offered.
+    assert not_a_number("1,000") == (
+        "'1,000' is not a number (write 1000 without a thousands separator, or 1.000 if "
+        "the comma is a decimal comma)"
+    )
 
 
 def test_minimal_file_with_study_column_and_single_outcome(tmp_path):

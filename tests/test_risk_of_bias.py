@@ -239,7 +239,10 @@ def test_every_problem_names_file_row_and_column(tmp_path):
         (8, "date"),
     ]
     messages = [p.message for p in caught.value.problems]
-    assert "'alcie' (the file's name) is not a reviewer; the roster is: alice, bob" in messages[0]
+    assert messages[0].startswith(
+        "assessor (the file's name): 'alcie' is not a reviewer of this review; the roster is: "
+        "alice, bob, carol; did you mean 'alice'?"
+    )
     assert "not an included study" in messages[1]
     assert all(p.file == str(path) for p in caught.value.problems)
 

@@ -302,7 +302,7 @@ def test_validate_reads_the_assessments_as_the_workflow_does(review, tmp_path): 
     assert rejected <= {(p.file, p.row, p.column) for p in review_problems(review)}
 
 
-def test_a_draft_named_after_someone_off_the_roster_is_an_error(review):  # noqa: F811
+def test_a_draft_named_after_someone_off_the_roster_is_an_error(review, tmp_path):  # noqa: F811
     drafts = review.files.drafts
     drafts.mkdir(exist_ok=True)
     (drafts / "seed.csv").write_text("study_id,outcome\n")
@@ -315,3 +315,12 @@ def test_a_draft_named_after_someone_off_the_roster_is_an_error(review):  # noqa
             f"is: {ROSTER}; did you mean 'seed'?",
         )
     ]
+    # The workflow's extraction check, which declares the drafts, reports the same.
+    with pytest.raises(InputError) as checked:
+        check_extraction(
+            review,
+            extraction=review.files.extraction,
+            marker=tmp_path / "e.json",
+            drafts=sorted(drafts.glob("*.csv")),
+        )
+    assert [(p.file, p.message) for p in checked.value.problems] == found

@@ -268,7 +268,9 @@ def test_decisions_by_a_name_off_the_roster_are_invalid(roster_repo):
         screen("q", reviewer="bob")
     (problem,) = caught.value.problems
     assert (problem.file, problem.row, problem.column) == (DECISIONS, 3, "reviewer")
-    assert problem.message == "'bbo' is not a reviewer of this review; the roster is: Alice, bob"
+    assert problem.message == (
+        "'bbo' is not a reviewer of this review; the roster is: Alice, bob; did you mean 'bob'?"
+    )
 
 
 def test_reviewer_names_are_compared_ignoring_case_without_a_roster(repo):

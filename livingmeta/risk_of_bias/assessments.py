@@ -28,7 +28,13 @@ from livingmeta.extraction import read_table, row_number
 from livingmeta.risk_of_bias import CONSENSUS_FILE, OVERALL
 from livingmeta.risk_of_bias.model import ANSWERS, Tool
 from livingmeta.risk_of_bias.settings import RiskOfBiasSettings
-from livingmeta.roster import RISK_OF_BIAS_PEOPLE, names_in, report_off_roster, signed_names
+from livingmeta.roster import (
+    RISK_OF_BIAS_PEOPLE,
+    names_in,
+    not_a_reviewer,
+    report_off_roster,
+    signed_names,
+)
 from livingmeta.validation import InputError, Problem, Report, is_date, row_reporter
 
 ASSESSMENT_COLUMNS = (
@@ -156,8 +162,8 @@ def _roster_problems(
 ) -> list[Problem]:
     if consensus or roster is None or assessor.casefold() in {r.casefold() for r in roster}:
         return []
-    names = ", ".join(roster) or "(empty)"
-    message = f"assessor {assessor!r} (the file's name) is not a reviewer; the roster is: {names}"
+    # Worded as livingmeta validate's roster check, which reports the same file.
+    message = f"assessor (the file's name): {not_a_reviewer(assessor, roster)}"
     return [Problem(file, None, None, message)]
 
 

@@ -103,7 +103,7 @@ def _fisher_scoring(
     ``step_of(y, P, w)``, halved while tau2 would go below 0, until tau2 moves by at most
     ``threshold``; like metafor, no estimate when that takes more than ``REML_MAX_ITER``."""
     tau2 = max(0.0, tau2_he_design(y, vi, X))
-    for _ in range(REML_MAX_ITER + 1):
+    for _ in range(REML_MAX_ITER):  # metafor stops once iter > maxiter
         w = 1.0 / (vi + tau2)
         step = step_of(y, projection(w, X), w)
         if not np.isfinite(step):

@@ -3,6 +3,7 @@ approved rows for the pooling and plotting steps."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from livingmeta.approval import is_approved, require
@@ -15,11 +16,21 @@ from livingmeta.screening.studies import read_studies
 from livingmeta.study_scope import removal_reason, removed_from_files, removed_studies
 
 
-def check_extraction(review: Review, *, extraction: str | Path, marker: str | Path) -> None:
-    """Validate the whole extraction table (data contract and approval columns) and write
-    a marker; the screening step depends on it, so an invalid table stops the run before
-    the screening outputs are replaced (the per-outcome checks guard the results)."""
-    require(extraction_file_problems(review, extraction))
+def check_extraction(
+    review: Review,
+    *,
+    extraction: str | Path,
+    marker: str | Path,
+    drafts: Sequence[str | Path] = (),
+) -> None:
+    """Validate the whole extraction table (data contract and approval columns) and the
+    names of the extractors' ``drafts``, and write a marker; the screening step depends on
+    it, so an invalid table stops the run before the screening outputs are replaced (the
+    per-outcome checks guard the results)."""
+    from livingmeta.roster import draft_problems, review_roster
+
+    problems = extraction_file_problems(review, extraction)
+    require(problems + draft_problems(drafts, review_roster(review)))
     write_json(marker, {"review": review.id})
 
 

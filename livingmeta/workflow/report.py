@@ -179,7 +179,7 @@ def report_run(
         "candidates": candidate_rows,
         "screening": {
             "decisions_since_last_run": _decisions_since(
-                review, decisions, previous["previous_date"] or _archived_before(archive, run_id)
+                review, decisions, _last_run_date(previous["previous_date"], archive, run_id)
             ),
             "conflicts": sum(len(s["conflicts"]) for s in screening["stages"].values()),
             "newly_included": [
@@ -356,6 +356,13 @@ def _recorded_certainty(cell: Any) -> dict[str, str | None]:
     if cell is None or pd.isna(cell) or not str(cell):
         return {}
     return {"certainty": None if str(cell) == NOT_ASSESSED else str(cell)}
+
+
+def _last_run_date(recorded: str | None, archive: str | Path, run_id: str) -> str | None:
+    """The previous run's date: the later of the history's (runs with estimates) and the
+    archived reports' (every run)."""
+    dates = [d for d in (recorded, _archived_before(archive, run_id)) if d]
+    return max(dates) if dates else None
 
 
 def _archived_before(archive: str | Path, run_id: str) -> str | None:

@@ -1,6 +1,7 @@
 rule check_extraction:
     input:
         extraction=get_extraction_table,
+        drafts=get_extraction_drafts,
     output:
         marker=EXTRACTION_CHECKED,
     log:
