@@ -411,22 +411,32 @@ def shared_controls(rows: pd.DataFrame, outcome: Outcome) -> list[str]:
     return notes
 
 
-def study_label_by_id(path: str | Path) -> dict[str, str]:
-    """Each study's label as the analyses print it (the first ``study_label`` its rows
-    give), so that judgements made per study reach the rows of its forest plots; empty
-    when the table cannot be read (its own check reports why)."""
+def study_labels_by_id(path: str | Path) -> dict[str, list[str]]:
+    """Each study's labels as the analyses print them: first its own (``study_label``,
+    else its id), then those of its comparisons (a multi-arm trial's rows are labelled
+    ``Label (comparison)``), so that judgements made per study reach every row of its
+    forest plots; empty when the table cannot be read (its own check reports why)."""
     try:
         frame = read_table(path)
     except (InputError, OSError):
         return {}
-    if not {"study_id", "study_label"} <= set(frame.columns):
+    if "study_id" not in frame.columns:
         return {}
-    ids, labels = frame["study_id"].str.strip(), frame["study_label"].str.strip()
-    named = (ids != "") & (labels != "")
-    first: dict[str, str] = {}
-    for study_id, label in zip(ids[named], labels[named], strict=True):
-        first.setdefault(study_id, label)
-    return first
+    frame = frame[frame["study_id"].str.strip() != ""].copy()
+    frame["study_id"] = frame["study_id"].str.strip()
+    if "study_label" not in frame.columns:
+        frame["study_label"] = ""
+    frame["study_label"] = frame["study_label"].str.strip()
+    own = frame["study_label"].where(frame["study_label"] != "", frame["study_id"])
+    found: dict[str, list[str]] = {}
+    for study_id, label in zip(frame["study_id"], own, strict=True):
+        found.setdefault(study_id, [label])
+    groups = frame.groupby("outcome", sort=False) if "outcome" in frame.columns else [("", frame)]
+    for _, rows in groups:
+        for study_id, label in zip(rows["study_id"], study_labels(rows), strict=True):
+            if label not in found[study_id]:
+                found[study_id].append(label)
+    return found
 
 
 def outcome_data(frame: pd.DataFrame, outcome: Outcome) -> StudyData:

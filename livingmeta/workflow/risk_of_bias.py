@@ -58,15 +58,16 @@ def settle_risk_of_bias(
     assessments: Sequence[str | Path],
     studies: str | Path,
     judgements: str | Path,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Compare the assessors' files (``assessments``, in the review's risk-of-bias folder)
     and write the settled judgements, by outcome and study label, to ``judgements``.
 
     A study's label is the one its extraction rows give (``labels``, by study id, from
-    :func:`livingmeta.extraction.study_label_by_id`), else ``studies``' own: the forest
+    :func:`livingmeta.extraction.study_labels_by_id`), else ``studies``' own: the forest
     plots, the restricted analysis and GRADE find the judgements by the analyses' labels.
-    """
+    The labels of a multi-arm trial's comparisons are ``aliases`` of the study: each
+    carries the study's judgements, and the traffic-light plot shows the study once."""
     from livingmeta.risk_of_bias.consensus import load_folder
     from livingmeta.roster import review_roster
     from livingmeta.screening.studies import read_studies
@@ -74,11 +75,12 @@ def settle_risk_of_bias(
     settings = settings_of(review)
     included = read_studies(studies)
     labels = labels or {}
-    pairs = [
-        (sid, labels.get(sid) or str(r.get("study_label") or sid))
-        for r in included.to_dict("records")
-        for sid in [str(r["study_id"])]
-    ]
+    pairs, aliases = [], []
+    for record in included.to_dict("records"):
+        sid = str(record["study_id"])
+        own, *comparisons = labels.get(sid) or [str(record.get("study_label") or sid)]
+        pairs.append((sid, own))
+        aliases += [(sid, label) for label in comparisons]
     folder = Path(assessments[0]).parent if assessments else review.files.risk_of_bias
     status = load_folder(
         folder,
@@ -87,7 +89,7 @@ def settle_risk_of_bias(
         studies=[s for s, _ in pairs],
         outcomes=[o.name for o in review.outcomes],
     )
-    by_outcome = {o.name: status.by_label(pairs, o.name) for o in review.outcomes}
+    by_outcome = {o.name: status.by_label(pairs + aliases, o.name) for o in review.outcomes}
     by_study = status.by_label(pairs)
     tables = [by_study, *by_outcome.values()]
     rated = any(levels for table in tables for levels in table.values())
@@ -97,6 +99,7 @@ def settle_risk_of_bias(
         "studies": [
             {"study_id": s, "label": label, "tool": _tool_key(settings, s)} for s, label in pairs
         ],
+        "aliases": dict((label, sid) for sid, label in aliases),
         "judgements": by_outcome,
         "study_level": by_study,
         "disagreements": [str(d) for d in status.disagreements],
@@ -138,11 +141,18 @@ def overall_levels(review: Review, settled: Mapping[str, Any], outcome: str) -> 
     settings = settings_of(review)
     table = settled["judgements"].get(outcome, {})
     levels: dict[str, Any] = {}
-    for study in settled["studies"]:
-        tool = settings.tool_for(study["study_id"])
-        key = table.get(study["label"], {}).get(OVERALL)
-        levels[study["label"]] = tool.level(key) if tool is not None and key else None
+    for label, study_id in labelled_studies(settled):
+        tool = settings.tool_for(study_id)
+        key = table.get(label, {}).get(OVERALL)
+        levels[label] = tool.level(key) if tool is not None and key else None
     return levels
+
+
+def labelled_studies(settled: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, study id) of every label the analyses use: each study's own and its
+    comparisons' (``aliases``; absent in judgements written before they existed)."""
+    own = [(s["label"], s["study_id"]) for s in settled["studies"]]
+    return own + list((settled.get("aliases") or {}).items())
 
 
 def plot_risk_of_bias(
@@ -166,6 +176,8 @@ def plot_risk_of_bias(
     kind, tool, outcome = figure_specs(review)[figure]
     settled = read_judgements(judgements)
     labels = [s["label"] for s in settled["studies"] if s["tool"] == tool.key]
+    ids = {s["study_id"] for s in settled["studies"] if s["tool"] == tool.key}
+    weighted = [label for label, sid in labelled_studies(settled) if sid in ids]
     if outcome is None:
         table = settled["study_level"]
     else:
@@ -176,7 +188,7 @@ def plot_risk_of_bias(
     elif not isinstance(analysis := read_analysis(pooled[outcome.name]), OutcomeAnalysis):
         drawn = note_figure(f"{NO_APPROVED_DATA.capitalize()}: no weights", title=outcome.label)
     else:
-        weights = {s.study: s.weight for s in analysis.result.studies if s.study in labels}
+        weights = {s.study: s.weight for s in analysis.result.studies if s.study in weighted}
         shares = weight_shares(weights, table, list(tool.domain_keys))
         drawn = summary_plot(
             tool, _with_empty(shares, tool), title=f"{outcome.label}: {tool.label}"

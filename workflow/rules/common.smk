@@ -8,7 +8,7 @@ import livingmeta.config as lm_config
 from livingmeta.study_scope import removed_from_files
 from livingmeta.validation import InputError
 from livingmeta.analysis_settings import merged_analyses
-from livingmeta.extraction import outcome_digest, study_label_by_id
+from livingmeta.extraction import outcome_digest, study_labels_by_id
 from livingmeta.workflow.plot import analysis_figure_kinds
 from livingmeta.workflow.risk_of_bias import figure_specs
 from livingmeta.workflow.site import result_inputs, site_files
@@ -82,8 +82,8 @@ def get_outcome_digest(wildcards):
 
 
 def get_study_labels(wildcards):
-    """Each study's label in the analyses (from the extraction table), by study id."""
-    return study_label_by_id(get_files(wildcards).extraction)
+    """Each study's labels in the analyses (from the extraction table), by study id."""
+    return study_labels_by_id(get_files(wildcards).extraction)
 
 
 def get_prisma_settings(wildcards):
