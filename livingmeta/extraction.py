@@ -422,12 +422,10 @@ def study_labels_by_id(path: str | Path) -> dict[str, list[str]]:
         return {}
     if "study_id" not in frame.columns:
         return {}
-    frame = frame[frame["study_id"].str.strip() != ""].copy()
-    frame["study_id"] = frame["study_id"].str.strip()
+    frame = frame[frame["study_id"] != ""].copy()  # read_table has stripped every cell
     if "study_label" not in frame.columns:
         frame["study_label"] = ""
-    frame["study_label"] = frame["study_label"].str.strip()
-    own = frame["study_label"].where(frame["study_label"] != "", frame["study_id"])
+    own = study_labels(frame.drop(columns="comparison", errors="ignore"))
     found: dict[str, list[str]] = {}
     for study_id, label in zip(frame["study_id"], own, strict=True):
         found.setdefault(study_id, [label])

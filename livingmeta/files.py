@@ -70,6 +70,14 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
+def read_json(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """A JSON file's content; empty when there is no path or no file yet (an output a
+    step has not written, e.g. before a review's first run)."""
+    if not path or not Path(path).exists():
+        return {}
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 # -- locks --------------------------------------------------------------------------------
 
 

@@ -8,11 +8,11 @@ reads them back and marks them safe for the report's autoescaping template.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from livingmeta.files import read_json
 from livingmeta.formatting import pooled_effect
 from livingmeta.risk_of_bias import NOT_ASSESSED
 
@@ -62,8 +62,8 @@ def appraisal_view(context: Mapping[str, Any]) -> dict[str, Any]:
         path = files.get(key)
         text = Path(path).read_text(encoding="utf-8") if path and Path(path).exists() else ""
         view[key] = Markup(text) if text.strip() else None
-    view["descriptive"] = _json(files.get("descriptive")).get("outcomes", [])
-    settled = _json(files.get("judgements"))
+    view["descriptive"] = read_json(files.get("descriptive")).get("outcomes", [])
+    settled = read_json(files.get("judgements"))
     if settled:
         view["risk_of_bias"] = {
             "status": settled["status"],
@@ -75,9 +75,3 @@ def appraisal_view(context: Mapping[str, Any]) -> dict[str, Any]:
             ],
         }
     return view
-
-
-def _json(path: str | None) -> dict[str, Any]:
-    if not path or not Path(path).exists():
-        return {}
-    return json.loads(Path(path).read_text(encoding="utf-8"))

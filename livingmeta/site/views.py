@@ -3,11 +3,11 @@ figure copied into the site, from the inputs of :mod:`livingmeta.site.pages`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from livingmeta.files import read_json
 from livingmeta.formatting import (
     NOT_ESTIMABLE,
     describe_method,
@@ -389,9 +389,5 @@ def appraisal_view(writer: SiteWriter, rid: str, files: Mapping[str, Any]) -> di
                 _figure(writer, found, (rid, "risk_of_bias"), (rid,), source.stem, title, alt)
             )
     view["risk_of_bias"] = figures
-    descriptive = files.get("descriptive")
-    view["descriptive"] = []
-    if descriptive and Path(descriptive).is_file():
-        described = json.loads(Path(descriptive).read_text(encoding="utf-8"))
-        view["descriptive"] = described.get("outcomes", [])
+    view["descriptive"] = read_json(files.get("descriptive")).get("outcomes", [])
     return view

@@ -187,12 +187,17 @@ def _fisher_scoring(
     return tau2, active
 
 
+def _ypppy(yi: FloatArray, w: FloatArray) -> FloatArray:
+    """``y'PPy`` of the intercept-only model: the squared weighted residuals."""
+    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
+    return np.sum((w * resid) ** 2, axis=-1)
+
+
 def _reml_step(yi: FloatArray, w: FloatArray) -> FloatArray:
     """REML scoring step ``(y'PPy - tr P) / tr PP`` (0 where tr PP is 0: one study)."""
     sw = np.sum(w, axis=-1)
     sw2 = np.sum(w**2, axis=-1)
-    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
-    ypy = np.sum((w * resid) ** 2, axis=-1)
+    ypy = _ypppy(yi, w)
     trace_p = sw - sw2 / sw
     trace_pp = sw2 - 2 * np.sum(w**3, axis=-1) / sw + sw2**2 / sw**2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -203,10 +208,8 @@ def _ml_step(yi: FloatArray, w: FloatArray) -> FloatArray:
     """ML scoring step ``(y'PPy - sum w) / sum w^2``; 0 for one study, where metafor
     does not iterate (its ``k1`` case: tau2 = 0)."""
     k = np.sum(w > 0, axis=-1)
-    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
-    ypy = np.sum((w * resid) ** 2, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        step = (ypy - np.sum(w, axis=-1)) / np.sum(w**2, axis=-1)
+        step = (_ypppy(yi, w) - np.sum(w, axis=-1)) / np.sum(w**2, axis=-1)
     return np.where(k > 1, step, 0.0)
 
 
@@ -251,22 +254,17 @@ def fisher_scoring_update(
 
 
 def _reml_loglik(yi: FloatArray, vi: FloatArray, tau2: FloatArray) -> FloatArray:
-    """Restricted log-likelihood up to a constant (for metafor's local-maximum check)."""
-    w = _weights(vi, tau2)
-    present = w > 0
-    sw = np.sum(w, axis=-1)
-    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
-    rss = np.sum(w * resid**2, axis=-1)
-    log_v = np.sum(np.log(np.where(present, w, 1.0)), axis=-1) * -1.0
-    return -0.5 * log_v - 0.5 * np.log(sw) - 0.5 * rss
+    """Restricted log-likelihood up to a constant (for metafor's local-maximum check):
+    the likelihood less half the log of the mean's information."""
+    sw = np.sum(_weights(vi, tau2), axis=-1)
+    return _ml_loglik(yi, vi, tau2) - 0.5 * np.log(sw)
 
 
 def _ml_loglik(yi: FloatArray, vi: FloatArray, tau2: FloatArray) -> FloatArray:
-    """Log-likelihood up to a constant (for metafor's local-maximum check after ML)."""
+    """Log-likelihood up to a constant (for metafor's local-maximum check after ML):
+    ``1/2 sum log w - 1/2 RSS``, the RSS being Q on the weights ``w``."""
     w = _weights(vi, tau2)
-    resid = yi - np.expand_dims(weighted_mean(yi, w), -1)
-    rss = np.sum(w * resid**2, axis=-1)
-    return 0.5 * np.sum(np.log(np.where(w > 0, w, 1.0)), axis=-1) - 0.5 * rss
+    return 0.5 * np.sum(np.log(np.where(w > 0, w, 1.0)), axis=-1) - 0.5 * cochran_q(yi, w)
 
 
 def generalised_q(yi: FloatArray, vi: FloatArray, tau2: FloatArray | float) -> FloatArray:

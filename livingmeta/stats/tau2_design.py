@@ -58,7 +58,7 @@ def tau2_sj_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
     moderators, as metafor's crude start), then ``tau2_0 QE(tau2_0) / (k - p)``."""
     k, p = X.shape
     y = yi - yi.mean()
-    tau2_0 = float(np.sum((y - y.mean()) ** 2)) / k
+    tau2_0 = float(np.sum(y**2)) / k
     return max(0.0, tau2_0 * residual_q(y, vi, X, tau2_0) / (k - p))
 
 

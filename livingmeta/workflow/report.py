@@ -179,7 +179,7 @@ def report_run(
         "candidates": candidate_rows,
         "screening": {
             "decisions_since_last_run": _decisions_since(
-                review, decisions, _last_run_date(previous["previous_date"], archive, run_id)
+                review, decisions, _archived_before(archive, run_id) or previous["previous_date"]
             ),
             "conflicts": sum(len(s["conflicts"]) for s in screening["stages"].values()),
             "newly_included": [
@@ -358,16 +358,10 @@ def _recorded_certainty(cell: Any) -> dict[str, str | None]:
     return {"certainty": None if str(cell) == NOT_ASSESSED else str(cell)}
 
 
-def _last_run_date(recorded: str | None, archive: str | Path, run_id: str) -> str | None:
-    """The previous run's date: the later of the history's (runs with estimates) and the
-    archived reports' (every run)."""
-    dates = [d for d in (recorded, _archived_before(archive, run_id)) if d]
-    return max(dates) if dates else None
-
-
 def _archived_before(archive: str | Path, run_id: str) -> str | None:
-    """The date of the latest run before ``run_id`` whose report is archived: the previous
-    run when the history has none (runs before any estimate record no history row)."""
+    """The date of the latest run before ``run_id`` whose report is archived. Every run
+    archives its report, while only runs with estimates add history rows: the history's
+    date is the fallback when the archive is gone."""
     earlier = sorted(p.stem for p in Path(archive).glob("*.html") if p.stem < run_id)
     return earlier[-1][:10] if earlier else None
 

@@ -6,13 +6,13 @@ and its ``pages`` param from it, so the step reads exactly what the rule declare
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from livingmeta.config import Review
+from livingmeta.files import read_json
 from livingmeta.workflow.plot import analysis_figure_kinds
 
 FIGURE_KINDS = ("forest", "history", "cumulative", "leave_one_out")
@@ -98,7 +98,7 @@ def _review_page(review: Review, files: Mapping[str, Any]) -> Any:
     from livingmeta.files import ANALYSIS_SOFTWARE, software_versions
     from livingmeta.site import ReviewPage
 
-    retrieval = _json(files["retrieval"])
+    retrieval = read_json(files["retrieval"])
     prisma, report = Path(files["prisma"][0]), Path(files["report"])
     return ReviewPage(
         id=review.id,
@@ -134,7 +134,7 @@ def _outcome_page(name: str, label: str, files: Mapping[str, Any]) -> Any:
         for fmt in IMAGE_FORMATS
         if f"{kind}.{fmt}" in present
     }
-    return OutcomePage(name, label, _json(files["pooled"]), images)
+    return OutcomePage(name, label, read_json(files["pooled"]), images)
 
 
 def _study_links(studies: str | Path, registry: str | Path) -> list[Any]:
@@ -163,9 +163,3 @@ def _study_links(studies: str | Path, registry: str | Path) -> list[Any]:
             )
         )
     return links
-
-
-def _json(path: str | Path) -> dict[str, Any]:
-    """A JSON file's content; empty when it does not exist yet."""
-    path = Path(path)
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
