@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from livingmeta.config import Review
-from livingmeta.validation import InputError, Problem
+from livingmeta.validation import InputError, Problem, in_reading_order
 
 
 def review_problems(review: Review) -> list[Problem]:
@@ -31,9 +31,10 @@ def review_problems(review: Review) -> list[Problem]:
     drafts = sorted(files.drafts.glob("*.csv")) if files.drafts.is_dir() else []
     problems += draft_problems(drafts, review_roster(review))
     seen = {(p.file, p.row, p.column, p.message) for p in problems}
-    return problems + [
+    problems += [
         p for p in appraisal_problems(review) if (p.file, p.row, p.column, p.message) not in seen
     ]
+    return in_reading_order(problems)
 
 
 def appraisal_problems(review: Review) -> list[Problem]:
@@ -101,7 +102,8 @@ def extraction_file_problems(
 
     problems = extraction_problems(extraction, {o.name: o for o in review.outcomes})
     problems += _not_included(review, extraction, studies)
-    return problems + file_problems(extraction, EXTRACTION_PEOPLE, review_roster(review))
+    problems += file_problems(extraction, EXTRACTION_PEOPLE, review_roster(review))
+    return in_reading_order(problems)
 
 
 def _not_included(

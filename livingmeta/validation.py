@@ -35,6 +35,13 @@ class Problem:
         return f"{', '.join(where)}: {self.message}"
 
 
+def in_reading_order(problems: list[Problem]) -> list[Problem]:
+    """``problems`` by file (in the order the files first appear), then row (problems of
+    the whole file first), so a reviewer fixes a file top to bottom; stable otherwise."""
+    files = {name: i for i, name in enumerate(dict.fromkeys(p.file for p in problems))}
+    return sorted(problems, key=lambda p: (files[p.file], -1 if p.row is None else p.row))
+
+
 #: Files a problem of the row being checked: ``bad(column, message)``.
 Report = Callable[[str, str], None]
 

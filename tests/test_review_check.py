@@ -84,3 +84,20 @@ def test_validate_and_the_extraction_check_report_the_same_problem(review, tmp_p
     with pytest.raises(InputError) as raised:
         check_extraction(review, extraction=table, marker=tmp_path / "extraction.json")
     assert [str(p) for p in raised.value.problems] == [str(p) for p in problems]
+
+
+def test_problems_are_listed_in_reading_order(review):
+    """A file's problems come top to bottom whatever check found them: a name off the
+    roster in row 2 before a count in row 5, before the next file's."""
+    table = review.files.extraction
+    lines = table.read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [line.split(",") for line in lines[1:]]
+    rows[3][header.index("events_treat")] = "999"  # row 5: more events than patients
+    rows[0][header.index("approved_by")] = "alcie"  # row 2: off the roster
+    table.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    decisions = review.files.decisions
+    decisions.write_text(decisions.read_text().replace("reviewer_1", "revewer_1", 1))
+    where = [(p.file, p.row, p.column) for p in review_problems(review)]
+    assert where[:2] == [(str(table), 2, "approved_by"), (str(table), 5, "events_treat")]
+    assert [f for f, _, _ in where[2:]] == [str(decisions)] * len(where[2:])

@@ -295,3 +295,19 @@ def test_not_reported_outcomes_are_named_under_the_characteristics(review, tmp_p
     else:
         assert all("Not reported by" not in text for text in texts.values())
         assert "outcome not reported" not in texts["csv"]
+
+
+def test_characteristics_name_a_study_as_its_forest_plots_do(review, tmp_path):
+    """A study relabelled in the extraction table only (an import proposes ``Peng Y.
+    2019``) is printed with that label in the tables, as in the forest plots."""
+
+    def relabel(rows, fields):
+        for row in rows:
+            if row["study_id"] == "peng2019":
+                row["study_label"] = "Peng Y. 2019"
+        return rows, fields
+
+    rewrite(review.files.extraction, relabel)
+    texts = characteristics_texts(review, tmp_path)
+    assert all("Peng Y. 2019" in text for text in texts.values())
+    assert all("Peng 2019" not in text for text in texts.values())

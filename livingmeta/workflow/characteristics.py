@@ -40,14 +40,21 @@ def _level(outcome: dict[str, Any]) -> str:
     return "arm" if outcome.get("arm") else "study"
 
 
-def included_studies(studies: str | Path) -> list[tuple[str, str]]:
-    """(study id, label) of the included studies, in the order of ``studies.csv``."""
+def included_studies(
+    studies: str | Path, labels: dict[str, list[str]] | None = None
+) -> list[tuple[str, str]]:
+    """(study id, label) of the included studies, in the order of ``studies.csv``: the
+    label the analyses print (``labels``, from the extraction table, as
+    :func:`livingmeta.extraction.study_labels_by_id` gives them), else ``studies``' own,
+    so the tables name a study as its forest plots do."""
     from livingmeta.screening.studies import read_studies
 
-    return [
-        (str(r["study_id"]), str(r.get("study_label") or r["study_id"]))
-        for r in read_studies(studies).to_dict("records")
-    ]
+    labels = labels or {}
+    pairs = []
+    for record in read_studies(studies).to_dict("records"):
+        sid = str(record["study_id"])
+        pairs.append((sid, (labels.get(sid) or [str(record.get("study_label") or sid)])[0]))
+    return pairs
 
 
 def _removed(
@@ -92,16 +99,17 @@ def tabulate_characteristics(
     from livingmeta.characteristics.descriptive import describe
     from livingmeta.characteristics.extraction import load_characteristics
     from livingmeta.characteristics.table import build_tables, not_reported_by, write_tables
-    from livingmeta.extraction import read_table
+    from livingmeta.extraction import read_table, study_labels_by_id
     from livingmeta.roster import review_roster
     from livingmeta.validation import InputError
 
     tables_settings, all_fields = characteristics_settings(review)
-    included = included_studies(studies)
+    has_extraction = extraction is not None and Path(extraction).exists()
+    included = included_studies(studies, study_labels_by_id(extraction) if has_extraction else None)
     gone = _removed(review, studies, queue, decisions)
     pairs = [(s, label) for s, label in included if s not in gone]
     missing: dict[str, list[str]] = {}
-    if extraction is not None and Path(extraction).exists():
+    if has_extraction:
         with suppress(InputError):  # an unreadable table is reported by its own check
             rows = read_table(extraction)
             if gone and "study_id" in rows.columns:
