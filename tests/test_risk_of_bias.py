@@ -281,6 +281,11 @@ def test_dual_assessment_conflict_then_consensus(tmp_path):
     assert status.overall("chang2018") is None  # only consensus reaches outputs
     assert status.overall("cornelissen2019", "mrs0_2_90d") == "good"  # agreed
     assert status.judgements("peng2019") == {}  # nobody rated it: not yet assessed
+    # What is disputed, for the traffic-light plot (a whole-study tool: any outcome).
+    assert status.disputed("chang2018", "sich") == ["selection", OVERALL]
+    assert status.disputed_by_label([("chang2018", "Chang"), ("cornelissen2019", "C")]) == {
+        "Chang": ["selection", OVERALL]
+    }
 
     consensus = [
         {
@@ -294,7 +299,7 @@ def test_dual_assessment_conflict_then_consensus(tmp_path):
     ]
     write_rows(folder / "consensus.csv", consensus, (*ASSESSMENT_COLUMNS, "agreed_by"))
     status = load_folder(folder, settings, roster=ROSTER, studies=STUDIES)
-    assert status.disagreements == ()
+    assert status.disagreements == () and status.disputed("chang2018") == []
     assert status.overall("chang2018") == "fair"  # proposed from the settled domains
     assert status.settled[("chang2018", "", "selection")].how == "consensus"
     assert status.settled[("chang2018", "", OVERALL)].how == "proposal"

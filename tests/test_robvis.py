@@ -16,8 +16,14 @@ from livingmeta.plots.rob_columns import (
     rob_legend_height,
 )
 from livingmeta.plots.robvis import summary_plot, traffic_light_plot
-from livingmeta.risk_of_bias import NOT_ASSESSED, OVERALL
-from livingmeta.risk_of_bias.model import HIGH_COLOUR, LOW_COLOUR, NOT_ASSESSED_COLOUR, SOME_COLOUR
+from livingmeta.risk_of_bias import DISPUTED, NOT_ASSESSED, OVERALL
+from livingmeta.risk_of_bias.model import (
+    DISPUTED_COLOUR,
+    HIGH_COLOUR,
+    LOW_COLOUR,
+    NOT_ASSESSED_COLOUR,
+    SOME_COLOUR,
+)
 from livingmeta.risk_of_bias.nos import nos_cohort
 from livingmeta.risk_of_bias.rob2 import rob2
 
@@ -73,6 +79,21 @@ def test_traffic_light_without_ratings_says_not_yet_assessed(tmp_path):
     written = save_figure(fig, tmp_path / "traffic_light", formats=("png", "svg", "pdf"))
     assert [p.suffix for p in written] == [".png", ".svg", ".pdf"]
     assert b"<text" not in written[1].read_bytes()  # glyphs as paths: no font needed to view
+
+
+def test_traffic_light_marks_what_the_assessors_still_disagree_on():
+    """A disputed domain is drawn apart from "not yet assessed", and said in the legend."""
+    disputed = {"Lee 2021": {"D1": DISPUTED, "D2": "low"}}
+    fig = traffic_light_plot(ROB2, STUDIES, JUDGEMENTS | disputed)
+    cells = patches_by_label(fig, "rob-cell:")
+    assert to_hex(cells["rob-cell:Lee 2021:D1"].get_facecolor()).upper() == DISPUTED_COLOUR
+    assert to_hex(cells["rob-cell:Lee 2021:D3"].get_facecolor()).upper() == NOT_ASSESSED_COLOUR
+    assert texts(fig, "rob-symbol").count("\u2260") == 1
+    legend = texts(fig, "rob-legend")
+    assert "\u2260 Assessors disagree (not yet settled)" in legend and "Not yet assessed" in legend
+    only_disputed = traffic_light_plot(ROB2, ["Lee 2021"], {"Lee 2021": dict.fromkeys(
+        ("D1", "D2", "D3", "D4", "D5", OVERALL), DISPUTED)})  # fmt: skip
+    assert "Not yet assessed" not in texts(only_disputed, "rob-legend")
 
 
 LONG_TITLE = "RoB 2 (effect of assignment): All-cause maternal mortality within 42 days of birth"

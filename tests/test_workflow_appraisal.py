@@ -19,7 +19,9 @@ import yaml
 
 from livingmeta.characteristics.extraction import CHARACTERISTICS_COLUMNS
 from livingmeta.report.history import HISTORY_COLUMNS
+from livingmeta.risk_of_bias import DISPUTED
 from livingmeta.risk_of_bias.assessments import ASSESSMENT_COLUMNS
+from livingmeta.workflow.risk_of_bias import _with_disputed
 from tests.test_reference_outputs import closed_port
 from tests.workflow_copy import copy_workflow, run_snakemake
 
@@ -229,6 +231,16 @@ def test_disagreement_is_listed_and_only_settled_judgements_reach_outputs(result
     assert death["Alpha 2019"]["overall"] == "good"
     assert death["Beta 2020"]["overall"] == "poor"
     assert "overall" not in death["Gamma 2021"]
+    # The traffic-light plots mark it apart from "not yet assessed".
+    assert settled["study_level_disputed"] == {"Gamma 2021": ["selection", "overall"]}
+    assert settled["disputed"]["death"] == settled["study_level_disputed"]
+    drawn = _with_disputed(settled["study_level"], settled, None)
+    assert drawn["Gamma 2021"]["selection"] == DISPUTED
+    assert (
+        drawn["Gamma 2021"]["comparability"]
+        == settled["study_level"]["Gamma 2021"]["comparability"]
+    )
+    assert drawn["Alpha 2019"] == settled["study_level"]["Alpha 2019"]
     report = (results / "synthetic" / "report" / "latest.html").read_text()
     assert "s3, selection: alice: good; bob: fair" in report
 

@@ -6,10 +6,12 @@
   analysis' weight (or of the studies) at each level.
 
 Only settled judgements are passed in; a study or domain without one is drawn in grey
-as "Not yet assessed", never as a judgement. Drawing only, like the forest plots: the
-figures are on the Agg canvas, not registered with pyplot; save them with
-:func:`livingmeta.plots.save_figure`. Artists carry a ``label`` naming their role
-(``rob-cell:<study>:<domain>``, ``rob-bar:<domain>:<level>``) for tests and callers.
+as "Not yet assessed", never as a judgement, and one the assessors still disagree on
+(level key :data:`~livingmeta.risk_of_bias.DISPUTED`) in lilac as "Assessors disagree".
+Drawing only, like the forest plots: the figures are on the Agg canvas, not registered
+with pyplot; save them with :func:`livingmeta.plots.save_figure`. Artists carry a
+``label`` naming their role (``rob-cell:<study>:<domain>``, ``rob-bar:<domain>:<level>``)
+for tests and callers.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from matplotlib.patches import Circle, Rectangle
 
 from livingmeta.plots.draw import INK, draw_text, inch_figure
 from livingmeta.plots.layout import FONT_SIZE, MARGIN, font, text_width
-from livingmeta.risk_of_bias import NOT_ASSESSED, OVERALL
-from livingmeta.risk_of_bias.model import NOT_ASSESSED_COLOUR, Level, Tool
+from livingmeta.risk_of_bias import DISPUTED, NOT_ASSESSED, OVERALL
+from livingmeta.risk_of_bias.model import DISPUTED_COLOUR, NOT_ASSESSED_COLOUR, Level, Tool
 
 NOT_ASSESSED_LABEL = "Not yet assessed"
+DISPUTED_STYLE = (DISPUTED_COLOUR, "\u2260", "Assessors disagree (not yet settled)")
 CELL = 0.32  # inches between circle centres
 RADIUS = 0.13  # inches
 BAR_HEIGHT = 0.6  # of the row pitch
@@ -34,6 +37,8 @@ SUMMARY_WIDTH = 4.0  # inches of the bar area
 
 def level_style(tool: Tool, key: str | None) -> tuple[str, str, str]:
     """Colour, symbol and label of a level key (grey, no symbol, for not assessed)."""
+    if key == DISPUTED:
+        return DISPUTED_STYLE
     level: Level | None = tool.level(key) if key and key != NOT_ASSESSED else None
     if level is None:
         return NOT_ASSESSED_COLOUR, "", NOT_ASSESSED_LABEL
@@ -49,7 +54,9 @@ def domain_headings(tool: Tool) -> list[tuple[str, str, str]]:
 def _legend_entries(tool: Tool, used: set[str | None]) -> list[tuple[str, str, str]]:
     """(colour, symbol, label) of every level, and of 'not yet assessed' when drawn."""
     entries = [(lv.colour, lv.symbol, lv.label) for lv in tool.levels]
-    if any(key is None or tool.level(key) is None for key in used):
+    if DISPUTED in used:
+        entries.append(DISPUTED_STYLE)
+    if any(key != DISPUTED and (key is None or tool.level(key) is None) for key in used):
         entries.append((NOT_ASSESSED_COLOUR, "", NOT_ASSESSED_LABEL))
     return entries
 
@@ -71,8 +78,8 @@ def traffic_light_plot(
     studies
         Study labels, top to bottom.
     judgements
-        Study label to ``{domain key: level key}`` (``overall`` included); what is
-        missing is drawn as not yet assessed.
+        Study label to ``{domain key: level key}`` (``overall`` included; ``DISPUTED``
+        where the assessors disagree); what is missing is drawn as not yet assessed.
     title
         Printed above the grid.
     fontsize

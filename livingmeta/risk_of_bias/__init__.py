@@ -18,9 +18,11 @@ from __future__ import annotations
 
 #: What outputs say for a study, domain or outcome without a settled judgement.
 NOT_ASSESSED = "not yet assessed"
+#: What the traffic-light plot draws where the assessors' judgements differ, unsettled.
+DISPUTED = "disputed"
 #: Domain key of the overall judgement in assessment files and results.
 OVERALL = "overall"
 #: File of a review's risk-of-bias folder holding the consensus rows.
 CONSENSUS_FILE = "consensus.csv"
 
-__all__ = ["CONSENSUS_FILE", "NOT_ASSESSED", "OVERALL"]
+__all__ = ["CONSENSUS_FILE", "DISPUTED", "NOT_ASSESSED", "OVERALL"]

@@ -61,24 +61,48 @@ class RiskOfBiasStatus:
     pending: tuple[Key, ...]
     assessors: tuple[str, ...]
 
+    def _rated(self, study_id: str, outcome: str) -> tuple[Tool, str] | None:
+        """The tool rating a study and the outcome key its judgements are kept under
+        (``""`` for a tool rating whole studies); None when the result is not rated."""
+        tool = self.settings.tool_for(study_id)
+        if tool is None:
+            return None
+        if tool.per_outcome and not self.settings.rates_outcome(study_id, outcome):
+            return None
+        return tool, outcome if tool.per_outcome else ""
+
     def judgements(self, study_id: str, outcome: str = "") -> dict[str, str]:
         """Settled levels of a study's result by domain key (``overall`` included).
 
         For a tool that rates whole studies the study's judgements are returned
         whatever ``outcome`` is asked for; nothing settled gives an empty mapping.
         """
-        tool = self.settings.tool_for(study_id)
-        if tool is None:
+        if (rated_by := self._rated(study_id, outcome)) is None:
             return {}
-        if tool.per_outcome and not self.settings.rates_outcome(study_id, outcome):
-            return {}
-        rated = outcome if tool.per_outcome else ""
+        tool, rated = rated_by
         found = {}
         for domain in tool.domain_keys:
             settled = self.settled.get((study_id, rated, domain))
             if settled is not None:
                 found[domain] = settled.level
         return found
+
+    def disputed(self, study_id: str, outcome: str = "") -> list[str]:
+        """Domain keys of a study's result whose independent judgements differ, unsettled
+        (chosen as :meth:`judgements` chooses the outcome)."""
+        if (rated_by := self._rated(study_id, outcome)) is None:
+            return []
+        rated = rated_by[1]
+        return [
+            d.domain for d in self.disagreements if (d.study_id, d.outcome) == (study_id, rated)
+        ]
+
+    def disputed_by_label(
+        self, studies: Sequence[tuple[str, str]], outcome: str = ""
+    ) -> dict[str, list[str]]:
+        """Disputed domains by study label (``studies``: id, label); undisputed left out."""
+        found = {label: self.disputed(study_id, outcome) for study_id, label in studies}
+        return {label: domains for label, domains in found.items() if domains}
 
     def overall(self, study_id: str, outcome: str = "") -> str | None:
         """The settled overall level of a study's result, None if not settled."""

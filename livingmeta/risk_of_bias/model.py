@@ -151,6 +151,7 @@ HIGH_COLOUR = "#BF0000"
 CRITICAL_COLOUR = "#820000"
 NO_INFORMATION_COLOUR = "#4EA1F7"
 NOT_ASSESSED_COLOUR = "#D9D9D9"
+DISPUTED_COLOUR = "#CDB5E8"
 #: The colour and symbol of each risk class (a level may have its own, e.g. critical).
 RISK_STYLE = {
     "low": (LOW_COLOUR, "+"),

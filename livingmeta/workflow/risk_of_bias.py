@@ -103,6 +103,9 @@ def settle_risk_of_bias(
         "judgements": by_outcome,
         "study_level": by_study,
         "disagreements": [str(d) for d in status.disagreements],
+        # Drawn apart from "not yet assessed" in the traffic-light plots; never a judgement.
+        "disputed": {o.name: status.disputed_by_label(pairs, o.name) for o in review.outcomes},
+        "study_level_disputed": status.disputed_by_label(pairs),
         "pending": len(status.pending),
         "assessors": list(status.assessors),
     }
@@ -184,7 +187,8 @@ def plot_risk_of_bias(
         table = settled["judgements"].get(outcome.name, {})
     if kind == "traffic_light":
         title = tool.label + (f": {outcome.label}" if outcome is not None else "")
-        drawn = traffic_light_plot(tool, labels, table, title=title)
+        marked = _with_disputed(table, settled, outcome)
+        drawn = traffic_light_plot(tool, labels, marked, title=title)
     elif not isinstance(analysis := read_analysis(pooled[outcome.name]), OutcomeAnalysis):
         drawn = note_figure(f"{NO_APPROVED_DATA.capitalize()}: no weights", title=outcome.label)
     else:
@@ -194,6 +198,25 @@ def plot_risk_of_bias(
             tool, _with_empty(shares, tool), title=f"{outcome.label}: {tool.label}"
         )
     save_figure(drawn, [Path(f) for f in figures], dpi=dpi)
+
+
+def _with_disputed(
+    table: Mapping[str, Mapping[str, str]], settled: Mapping[str, Any], outcome: Any
+) -> dict[str, dict[str, str]]:
+    """The settled judgements with each disputed domain marked :data:`DISPUTED`, so the
+    traffic-light plot tells reviewers where the assessors still disagree (absent in
+    judgements written before disputes were recorded)."""
+    from livingmeta.risk_of_bias import DISPUTED
+
+    if outcome is None:
+        disputed = settled.get("study_level_disputed") or {}
+    else:
+        disputed = (settled.get("disputed") or {}).get(outcome.name, {})
+    labels = set(table) | set(disputed)
+    return {
+        label: {**dict.fromkeys(disputed.get(label, ()), DISPUTED), **table.get(label, {})}
+        for label in labels
+    }
 
 
 def _with_empty(shares: dict[str, dict[str, float]], tool: Any) -> dict[str, dict[str, float]]:
