@@ -1,5 +1,5 @@
-"""The tau2 estimators ML, HE, HS, SJ and EB (and DL, REML, PM beside them) against R
-metafor 3.8-1 (``tests/reference/tau2_estimators.json``, written by
+"""The tau2 estimators ML, HE, HS, SJ, EB, HSk, DLIT, SJIT, PMM and MP (and DL, REML, PM
+beside them) against R metafor 3.8-1 (``tests/reference/tau2_estimators.json``, written by
 ``tests/reference/make_tau2_estimators.R``; datasets and conventions in that script's
 header).
 
@@ -8,7 +8,9 @@ I2 and prediction interval; the same with HKSJ (``test = "knha"``); the Q-profil
 of tau2, I2 and H2 (``confint``); a few fits at level 90. Then meta-regression, Egger's
 mixed-effects test and trim-and-fill with each estimator, and the batch path on every
 binary dataset at once. Tolerances as the project's: 1e-6 relative for the closed forms
-(DL, HE, HS, SJ), 1e-4 for the iterative estimators (ML, EB, REML, PM).
+(DL, HE, HS, SJ, HSk), 1e-4 for the iterative estimators (ML, EB, REML, PM, DLIT, SJIT, PMM,
+MP). Where metafor refuses a fit (DLIT or SJIT not converging in 100 iterations, PM with no
+root below tau2.max), livingmeta must refuse it too, with a message saying why.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ import pandas as pd
 import pytest
 import yaml
 
+from livingmeta.cli import main
 from livingmeta.stats import BinaryData, ContinuousData, GenericData, NotEstimableError, escalc
 from livingmeta.stats import pool as pool_
 from livingmeta.stats.batch import pool_batch_binary
 from livingmeta.stats.batch_regression import meta_regression_batch
 from livingmeta.stats.bias import egger_rma_test
+from livingmeta.stats.distributions import chi2_ppf
+from livingmeta.stats.heterogeneity import generalised_q, tau2_pm, tau2_pmm
 from livingmeta.stats.metareg import meta_regression
 from livingmeta.stats.options import TAU2_METHODS
 from livingmeta.stats.tau2_ci import tau2_confint
@@ -43,8 +48,17 @@ FOLDERS = {
     "local": LOCAL_DIR,
     "sweep": LOCAL_DIR / "metadat_sweep",
 }
-NEW_METHODS = ("ML", "HE", "HS", "SJ", "EB")
-ITERATIVE = ("ML", "EB", "REML", "PM")
+# Beside DL, REML and PM: metafor 3.8-1's other rma.uni estimators (bar GENQ and GENQM,
+# which need user weights); ADDED are the second batch, MP is metafor's alias of PM.
+ADDED = ("HSk", "DLIT", "SJIT", "PMM")
+NEW_METHODS = ("ML", "HE", "HS", "SJ", "EB", *ADDED, "MP")
+ITERATIVE = ("ML", "EB", "REML", "PM", "DLIT", "SJIT", "PMM", "MP")
+NEVER_ZERO = ("SJ", "SJIT")  # positive whenever the effects differ at all
+# metafor's refusal -> ours
+REFUSALS = {
+    "did not converge": "did not converge; try DL or PM",
+    "tau2.max' too low": "no root below tau2",
+}
 FIT_FIELDS = ("tau2", "estimate", "se", "ci_low", "ci_high", "statistic", "p", "q")
 RANDOM_FIELDS = ("i2_tau2", "pi_low", "pi_high")
 KNHA_FIELDS = ("estimate", "se", "ci_low", "ci_high", "statistic", "p", "pi_low", "pi_high")
@@ -74,6 +88,11 @@ def load(name: str) -> BinaryData | ContinuousData | GenericData:
         columns = ("mean_treat", "sd_treat", "n_treat", "mean_ctrl", "sd_ctrl", "n_ctrl")
         return ContinuousData(study, *(frame[c] for c in columns))
     return GenericData(study, frame["yi"], frame["se"])
+
+
+def refusal(metafor_error: str) -> str:
+    """The message livingmeta must give where metafor stopped with ``metafor_error``."""
+    return next(ours for theirs, ours in REFUSALS.items() if theirs in metafor_error)
 
 
 def method_and_level(key: str) -> tuple[str, float]:
@@ -109,16 +128,19 @@ def test_reference_is_broad():
     assert measures >= {"OR", "RR", "MD", "SMD", "GIV"}
     fits = {case.values: expected(*case.values)["z"] for case in FITTED}
     assert 2 in {fit["k"] for fit in fits.values()}
-    for method in set(NEW_METHODS) - {"SJ"}:  # SJ is positive whenever the effects differ
+    for method in set(NEW_METHODS) - set(NEVER_ZERO):
         assert any(fit["tau2"] == 0 for (_, _, key), fit in fits.items() if key == method)
     assert any(key.endswith("_level90") for (_, _, key) in fits)
+    refused = {case.values[2] for case in CASES if "error" in expected(*case.values)}
+    assert refused >= {"DLIT", "SJIT", "PMM", "PM"}  # each kind of refusal is tested
+    assert all("error" not in v["z"] for v in REF["metareg"]["fits"]["ablat"].values())
 
 
 @pytest.mark.parametrize(("name", "measure", "key"), CASES)
 def test_pooled_result_matches_metafor(name, measure, key):
     want = expected(name, measure, key)
-    if "error" in want:  # metafor refuses (PM with no root below tau2.max): so must we
-        with pytest.raises(ValueError):
+    if "error" in want:  # metafor refuses (no convergence, no root): so must we
+        with pytest.raises(ValueError, match=refusal(want["error"])):
             pool(name, measure, key)
         return
     result = pool(name, measure, key)
@@ -161,8 +183,13 @@ METAREG_CASES = [
 @pytest.mark.parametrize(("mods", "method", "test"), METAREG_CASES)
 def test_meta_regression_matches_metafor(mods, method, test):
     es = escalc("RR", load("bcg"))
-    fit = meta_regression(es.yi, es.vi, {mods: list(covariates_frame()[mods])}, method, test)
-    got, want, tol = fit.to_dict(), REF["metareg"]["fits"][mods][method][test], tolerance(method)
+    moderators = {mods: list(covariates_frame()[mods])}
+    want, tol = REF["metareg"]["fits"][mods][method][test], tolerance(method)
+    if "error" in want:
+        with pytest.raises(NotEstimableError, match=refusal(want["error"])):
+            meta_regression(es.yi, es.vi, moderators, method, test)
+        return
+    got = meta_regression(es.yi, es.vi, moderators, method, test).to_dict()
     for field in ("tau2", "qm", "qm_p", "qe", "qe_p", "i2", "h2", "r2"):
         assert close(got[field], want[field], tol), (field, got[field], want[field])
     for coef, ref in zip(got["coefficients"], want["coefficients"], strict=True):
@@ -177,6 +204,10 @@ def test_egger_and_trimfill_match_metafor(method):
     egger = egger_rma_test(es.yi, es.vi, method)
     assert close(egger.statistic, want["egger_rma"]["statistic"], tol)
     assert close(egger.p, want["egger_rma"]["p"], tol)
+    if "error" in want["trimfill"]:  # DLIT: the model without moderators has no estimate
+        with pytest.raises(NotEstimableError, match=refusal(want["trimfill"]["error"])):
+            trimfill(es.yi, es.vi, method)
+        return
     filled = trimfill(es.yi, es.vi, method)
     assert (filled.k0, filled.side) == (want["trimfill"]["k0"], want["trimfill"]["side"])
     for field in ("estimate", "ci_low", "ci_high", "tau2"):
@@ -210,6 +241,10 @@ def test_batch_path_matches_metafor(method, measure):
     checked = 0
     for i, (name, row_measure) in enumerate(rows):
         if row_measure != measure:
+            continue
+        if "error" in expected(name, measure, method):  # no convergence: NaN, as REML's
+            assert np.isnan(batch.tau2[i]) and np.isnan(batch.estimate[i]), name
+            checked += 1
             continue
         want = expected(name, measure, method)["z"]
         for field in ("tau2", "estimate", "se", "ci_low", "ci_high", "p"):
@@ -251,7 +286,7 @@ def test_ml_falls_back_to_zero_at_a_local_maximum_as_metafor():
     assert pool("gibson2002", "MD", "ML").tau2 == 0.0
 
 
-@pytest.mark.parametrize("method", ["ML", "EB"])
+@pytest.mark.parametrize("method", ["ML", "EB", "DLIT", "SJIT"])
 def test_non_convergence_is_reported_as_for_reml(method, monkeypatch):
     import livingmeta.stats.heterogeneity as heterogeneity
     import livingmeta.stats.tau2_design as design
@@ -265,7 +300,7 @@ def test_non_convergence_is_reported_as_for_reml(method, monkeypatch):
         tau2_design(method, es.yi, es.vi, np.ones((len(es.yi), 1)))
 
 
-@pytest.mark.parametrize("method", NEW_METHODS)
+@pytest.mark.parametrize("method", NEW_METHODS[:-1])  # MP, as PM, does not refuse
 def test_design_needs_more_studies_than_coefficients(method):
     with pytest.raises(NotEstimableError, match="2 studies cannot estimate tau2"):
         tau2_design(method, np.array([0.1, 0.5]), np.array([0.1, 0.2]), np.eye(2))
@@ -273,7 +308,7 @@ def test_design_needs_more_studies_than_coefficients(method):
 
 def test_every_entry_point_accepts_the_same_estimators():
     """Python options, the config schema and the M-H rule name the same methods."""
-    assert set(NEW_METHODS) <= set(TAU2_METHODS)
+    assert set(NEW_METHODS) <= set(TAU2_METHODS) and not {"GENQ", "GENQM"} & set(TAU2_METHODS)
     schema = yaml.safe_load((REPO_ROOT / "livingmeta/schemas/config.schema.yaml").read_text())
     enum = schema["$defs"]["outcome"]["properties"]["tau2_method"]["enum"]
     assert tuple(enum) == TAU2_METHODS
@@ -282,3 +317,58 @@ def test_every_entry_point_accepts_the_same_estimators():
         pool_(data, "OR", "MH", "random", "ML")
     with pytest.raises(ValueError, match="tau2_method must be one of DL, REML, PM, ML, HE"):
         pool_(data, "OR", "IV", "random", "GENQ")
+
+
+def test_mp_is_metafors_alias_of_pm():
+    """metafor runs MP through PM's code; so do we, to the last bit."""
+    for entry in REF["datasets"].values():
+        for fits in entry["results"].values():
+            assert fits["MP"] == fits["PM"]
+    mp, pm = pool("bcg", "RR", "MP").to_dict(), pool("bcg", "RR", "PM").to_dict()
+    assert mp.pop("tau2_method") == "MP" and pm.pop("tau2_method") == "PM" and mp == pm
+
+
+def test_pmm_solves_q_equal_to_the_median_of_chi2():
+    """PMM's target is qchisq(0.5, k - 1): chi2_ppf gives R's to ~1e-15, and at the PMM
+    estimate the generalised Q equals it (so PMM >= PM, Q falling in tau2)."""
+    medians = REF["chi2_median"]
+    assert np.allclose(chi2_ppf(0.5, medians["df"]), medians["value"], rtol=1e-12, atol=0)
+    es = escalc("RR", load("bcg"))
+    tau2 = float(tau2_pmm(es.yi, es.vi, tol=1e-12))
+    assert float(generalised_q(es.yi, es.vi, tau2)) == pytest.approx(
+        chi2_ppf(0.5, len(es.yi) - 1), rel=1e-9
+    )
+    assert tau2 > float(tau2_pm(es.yi, es.vi))
+
+
+def test_sjit_converges_to_the_paule_mandel_root_and_dlit_below_it():
+    """SJIT's fixed point is PM's root (to metafor's 1e-5 rule); metafor's DLIT keeps
+    k - 1 where tr(PV) belongs, so it settles below PM wherever PM is positive."""
+    for entry in REF["datasets"].values():
+        for fits in entry["results"].values():
+            pm = fits["PM"]["z"]["tau2"] if "error" not in fits["PM"] else None
+            if pm and "error" not in fits["SJIT"]:
+                assert fits["SJIT"]["z"]["tau2"] == pytest.approx(pm, abs=1e-4)
+            if pm and "error" not in fits["DLIT"]:
+                assert fits["DLIT"]["z"]["tau2"] < pm
+    assert pool("normand1999", "MD", "DLIT").tau2 < pool("normand1999", "MD", "PM").tau2 / 2
+
+
+def test_hsk_is_hunter_schmidt_with_q_scaled_by_k_over_k_minus_1():
+    es = escalc("RR", load("bcg"))
+    w, k = 1 / es.vi, len(es.yi)
+    q = float(generalised_q(es.yi, es.vi, 0.0))
+    assert pool("bcg", "RR", "HSk").tau2 == pytest.approx((q * k / (k - 1) - k) / w.sum())
+    assert pool("bcg", "RR", "HS").tau2 == pytest.approx((q - k) / w.sum())
+
+
+def test_cli_offers_the_added_estimators(capsys):
+    """``--tau2`` takes the added estimators; a refused fit exits 2 with metafor's reason."""
+    path = str(SHARED_DIR / "reference" / "bcg.csv")
+    argv = ["pool", path, "--measure", "RR", "--method", "IV"]
+    assert main([*argv, "--tau2", "PMM", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = expected("bcg", "RR", "PMM")["z"]["tau2"]
+    assert out["tau2_method"] == "PMM" and close(out["tau2"], want, ITERATIVE_REL_TOL)
+    assert main([*argv, "--tau2", "DLIT"]) == 2
+    assert "the DLIT estimate of tau2 did not converge" in capsys.readouterr().err

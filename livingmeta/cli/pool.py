@@ -39,8 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=TAU2_METHODS,
         help="tau2 estimator as metafor's rma(method=): DL DerSimonian-Laird, REML, PM "
         "Paule-Mandel, ML, HE Hedges, HS Hunter-Schmidt, SJ Sidik-Jonkman, EB empirical "
-        f"Bayes (default {Outcome.tau2_method}); given, --json adds its Q-profile CI (IV "
-        "random)",
+        "Bayes, HSk corrected HS, DLIT and SJIT iterated DL and SJ, PMM median-unbiased PM, "
+        f"MP alias of PM (default {Outcome.tau2_method}); given, --json adds its Q-profile "
+        "CI (IV random)",
     )
     p.add_argument(
         "--level",

@@ -48,8 +48,10 @@ def pool_batch_binary(
     """Inverse-variance random-effects pooling of ``N`` analyses given as ``(N, k)`` arrays
     of 2x2 counts (rows padded with NaN where an analysis has fewer studies).
 
-    Every tau2 method of :func:`livingmeta.stats.pool` is accepted: the closed forms and
-    the Fisher scoring ones (REML, ML, EB) run vectorised, PM row by row.
+    Every tau2 method of :func:`livingmeta.stats.pool` is accepted: the closed forms, the
+    Fisher scoring ones (REML, ML, EB) and the fixed-point ones (DLIT, SJIT) run
+    vectorised, PM, MP and PMM row by row. An analysis whose iteration does not converge
+    gets NaN (where ``pool()`` raises ``NotEstimableError``).
 
     Examples
     --------

@@ -6,8 +6,10 @@ passed as ``w = 0`` (i.e. ``vi = inf``) with any finite ``yi``.
 
 The estimators are metafor's ``rma(method = ...)`` ported step for step, so that results
 agree with R to many digits, not just within the algorithms' tolerances: closed forms DL,
-HE, HS and SJ (truncated at 0 as metafor), Fisher scoring for REML, ML and EB (metafor's
-start, step-halving, 1e-5 stopping rule and 100 iterations), R's ``uniroot`` for PM.
+HE, HS, HSk and SJ (truncated at 0 as metafor), Fisher scoring for REML, ML and EB
+(metafor's start, step-halving, 1e-5 stopping rule and 100 iterations), the same stopping
+rule for the fixed-point iterations DLIT and SJIT, and R's ``uniroot`` for PM (alias MP)
+and its median-unbiased variant PMM.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from livingmeta.stats.distributions import chi2_sf
+from livingmeta.stats.distributions import chi2_ppf, chi2_sf
 from livingmeta.stats.roots import UNIROOT_TOL, uniroot
 
 FloatArray = npt.NDArray[np.float64]
@@ -114,20 +116,100 @@ def tau2_hs(yi: FloatArray, vi: FloatArray) -> FloatArray:
     return np.maximum(0.0, tau2)
 
 
+def tau2_hsk(yi: FloatArray, vi: FloatArray) -> FloatArray:
+    """Hunter-Schmidt with metafor's small-sample correction (``rma(method="HSk")``):
+    ``max(0, (Q k / (k - 1) - k) / sum w)``. Scaling Q by k / (k - 1) undoes most of
+    HS's downward bias (HS subtracts k from a Q whose expectation is k - 1 at tau2 = 0).
+    0 for a single study, as metafor.
+    """
+    w = _weights(vi, 0.0)
+    k = np.sum(w > 0, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = (cochran_q(yi, w) * k / (k - 1) - k) / np.sum(w, axis=-1)
+    return np.maximum(0.0, np.where(k > 1, tau2, 0.0))
+
+
 def tau2_sj(yi: FloatArray, vi: FloatArray) -> FloatArray:
     """Sidik-Jonkman, metafor's default two-step form (``rma(method="SJ")``): the crude
     start ``tau2_0 = sum (yi - mean yi)^2 / k`` (metafor's ``var(yi) (k - 1) / k``), then
     ``tau2_0 Q(tau2_0) / (k - 1)`` with Q on weights ``1 / (vi + tau2_0)``. Positive
     whenever the effects differ at all, which is why it is never 0 on homogeneous data.
     """
+    k, tau2_0 = _sj_start(yi, vi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = np.where(k > 1, tau2_0 * cochran_q(yi, _weights(vi, tau2_0)) / (k - 1), 0.0)
+    return np.maximum(0.0, tau2)
+
+
+def _sj_start(yi: FloatArray, vi: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The number of studies and Sidik-Jonkman's crude start ``sum (yi - mean yi)^2 / k``
+    (metafor's ``var(yi) (k - 1) / k``), shared by SJ and SJIT."""
     present = _weights(vi, 0.0) > 0
     k = np.sum(present, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.sum(np.where(present, yi, 0.0), axis=-1) / k
         centred = np.where(present, yi - np.expand_dims(mean, -1), 0.0)
-        tau2_0 = np.sum(centred**2, axis=-1) / k
-        tau2 = np.where(k > 1, tau2_0 * cochran_q(yi, _weights(vi, tau2_0)) / (k - 1), 0.0)
-    return np.maximum(0.0, tau2)
+        return k, np.sum(centred**2, axis=-1) / k
+
+
+def tau2_dlit(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHOLD) -> FloatArray:
+    """Iterated DerSimonian-Laird, as metafor's ``rma(method="DLIT")``: from tau2 = 0,
+    repeat DL's moment step ``max(0, (Q(tau2) - (k - 1)) / tr P(tau2))`` on the weights
+    ``1 / (vi + tau2)`` until tau2 moves by at most ``threshold``.
+
+    metafor keeps DL's ``k - 1`` where the moment equation on these weights has
+    ``tr(P V)``, so the fixed point solves Q(tau2) = k - 1 + tau2 tr P(tau2): below the
+    Paule-Mandel root (about half of it on normand1999 MD). The iteration often creeps:
+    not converged after metafor's 100 iterations gives NaN, as for REML (metafor stops
+    with "Iterative DL estimator did not converge").
+    """
+    k = np.sum(_weights(vi, 0.0) > 0, axis=-1)
+
+    def step(tau2: FloatArray) -> FloatArray:
+        w = _weights(vi, tau2)
+        sw = np.sum(w, axis=-1)
+        trace_p = sw - np.sum(w**2, axis=-1) / sw
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = np.where(k > 1, (cochran_q(yi, w) - (k - 1)) / trace_p, 0.0)
+        return np.maximum(0.0, new)
+
+    return _fixed_point(np.zeros(np.shape(k)), step, threshold)
+
+
+def tau2_sjit(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHOLD) -> FloatArray:
+    """Iterated Sidik-Jonkman, as metafor's ``rma(method="SJIT")``: from SJ's crude start,
+    repeat SJ's step ``tau2 Q(tau2) / (k - 1)`` until tau2 moves by at most ``threshold``.
+
+    A fixed point solves Paule-Mandel's Q(tau2) = k - 1; when Q(0) < k - 1 tau2 shrinks
+    geometrically towards 0 and stops at a small positive value (never exactly 0). NaN
+    after 100 iterations without converging, as for REML (metafor: "Iterative SJ
+    estimator did not converge").
+    """
+    k, tau2_0 = _sj_start(yi, vi)
+
+    def step(tau2: FloatArray) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(k > 1, tau2 * cochran_q(yi, _weights(vi, tau2)) / (k - 1), 0.0)
+
+    return np.maximum(0.0, _fixed_point(np.where(k > 1, tau2_0, 0.0), step, threshold))
+
+
+def _fixed_point(
+    tau2: FloatArray, step: Callable[[FloatArray], FloatArray], threshold: float
+) -> FloatArray:
+    """metafor's DLIT and SJIT loop: ``tau2 = step(tau2)`` until it moves by at most
+    ``threshold``, at most ``REML_MAX_ITER`` times (metafor's maxiter; its 101st pass
+    fails). All analyses iterate together; one still moving at the end gets NaN."""
+    tau2 = np.asarray(tau2, dtype=np.float64)
+    active = np.ones(tau2.shape, dtype=bool)
+    for _ in range(REML_MAX_ITER):
+        new = step(tau2)
+        moved = np.abs(new - tau2) > threshold
+        tau2 = np.where(active, new, tau2)
+        active &= moved
+        if not np.any(active):
+            break
+    return np.where(active, np.nan, tau2)
 
 
 def tau2_reml(yi: FloatArray, vi: FloatArray, threshold: float = METAFOR_THRESHOLD) -> FloatArray:
@@ -281,22 +363,39 @@ def tau2_pm(yi: FloatArray, vi: FloatArray, tol: float = UNIROOT_TOL) -> FloatAr
     metafor's to many more digits than ``tol``; pass a smaller ``tol`` for the exact root.
     Analyses in a batch are solved one by one.
     """
+    return _paule_mandel(yi, vi, lambda df: df, "Paule-Mandel", tol)
+
+
+def tau2_pmm(yi: FloatArray, vi: FloatArray, tol: float = UNIROOT_TOL) -> FloatArray:
+    """Median-unbiased Paule-Mandel, as metafor's ``rma(method="PMM")``: solves
+    Q(tau2) = the median of chi2 on k - 1 df instead of its mean k - 1. The median is
+    below the mean, so PMM >= PM: Q(tau2) falls as tau2 grows. Solved as :func:`tau2_pm`.
+    """
+    return _paule_mandel(yi, vi, lambda df: float(chi2_ppf(0.5, df)), "median Paule-Mandel", tol)
+
+
+def _paule_mandel(
+    yi: FloatArray, vi: FloatArray, target_of: Callable[[float], float], name: str, tol: float
+) -> FloatArray:
+    """Root of ``Q(tau2) = target_of(k - 1)`` as metafor's PM, MP and PMM (see tau2_pm)."""
     yi, vi = np.asarray(yi, dtype=np.float64), np.asarray(vi, dtype=np.float64)
     if yi.ndim > 1:
         flat = [
-            tau2_pm(y, v, tol)
+            _paule_mandel(y, v, target_of, name, tol)
             for y, v in zip(yi.reshape(-1, yi.shape[-1]), vi.reshape(-1, vi.shape[-1]), strict=True)
         ]
         return np.array(flat).reshape(yi.shape[:-1])
     present = np.isfinite(vi)
-    target = present.sum() - 1.0
-    if target <= 0 or generalised_q(yi, vi, 0.0) < target:
+    if present.sum() < 2:  # metafor's k = 1 case: tau2 = 0
+        return np.float64(0.0)
+    target = target_of(present.sum() - 1.0)
+    if generalised_q(yi, vi, 0.0) < target:
         return np.float64(0.0)
     y = yi[present]
     mad = 1.4826 * np.median(np.abs(y - np.median(y)))
     upper = max(100.0, 10 * mad**2)
     if generalised_q(yi, vi, upper) > target:
-        raise ValueError(f"Paule-Mandel: no root below tau2 = {upper:g}; use DL or REML")
+        raise ValueError(f"{name}: no root below tau2 = {upper:g}; use DL or REML")
     centred = yi - np.mean(y)  # metafor solves on mean-centred effects
     root = uniroot(lambda t: float(generalised_q(centred, vi, t)) - target, 0.0, upper, tol)
     return np.float64(root)
@@ -313,6 +412,11 @@ def estimate_tau2(method: str, yi: FloatArray, vi: FloatArray) -> FloatArray:
         "HS": tau2_hs,
         "SJ": tau2_sj,
         "EB": tau2_eb,
+        "HSk": tau2_hsk,
+        "DLIT": tau2_dlit,
+        "SJIT": tau2_sjit,
+        "PMM": tau2_pmm,
+        "MP": tau2_pm,  # metafor's alias of PM
     }
     if method not in estimators:
         raise ValueError(f"tau2 method must be one of {', '.join(estimators)}; got {method!r}")

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livingmeta.stats.distributions import Reference, chi2_sf, f_sf
+from livingmeta.stats.errors import NotEstimableError
 from livingmeta.stats.linear import intercept_only, residual_q, typical_variance, wls
 from livingmeta.stats.tau2_design import tau2_design
 
@@ -121,8 +122,9 @@ def meta_regression(
     mods
         Moderator name -> one value per study (numbers, or labels for a categorical one).
     tau2_method
-        ``DL``, ``REML``, ``PM``, ``ML``, ``HE``, ``HS``, ``SJ``, ``EB`` (or ``EE`` for a
-        fixed-effects meta-regression).
+        ``DL``, ``REML``, ``PM``, ``ML``, ``HE``, ``HS``, ``SJ``, ``EB``, ``HSk``,
+        ``DLIT``, ``SJIT``, ``PMM``, ``MP`` (or ``EE`` for a fixed-effects
+        meta-regression).
     test
         ``z`` (Wald) or ``knha`` (Knapp-Hartung: t and F tests on k - p df).
 
@@ -237,17 +239,23 @@ def _heterogeneity(
     return 100 * tau2 / (vt + tau2), tau2 / vt + 1
 
 
-def _r2(yi: FloatArray, vi: FloatArray, X: FloatArray, tau2_method: str, tau2: float) -> float:
+def _r2(
+    yi: FloatArray, vi: FloatArray, X: FloatArray, tau2_method: str, tau2: float
+) -> float | None:
     """metafor's pseudo-R2: ``max(0, 100 (tau2_0 - tau2) / tau2_0)`` against the model
-    without moderators (0 when that model has no heterogeneity); for a fixed-effects
-    model the adjusted R2 of the weighted regression, in percent."""
+    without moderators (0 when that model has no heterogeneity; None, metafor's NA, when
+    it has no estimate, e.g. DLIT not converging there); for a fixed-effects model the
+    adjusted R2 of the weighted regression, in percent."""
     if tau2_method == "EE":
         k, p = X.shape
         w = 1.0 / vi
         centre = float(np.sum(w * yi) / np.sum(w))
         explained = 1 - wls(yi, w, X).rss / float(np.sum(w * (yi - centre) ** 2))
         return max(0.0, 100 * (1 - (1 - explained) * (k - 1) / (k - p)))
-    tau2_0 = tau2_design(tau2_method, yi, vi, intercept_only(len(yi)))
+    try:
+        tau2_0 = tau2_design(tau2_method, yi, vi, intercept_only(len(yi)))
+    except NotEstimableError:  # metafor: try(rma.uni(...)) fails, R2 <- NA
+        return None
     if tau2_0 == 0:
         return 0.0
     return max(0.0, 100 * (tau2_0 - tau2) / tau2_0)

@@ -12,8 +12,25 @@ METHODS = ("MH", "IV", "Peto")
 MODELS = ("fixed", "random")
 # tau2 estimators, by metafor's rma(method = ...) names: DerSimonian-Laird, restricted and
 # plain maximum likelihood, Paule-Mandel, Hedges, Hunter-Schmidt, Sidik-Jonkman and
-# empirical Bayes (iterative, converging to the Paule-Mandel root).
-TAU2_METHODS = ("DL", "REML", "PM", "ML", "HE", "HS", "SJ", "EB")
+# empirical Bayes (iterative, converging to the Paule-Mandel root); then Hunter-Schmidt
+# with its k / (k - p) correction, iterated DL (below PM) and iterated SJ (converging to
+# the PM root), median-unbiased Paule-Mandel, and MP, metafor's alias of PM. GENQ and
+# GENQM are left out: they need user-given weights.
+TAU2_METHODS = (
+    "DL",
+    "REML",
+    "PM",
+    "ML",
+    "HE",
+    "HS",
+    "SJ",
+    "EB",
+    "HSk",
+    "DLIT",
+    "SJIT",
+    "PMM",
+    "MP",
+)
 # Effect-size formulas: metafor's (exact Hedges' g, 0.5 inside a zero-cell study's RD, Sato's
 # M-H RD variance) or RevMan 5's (approximate g, observed RD, Greenland-Robins variance).
 CONVENTIONS = ("metafor", "revman5")

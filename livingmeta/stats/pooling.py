@@ -4,8 +4,8 @@ Methods
 -------
 IV
     Inverse variance on ``escalc`` effects; fixed effect, or random effects with tau2 by
-    any of metafor ``rma``'s DL, REML, PM, ML, HE, HS, SJ or EB (see
-    :mod:`livingmeta.stats.heterogeneity`).
+    any of metafor ``rma``'s DL, REML, PM (alias MP), ML, HE, HS, SJ, EB, HSk, DLIT, SJIT
+    or PMM (see :mod:`livingmeta.stats.heterogeneity`).
 MH
     Mantel-Haenszel (``metafor::rma.mh``). Fixed: the M-H estimate. Random: RevMan 5's
     method, DerSimonian-Laird tau2 from Q around the M-H estimate, then inverse-variance
@@ -97,8 +97,9 @@ def pool(
         ``GIV`` for generic data (``yi`` on the analysis scale, log for ratios).
     method, model, tau2_method
         ``IV``, ``MH`` or ``Peto``; ``fixed`` or ``random``; ``DL``, ``REML``, ``PM``,
-        ``ML``, ``HE``, ``HS``, ``SJ`` or ``EB`` (metafor's names; M-H random effects is
-        RevMan's DL and refuses the others).
+        ``ML``, ``HE``, ``HS``, ``SJ``, ``EB``, ``HSk``, ``DLIT``, ``SJIT``, ``PMM`` or
+        ``MP`` (metafor's names, MP its alias of PM; M-H random effects is RevMan's DL
+        and refuses the others).
     hksj, hksj_adhoc
         Hartung-Knapp-Sidik-Jonkman t-based CI and test (random effects); ``hksj_adhoc``
         floors its scale factor at 1 so the CI is never narrower than the Wald CI
@@ -119,7 +120,8 @@ def pool(
     ValueError
         For options that do not fit the data or each other.
     NotEstimableError
-        When no study can be pooled.
+        When no study can be pooled, or an iterative tau2 estimator (REML, ML, EB, DLIT,
+        SJIT) does not converge in metafor's 100 iterations.
 
     Notes
     -----

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from livingmeta.stats.distributions import chi2_ppf
 from livingmeta.stats.errors import NotEstimableError
 from livingmeta.stats.heterogeneity import METAFOR_THRESHOLD, REML_MAX_ITER
 from livingmeta.stats.linear import projection, residual_q, wls
@@ -47,10 +48,18 @@ def tau2_he_floored(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
 
 def tau2_hs_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
     """Hunter-Schmidt: ``max(0, (QE - k) / sum(1 / vi))``; metafor subtracts k, not
-    k - p, with moderators too (its ``"HSk"``, not offered here, rescales instead)."""
+    k - p, with moderators too (its ``"HSk"`` rescales QE instead)."""
     k = X.shape[0]
     q = residual_q(yi - yi.mean(), vi, X, 0.0)
     return max(0.0, (q - k) / float(np.sum(1.0 / vi)))
+
+
+def tau2_hsk_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
+    """Hunter-Schmidt with metafor's correction (``"HSk"``): ``max(0, (QE k / (k - p) -
+    k) / sum(1 / vi))``, QE scaled up for the k - p residual df it really has."""
+    k, p = X.shape
+    q = residual_q(yi - yi.mean(), vi, X, 0.0)
+    return max(0.0, (k / (k - p) * q - k) / float(np.sum(1.0 / vi)))
 
 
 def tau2_sj_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
@@ -60,6 +69,44 @@ def tau2_sj_design(yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
     y = yi - yi.mean()
     tau2_0 = float(np.sum(y**2)) / k
     return max(0.0, tau2_0 * residual_q(y, vi, X, tau2_0) / (k - p))
+
+
+def tau2_dlit_design(
+    yi: FloatArray, vi: FloatArray, X: FloatArray, threshold: float = METAFOR_THRESHOLD
+) -> float:
+    """Iterated DerSimonian-Laird (metafor ``"DLIT"``): from 0, repeat
+    ``max(0, (QE(tau2) - (k - p)) / tr P(tau2))`` until tau2 moves by at most
+    ``threshold`` (metafor's update, so not the PM root: QE = k - p + tau2 tr P)."""
+    k, p = X.shape
+    y = yi - yi.mean()
+
+    def step(tau2: float) -> float:
+        P = projection(1.0 / (vi + tau2), X)
+        return max(0.0, (float(y @ P @ y) - (k - p)) / float(np.trace(P)))
+
+    return _fixed_point(0.0, step, "DLIT", threshold)
+
+
+def tau2_sjit_design(
+    yi: FloatArray, vi: FloatArray, X: FloatArray, threshold: float = METAFOR_THRESHOLD
+) -> float:
+    """Iterated Sidik-Jonkman (metafor ``"SJIT"``): from SJ's crude start, repeat
+    ``tau2 QE(tau2) / (k - p)`` until tau2 moves by at most ``threshold``."""
+    k, p = X.shape
+    y = yi - yi.mean()
+    tau2_0 = float(np.sum(y**2)) / k
+    step = lambda tau2: tau2 * residual_q(y, vi, X, tau2) / (k - p)  # noqa: E731
+    return max(0.0, _fixed_point(tau2_0, step, "SJIT", threshold))
+
+
+def _fixed_point(tau2: float, step: Callable[[float], float], name: str, threshold: float) -> float:
+    """metafor's DLIT and SJIT loop: ``tau2 = step(tau2)`` until it moves by at most
+    ``threshold``; like metafor, no estimate when that takes more than ``REML_MAX_ITER``."""
+    for _ in range(REML_MAX_ITER):
+        old, tau2 = tau2, step(tau2)
+        if abs(old - tau2) <= threshold:
+            return tau2
+    raise NotEstimableError(f"the {name} estimate of tau2 did not converge; try DL or PM")
 
 
 def tau2_reml_design(
@@ -160,8 +207,23 @@ def tau2_pm_design(
     """Paule-Mandel: the tau2 where the generalised QE equals ``k - p`` (R's uniroot on
     ``[0, max(100, 10 mad(yi)^2)]``, as metafor)."""
     k, p = X.shape
+    return _paule_mandel(yi, vi, X, k - p, tol)
+
+
+def tau2_pmm_design(
+    yi: FloatArray, vi: FloatArray, X: FloatArray, tol: float = UNIROOT_TOL
+) -> float:
+    """Median-unbiased Paule-Mandel (metafor ``"PMM"``): QE equal to the median of chi2
+    on k - p df rather than its mean, solved as :func:`tau2_pm_design`."""
+    k, p = X.shape
+    return _paule_mandel(yi, vi, X, float(chi2_ppf(0.5, k - p)), tol)
+
+
+def _paule_mandel(
+    yi: FloatArray, vi: FloatArray, X: FloatArray, target: float, tol: float
+) -> float:
+    """The tau2 where QE(tau2) = ``target``, 0 when QE(0) is below it (metafor's PM, PMM)."""
     y = yi - yi.mean()
-    target = k - p
     if residual_q(y, vi, X, 0.0) < target:
         return 0.0
     mad = 1.4826 * float(np.median(np.abs(yi - np.median(yi))))
@@ -180,21 +242,26 @@ ESTIMATORS: dict[str, Callable[[FloatArray, FloatArray, FloatArray], float]] = {
     "HS": tau2_hs_design,
     "SJ": tau2_sj_design,
     "EB": tau2_eb_design,
+    "HSk": tau2_hsk_design,
+    "DLIT": tau2_dlit_design,
+    "SJIT": tau2_sjit_design,
+    "PMM": tau2_pmm_design,
+    "MP": tau2_pm_design,  # metafor's alias of PM
 }
 
 
 def tau2_design(method: str, yi: FloatArray, vi: FloatArray, X: FloatArray) -> float:
     """Dispatch on the tau2 method (``EE`` is the fixed-effect model: tau2 = 0).
 
-    The estimators new beside DL, REML and PM refuse a model with as many coefficients
-    as studies, as metafor does (they divide by k - p or iterate on nothing).
+    The estimators new beside DL, REML and PM (alias MP) refuse a model with as many
+    coefficients as studies, as metafor does (they divide by k - p or iterate on nothing).
     """
     if method == "EE":
         return 0.0
     if method not in ESTIMATORS:
         raise ValueError(f"tau2 method must be one of EE, {', '.join(ESTIMATORS)}; got {method!r}")
     X = np.asarray(X, float)
-    if method not in ("DL", "REML", "PM") and X.shape[0] <= X.shape[1]:
+    if method not in ("DL", "REML", "PM", "MP") and X.shape[0] <= X.shape[1]:
         raise NotEstimableError(
             f"{X.shape[0]} studies cannot estimate tau2 beside {X.shape[1]} coefficients"
         )

@@ -1,6 +1,7 @@
-# Reference values for the tau2 estimators ML, HE, HS, SJ and EB (and DL, REML, PM beside
-# them for comparison) from metafor's rma(method = ...); tests/test_stats_tau2_estimators.py
-# reads the output.
+# Reference values for the tau2 estimators ML, HE, HS, SJ, EB, HSk, DLIT, SJIT, PMM and MP
+# (metafor's alias of PM), and DL, REML, PM beside them for comparison, from metafor's
+# rma(method = ...); tests/test_stats_tau2_estimators.py reads the output. GENQ and GENQM
+# are left out (they need user weights).
 #
 # Usage (from the repository root; needs r-cran-metafor and r-cran-jsonlite from Debian):
 #   Rscript tests/reference/make_tau2_estimators.R ../shared/reference tests/reference
@@ -15,6 +16,10 @@
 #            cannon2006_postacs (OR, RR; k = 2), raudenbush1985 and hackshaw1998 (generic),
 #            fine1993 (OR: EB and PM differ in the 4th digit), curtis1998 (MD: PM has no root
 #            below tau2.max, EB converges)
+# metafor refuses some fits; the JSON keeps its message ("error") for the tests: DLIT does
+# not converge in 100 iterations on bcg, egger2001, normand1999 SMD, gibson2002 SMD,
+# hackshaw1998, bcg RR ~ alloc and bcg RR (so no trimfill); SJIT not on nielweise2007; PM,
+# MP and PMM on curtis1998.
 # Conventions as the other reference scripts (README "Methods"): escalc's defaults (0.5 added
 # to the cells of zero-cell studies; SMD with vtype = "LS"), double zeros dropped for OR and
 # RR; ratios on the log scale.
@@ -24,7 +29,7 @@
 # confint()'s Q-profile interval of tau2, I2 and H2; on bcg RR and gibson2002 SMD also at
 # level = 90 ("<method>_level90"). Beside these: meta-regression of bcg log risk ratios on
 # absolute latitude (z and knha) and on allocation (z), and regtest(model = "rma") and
-# trimfill() of bcg RR, for each estimator.
+# trimfill() of bcg RR, for each estimator; and qchisq(0.5, df), PMM's target.
 suppressPackageStartupMessages({
   library(metafor)
   library(jsonlite)
@@ -33,7 +38,7 @@ args <- commandArgs(trailingOnly = TRUE)
 shared <- if (length(args) >= 1) args[1] else "../shared/reference"
 out <- if (length(args) >= 2) args[2] else "tests/reference"
 engine <- paste("R", getRversion(), "metafor", packageVersion("metafor"))
-methods <- c("ML", "HE", "HS", "SJ", "EB", "DL", "REML", "PM")
+methods <- c("ML", "HE", "HS", "SJ", "EB", "DL", "REML", "PM", "HSk", "DLIT", "SJIT", "PMM", "MP")
 folders <- list(shared = shared, local = out, sweep = file.path(out, "metadat_sweep"))
 
 datasets <- list(
@@ -123,19 +128,26 @@ for (mods in names(formulas)) for (m in methods) for (test in formulas[[mods]]$t
   metareg[[mods]][[m]][[test]] <- safe(metareg_summary(
     rma(yi, vi, mods = formulas[[mods]]$formula, data = bcg_es, method = m, test = test)))
 
+# Egger's test from the effects (regtest's default method), so that it is there even when
+# the model without moderators has no estimate (DLIT): trimfill() needs that model.
 bias <- list()
-for (m in methods) bias[[m]] <- safe({
-  fit <- rma(yi, vi, data = bcg_es, method = m)
-  egr <- regtest(fit, model = "rma")
-  tf <- trimfill(fit)
-  list(egger_rma = list(statistic = egr$zval, p = egr$pval),
-       trimfill = list(k0 = tf$k0, side = tf$side, estimate = c(tf$beta), ci_low = tf$ci.lb,
-                       ci_high = tf$ci.ub, tau2 = tf$tau2))
-})
+for (m in methods) bias[[m]] <- list(
+  egger_rma = safe({
+    egr <- regtest(bcg_es$yi, bcg_es$vi, model = "rma", method = m)
+    list(statistic = egr$zval, p = egr$pval)
+  }),
+  trimfill = safe({
+    tf <- trimfill(rma(yi, vi, data = bcg_es, method = m))
+    list(k0 = tf$k0, side = tf$side, estimate = c(tf$beta), ci_low = tf$ci.lb,
+         ci_high = tf$ci.ub, tau2 = tf$tau2)
+  })
+)
 
+median_df <- c(1:30, 50, 100, 1000)
 writeLines(toJSON(list(engine = engine, methods = methods, datasets = results,
                        metareg = list(dataset = "bcg RR with bcg_covariates.csv",
                                       fits = metareg),
-                       bias = list(dataset = "bcg RR", fits = bias)),
+                       bias = list(dataset = "bcg RR", fits = bias),
+                       chi2_median = list(df = median_df, value = qchisq(0.5, median_df))),
                   auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null", null = "null"),
            file.path(out, "tau2_estimators.json"))
