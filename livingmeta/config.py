@@ -71,6 +71,7 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
     schema = load_schema("config.schema.yaml")
     from jsonschema import Draft202012Validator
 
+    _measure_defaults(config)
     validator = _with_defaults(Draft202012Validator)(schema, registry=_fragment_registry())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -80,6 +81,24 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
     _check_semantics(config, source)
     return config
+
+
+#: The data type an outcome's measure implies when ``type`` is left out.
+TYPE_OF_MEASURE = {"MD": "continuous", "SMD": "continuous", "GIV": "generic"}
+
+
+def _measure_defaults(config: Any) -> None:
+    """Fill the ``type`` and ``method`` an outcome's ``measure`` implies when they are left
+    out (``measure: MD`` is continuous data pooled by inverse variance; Mantel-Haenszel,
+    the schema's default, is for OR, RR and RD only), before the schema's defaults."""
+    reviews = config.get("reviews") if isinstance(config, dict) else None
+    for review in reviews if isinstance(reviews, list) else []:
+        outcomes = review.get("outcomes") if isinstance(review, dict) else None
+        for spec in outcomes if isinstance(outcomes, list) else []:
+            measure = spec.get("measure") if isinstance(spec, dict) else None
+            if measure in TYPE_OF_MEASURE:
+                spec.setdefault("type", TYPE_OF_MEASURE[measure])
+                spec.setdefault("method", "IV")
 
 
 #: Config fragments whose schemas ship with their package, as ``$ref``'d by the main schema.

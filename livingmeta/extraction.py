@@ -183,12 +183,7 @@ def validate_extraction(
     if problems:
         raise InputError(problems)
 
-    used_outcomes = set(frame["outcome"]) & set(outcomes)
-    for col in sorted({c for name in used_outcomes for c in outcomes[name].arm_columns}):
-        if col not in frame.columns:
-            problems.append(
-                Problem(file, None, col, _missing_arm_column(col, used_outcomes, outcomes))
-            )
+    problems += _missing_arm_columns(file, frame, set(frame["outcome"]) & set(outcomes), outcomes)
     if problems:
         raise InputError(problems)
 
@@ -217,22 +212,40 @@ def validate_extraction(
     return frame
 
 
-def _missing_arm_column(column: str, used: set[str], outcomes: Mapping[str, Outcome]) -> str:
-    """Which outcomes need a missing column, and the header that has it: a table started
-    with one outcome type's columns (``livingmeta new-review`` writes the dichotomous
-    ones) lacks those of an outcome of another type."""
-    needing = sorted(name for name in used if column in outcomes[name].arm_columns)
-    kinds = sorted({outcomes[name].type for name in needing})
-    columns = ", ".join(outcomes[needing[0]].arm_columns)
-    outcome = (
-        f"outcome {needing[0]} needs"
-        if len(needing) == 1
-        else f"outcomes {', '.join(needing)} need"
-    )
-    return (
-        f"column missing: {' and '.join(kinds)} {outcome} {columns} "
-        "(results/<review>/extraction/template.csv has the full header)"
-    )
+def _missing_arm_columns(
+    file: str, frame: pd.DataFrame, used: set[str], outcomes: Mapping[str, Outcome]
+) -> list[Problem]:
+    """One problem per set of outcomes missing columns, naming every missing column and
+    the header that has them: a table started with one outcome type's columns
+    (``livingmeta new-review`` writes the dichotomous ones) lacks another type's."""
+    missing: dict[tuple[str, ...], list[str]] = {}
+    for col in sorted({c for name in used for c in outcomes[name].arm_columns}):
+        if col not in frame.columns:
+            needing = tuple(sorted(n for n in used if col in outcomes[n].arm_columns))
+            missing.setdefault(needing, []).append(col)
+    problems = []
+    for needing, columns in missing.items():
+        kinds = " and ".join(sorted({outcomes[name].type for name in needing}))
+        names = ", ".join(repr(name) for name in needing)
+        what = f"the {kinds} outcome{'s' if len(needing) > 1 else ''} {names}"
+        needs = "need" if len(needing) > 1 else "needs"
+        message = (
+            f"column{'s' if len(columns) > 1 else ''} missing ({', '.join(columns)}): {what} "
+            f"{needs} {', '.join(outcomes[needing[0]].arm_columns)} (in a review, "
+            "results/<review>/extraction/template.csv has the full header)"
+        )
+        problems.append(Problem(file, None, columns[0], message + _other_columns(frame, kinds)))
+    return problems
+
+
+def _other_columns(frame: pd.DataFrame, kinds: str) -> str:
+    """A hint when the file holds another outcome type's columns (a measure for events
+    asked of means, or the other way round)."""
+    measures = {"dichotomous": "OR, RR or RD", "continuous": "MD or SMD", "generic": "GIV"}
+    for kind, columns in ARM_COLUMNS.items():
+        if kind not in kinds and all(c in frame.columns for c in columns):
+            return f"; the file has the {kind} columns: pool them with {measures[kind]}"
+    return ""
 
 
 def _subgroup_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
@@ -285,6 +298,7 @@ def _check_row(
     if year and not _is_integer_text(year):
         bad("year", f"{year!r} is not a year")
     outcome = outcomes[name]
+    _numbers_of_another_type(record, outcome, bad)
     if not _has_numbers(record, outcome, bad):
         return problems
     values: dict[str, float] = {}
@@ -311,6 +325,24 @@ def _check_row(
         if events is not None and total is not None and events > total:
             bad(f"events_{arm}", f"{events:g} events exceed the total of {total:g}")
     return problems
+
+
+def _numbers_of_another_type(record: Mapping[str, str], outcome: Outcome, bad: Any) -> None:
+    """Events and totals in a continuous outcome's row, or means, SDs and Ns in a
+    dichotomous one's: never pooled, so most likely typed in the wrong row or declared
+    with the wrong ``type``. Generic outcomes may keep other numbers beside ``yi, se``."""
+    if outcome.type not in ("dichotomous", "continuous"):
+        return
+    other = "continuous" if outcome.type == "dichotomous" else "dichotomous"
+    filled = [col for col in ARM_COLUMNS[other] if record.get(col, "")]
+    if filled:
+        bad(
+            filled[0],
+            f"{other} numbers ({', '.join(filled)}) in a row of the {outcome.type} outcome "
+            f"{outcome.name!r}, which reads {', '.join(outcome.arm_columns)}: move them to "
+            "the right row, or give the outcome its type (config, or the measure: OR, RR, RD "
+            "for events, MD, SMD for means)",
+        )
 
 
 def _has_numbers(record: Mapping[str, str], outcome: Outcome, bad: Any) -> bool:

@@ -33,6 +33,30 @@ def test_defaults_are_filled_in():
 
 
 @pytest.mark.parametrize(
+    ("measure", "given", "expected"),
+    [
+        ("MD", {}, ("continuous", "IV")),
+        ("SMD", {}, ("continuous", "IV")),
+        ("GIV", {}, ("generic", "IV")),
+        ("RR", {}, ("dichotomous", "MH")),
+        ("GIV", {"type": "generic", "method": "MH"}, None),  # what is given is kept
+        ("MD", {"method": "IV", "type": "continuous"}, ("continuous", "IV")),
+    ],
+)
+def test_type_and_method_left_out_follow_the_measure(measure, given, expected):
+    """``measure: MD`` alone is a continuous outcome pooled by inverse variance, not the
+    schema's dichotomous Mantel-Haenszel default, which would be refused."""
+    config = copy.deepcopy(MINIMAL)
+    config["reviews"][0]["outcomes"][0].update(measure=measure, **given)
+    if expected is None:
+        with pytest.raises(ConfigError, match="method MH needs a binary measure"):
+            validate_config(config)
+        return
+    outcome = validate_config(config)["reviews"][0]["outcomes"][0]
+    assert (outcome["type"], outcome["method"]) == expected
+
+
+@pytest.mark.parametrize(
     ("change", "expected"),
     [
         (

@@ -90,11 +90,40 @@ def test_missing_column_is_named(tmp_path):
         (
             None,
             "total_ctrl",
-            "column missing: dichotomous outcome death needs events_treat, total_treat, "
-            "events_ctrl, total_ctrl (results/<review>/extraction/template.csv has the full "
-            "header)",
+            "column missing (total_ctrl): the dichotomous outcome 'death' needs events_treat, "
+            "total_treat, events_ctrl, total_ctrl (in a review, "
+            "results/<review>/extraction/template.csv has the full header)",
         )
     ]
+
+
+def test_missing_columns_of_one_type_are_one_problem_with_a_hint(tmp_path):
+    """Means asked of a file of events: one problem naming every missing column."""
+    header = "study_id,outcome,events_treat,total_treat,events_ctrl,total_ctrl\n"
+    found, _, _ = problems(tmp_path, "a,pain,1,10,2,10\n", header)
+    assert [(row, column) for row, column, _ in found] == [(None, "mean_ctrl")]
+    message = found[0][2]
+    assert message.startswith(
+        "columns missing (mean_ctrl, mean_treat, n_ctrl, n_treat, sd_ctrl, sd_treat): "
+        "the continuous outcome 'pain' needs"
+    )
+    assert message.endswith("; the file has the dichotomous columns: pool them with OR, RR or RD")
+
+
+def test_numbers_in_another_type_s_columns_are_named(tmp_path):
+    """Events typed in a continuous outcome's row (or means in a dichotomous one's) are
+    never pooled: an error, whatever the row's own columns hold."""
+    body = (
+        "a,,,pain,3,20,6,21,5.1,1.2,20,4.0,1.1,21,,,,\n"
+        "b,,,death,,,,,5.1,1.2,20,4.0,1.1,21,,,,\n"
+        "c,,,hr,3,20,6,21,,,,,,,0.1,0.2,,\n"  # generic rows may keep other numbers
+    )
+    found, _, _ = problems(tmp_path, body)
+    assert [(row, column) for row, column, _ in found] == [(2, "events_treat"), (3, "mean_treat")]
+    assert found[0][2].startswith(
+        "dichotomous numbers (events_treat, total_treat, events_ctrl, total_ctrl) in a row of "
+        "the continuous outcome 'pain', which reads mean_treat"
+    )
 
 
 def test_unreadable_file_is_reported_not_raised_raw(tmp_path):

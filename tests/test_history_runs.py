@@ -101,3 +101,26 @@ def test_run_report_names_removed_studies_and_what_changed():
     # Mortality moved from 0.55 [0.31, 1.02] to 0.39 [0.16, 0.93]: significance gained
     assert "Estimates whose conclusion changed" in html
     assert "(significance gained): OR 0.55 [0.31, 1.02] with 3 studies →" in html
+
+
+def test_a_rerun_keeping_the_run_id_still_reports_the_studies_it_included(tmp_path):
+    """A same-day rerun (nothing appended by its own screening step) reports the studies
+    ``studies.csv`` records as included in the run whose id it keeps."""
+    from livingmeta.workflow.report import _newly_included
+
+    studies = tmp_path / "studies.csv"
+    studies.write_text(
+        "study_id,study_label,year,record_ids,included_in,exclude_retracted,notes\n"
+        "peng2019,Peng 2019,2019,previous-version:peng2019,previous_version,,\n"
+        "nguyen2026,Nguyen 2026,2026,pubmed:1,2026-12-01T080000Z,,\n"
+        "li2026,Li 2026,2026,pubmed:2,2026-12-01T090000Z,,\n"
+    )
+    run_ids = {"2026-12-01T080000Z", "2026-12-01T093000Z"}
+    assert _newly_included([], studies, run_ids) == [
+        {"study_id": "nguyen2026", "label": "Nguyen 2026"}
+    ]
+    appended = [{"study_id": "nguyen2026", "study_label": "Nguyen 2026"}]
+    assert _newly_included(appended, studies, run_ids) == _newly_included([], studies, run_ids)
+    assert _newly_included(appended, tmp_path / "absent.csv", run_ids) == [
+        {"study_id": "nguyen2026", "label": "Nguyen 2026"}
+    ]

@@ -130,3 +130,27 @@ def test_prisma_of_a_review_nothing_has_reached_yet_is_all_zeros():
     counts = assemble_counts({}, {**screening, "reports_included": 0})
     assert counts["identified"] == {NO_SOURCE_YET: 0}
     assert counts["screened"] == counts["total_studies"] == counts["total_reports"] == 0
+
+
+def test_prisma_names_imported_databases_as_they_are_spelt():
+    """Imports store a source lower-cased (``embase``); the diagram prints Embase, Web of
+    Science, and an unknown database with its words capitalised."""
+    from livingmeta.report.prisma import assemble_counts
+
+    found = {
+        source: {"identified": 2, "duplicates_removed": 0, "to_screen": 2}
+        for source in ("pubmed", "embase", "web-of-science", "cochrane-central", "my-registry")
+    }
+    screening = dict.fromkeys(
+        ("records_screened", "records_excluded", "reports_assessed", "reports_excluded"), 0
+    )
+    screening["records_screened"] = 10
+    screening["records_excluded"] = 10
+    counts = assemble_counts(found, {**screening, "reports_included": 0})
+    assert list(counts["identified"]) == [
+        "PubMed",
+        "Embase",
+        "Web of Science",
+        "Cochrane CENTRAL",
+        "My Registry",
+    ]

@@ -241,7 +241,7 @@ def test_a_new_review_from_its_first_record_to_its_published_figure(review):
     report = (results / "report" / "latest.html").read_text()
     assert f"removed: {gone}, retracted, decision recorded in studies.csv" in report
     prisma = json.loads((results / "prisma.json").read_text())
-    assert prisma["identified"] == {"embase": 5} and prisma["screened"] == 5
+    assert prisma["identified"] == {"Embase": 5} and prisma["screened"] == 5
     assert prisma["excluded_screening"] == 1 and prisma["total_studies"] == 3
     assert prisma["excluded_full_text"] == {"retracted": 1}  # removed, counted with why
     site = (root / "results" / "site" / REVIEW / "index.html").read_text()

@@ -571,6 +571,27 @@ def test_nothing_happened():
     assert "No changes since the last run" in html
 
 
+def test_an_updated_estimate_is_a_change_on_the_page():
+    """New data moved the estimate without changing the conclusion: the "What changed"
+    box says so, never "No changes" while ``changes.json`` has changes."""
+    context = _context()
+    context["outcomes"][0]["before"] = _res(0.45, 0.2, 0.98, k=3)
+    changes = build_changes(context)
+    assert changes["has_changes"]
+    html = render_run_report(context)
+    assert "No changes since the last run" not in html
+    assert "<b>1</b> estimate updated (conclusion unchanged)" in html
+
+
+def test_a_change_of_certainty_is_a_change_on_the_page():
+    context = _context()
+    context["outcomes"][0]["before"]["certainty"] = "low"
+    context["outcomes"][0]["after"]["certainty"] = "moderate"
+    html = render_run_report(context)
+    assert "<b>1</b> change of certainty of the evidence" in html
+    assert "No changes since the last run" not in html
+
+
 def test_invalid_data_and_unpooled_outcome_are_flagged():
     context = _context(invalid_data=True, problems=["extraction.csv, row 7: 60 events exceed 48"])
     context["outcomes"][0]["after"] = None

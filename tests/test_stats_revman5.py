@@ -132,3 +132,19 @@ def test_conventions_give_different_small_study_results():
         return result.tests["egger"].statistic
 
     assert abs(egger("revman5") - egger("metafor")) > 1e-3
+
+
+@pytest.mark.parametrize("convention", ["metafor", "revman5"])
+def test_smd_of_one_participant_per_arm_is_not_estimable_without_warnings(convention):
+    """No pooled SD exists: the study is not estimable, and numpy says nothing."""
+    import warnings
+
+    from livingmeta.stats.effects import continuous_effects
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        es = continuous_effects(
+            "SMD", [1.0, 2.0], [1.0, 1.0], [1, 10], [0.0, 1.0], [1.0, 1.0], [1, 10], convention
+        )
+    assert es.estimable.tolist() == [False, True]
+    assert np.isnan(es.yi[0]) and np.isfinite(es.yi[1])

@@ -358,7 +358,28 @@ def _check_removed_previous(
 
 
 #: Display names of the retrieval sources in the diagram.
-SOURCE_NAMES = {"pubmed": "PubMed", "ctgov": "ClinicalTrials.gov"}
+SOURCE_NAMES = {
+    "pubmed": "PubMed",
+    "ctgov": "ClinicalTrials.gov",
+    "embase": "Embase",
+    "medline": "MEDLINE",
+    "scopus": "Scopus",
+    "web-of-science": "Web of Science",
+    "webofscience": "Web of Science",
+    "wos": "Web of Science",
+    "cinahl": "CINAHL",
+    "psycinfo": "PsycINFO",
+    "cochrane-central": "Cochrane CENTRAL",
+    "central": "Cochrane CENTRAL",
+    "cochrane": "Cochrane Library",
+    "proquest": "ProQuest",
+    "lilacs": "LILACS",
+    "openalex": "OpenAlex",
+    "europe-pmc": "Europe PMC",
+    "google-scholar": "Google Scholar",
+    "ictrp": "WHO ICTRP",
+    "who-ictrp": "WHO ICTRP",
+}
 #: The identification box of a review no search or import has reached yet.
 NO_SOURCE_YET = "Databases and registers (none searched yet)"
 
@@ -457,6 +478,14 @@ def assemble_counts(
     )
 
 
+def source_display_name(source: str) -> str:
+    """How the diagram names a source: its usual spelling when known (imports store the
+    name lower-cased, ``embase``), else the name with its words capitalised."""
+    if source in SOURCE_NAMES:
+        return SOURCE_NAMES[source]
+    return " ".join(w[:1].upper() + w[1:] for w in source.replace("-", " ").split())
+
+
 def _identification_totals(
     runs: Sequence[Mapping[str, Mapping[str, int]]], source_names: Mapping[str, str]
 ) -> tuple[dict[str, int], int, int, int]:
@@ -467,7 +496,7 @@ def _identification_totals(
     duplicates = to_screen = pending = linked = 0
     for run in runs:
         for source, row in run.items():
-            name = source_names.get(source, source)
+            name = source_names.get(source) or source_display_name(source)
             identified[name] = identified.get(name, 0) + int(row.get("identified", 0))
             duplicates += int(row.get("duplicates_removed", 0))
             to_screen += int(row.get("to_screen", 0))

@@ -60,6 +60,18 @@ BADGES = (
         "estimates changed significance or direction",
     ),
     ("retracted", "alert", "retraction", "retractions"),
+    (
+        "certainty",
+        "notice",
+        "change of certainty of the evidence",
+        "changes of certainty of the evidence",
+    ),
+    (
+        "updated",
+        "notice",
+        "estimate updated (conclusion unchanged)",
+        "estimates updated (conclusions unchanged)",
+    ),
     ("invalid", "alert", "data validation failure", "data validation failures"),
     ("not_pooled", "alert", "outcome not pooled", "outcomes not pooled"),
     ("failed", "notice", "source failed", "sources failed"),
@@ -172,8 +184,16 @@ def _badges(changes: dict[str, Any]) -> list[dict[str, Any]]:
     or ``info`` (the text says it too, so the page reads the same in black and white)."""
     estimates = changes["estimate_changes"]
     notices = changes["retractions"]
+    flipped = [c for c in estimates if c["significance_changed"] or c["direction_changed"]]
     counts = {
-        "flipped": sum(1 for c in estimates if c["significance_changed"] or c["direction_changed"]),
+        "flipped": len(flipped),
+        "certainty": sum(1 for c in estimates if c.get("certainty_changed")),
+        # moved (or measured otherwise) without changing the conclusion
+        "updated": sum(
+            1
+            for c in estimates
+            if (c["updated"] or c["measure_changed"]) and not c["new"] and c not in flipped
+        ),
         "retracted": sum(1 for c in notices if c.get("kind") in RETRACTION_KINDS),
         "invalid": int(changes["invalid_data"]),
         "not_pooled": len(changes["outcomes_not_pooled"]),

@@ -125,6 +125,26 @@ def hedges_correction(df: FloatArray) -> FloatArray:
     return np.exp(gammaln(df / 2) - 0.5 * np.log(df / 2) - gammaln((df - 1) / 2))
 
 
+def _hedges_g(
+    difference: FloatArray,
+    s1: FloatArray,
+    n1: FloatArray,
+    s2: FloatArray,
+    n2: FloatArray,
+    convention: str,
+) -> tuple[FloatArray, FloatArray]:
+    """Hedges' g and its variance (see :func:`continuous_effects`). A study with one
+    participant per arm has no pooled SD: NaN (not estimable), without numpy warnings."""
+    total = n1 + n2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled_sd = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (total - 2))
+        if convention == "revman5":
+            yi = (1 - 3 / (4 * total - 9)) * difference / pooled_sd
+            return yi, total / (n1 * n2) + yi**2 / (2 * (total - 3.94))
+        yi = hedges_correction(total - 2) * difference / pooled_sd
+        return yi, 1 / n1 + 1 / n2 + yi**2 / (2 * total)
+
+
 def continuous_effects(
     measure: str,
     mean_treat: FloatArray,
@@ -146,14 +166,7 @@ def continuous_effects(
         yi = m1 - m2
         vi = s1**2 / n1 + s2**2 / n2
     else:
-        total = n1 + n2
-        pooled_sd = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (total - 2))
-        if convention == "revman5":
-            yi = (1 - 3 / (4 * total - 9)) * (m1 - m2) / pooled_sd
-            vi = total / (n1 * n2) + yi**2 / (2 * (total - 3.94))
-        else:
-            yi = hedges_correction(total - 2) * (m1 - m2) / pooled_sd
-            vi = 1 / n1 + 1 / n2 + yi**2 / (2 * total)
+        yi, vi = _hedges_g(m1 - m2, s1, n1, s2, n2, convention)
     ok = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
     return EffectSizes(measure, yi, vi, ok, np.zeros(yi.shape, dtype=bool))
 

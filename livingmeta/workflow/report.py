@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -182,10 +183,9 @@ def report_run(
                 review, decisions, _archived_before(archive, run_id) or previous["previous_date"]
             ),
             "conflicts": sum(len(s["conflicts"]) for s in screening["stages"].values()),
-            "newly_included": [
-                {"study_id": s["study_id"], "label": s.get("study_label", s["study_id"])}
-                for s in screening.get("new_studies", [])
-            ],
+            "newly_included": _newly_included(
+                screening.get("new_studies", []), studies, {run_id, run["run_id"]}
+            ),
         },
         "outcomes": [
             {
@@ -213,6 +213,27 @@ def report_run(
     changed = write_run_report(context, html, changes)
     write_text(Path(archive) / f"{run_id}.html", Path(html).read_text(encoding="utf-8"))
     return changed
+
+
+def _newly_included(
+    appended: list[dict[str, Any]], studies: str | Path | None, run_ids: set[str]
+) -> list[dict[str, str]]:
+    """The studies this run included: those its screening step appended to ``studies``
+    and those ``studies`` records as included in this run (``included_in``), so a
+    same-day rerun that keeps the run's id reports them again instead of losing them."""
+    from livingmeta.screening.studies import read_studies
+    from livingmeta.validation import InputError
+
+    rows = list(appended)
+    if studies is not None and Path(studies).exists():
+        with suppress(InputError):  # an invalid studies.csv is reported by its check
+            table = read_studies(studies)
+            rows += table[table["included_in"].isin(run_ids)].to_dict("records")
+    found: dict[str, dict[str, str]] = {}
+    for row in rows:
+        sid = str(row["study_id"])
+        found.setdefault(sid, {"study_id": sid, "label": str(row.get("study_label") or sid)})
+    return list(found.values())
 
 
 def _certainty_levels(path: str | Path | None) -> dict[str, str | None]:
