@@ -124,3 +124,25 @@ def test_a_rerun_keeping_the_run_id_still_reports_the_studies_it_included(tmp_pa
     assert _newly_included(appended, tmp_path / "absent.csv", run_ids) == [
         {"study_id": "nguyen2026", "label": "Nguyen 2026"}
     ]
+
+
+def test_decisions_made_after_a_run_the_same_day_are_new_to_the_next(tmp_path):
+    """Decisions carry a day only: the previous run's archived count, not the date, says
+    which are new; without it, those dated after the previous run's day."""
+    import json
+
+    import pandas as pd
+
+    from livingmeta.workflow.report import _decisions_before
+
+    table = pd.DataFrame({"date": ["2026-12-01", "2026-12-01", "2026-12-01"]})
+    archive = tmp_path / "reports"
+    archive.mkdir()
+    # The 08:00 run saw one decision; two more were made later that day.
+    (archive / "2026-12-01T080000Z.json").write_text(json.dumps({"decisions": 1}))
+    assert _decisions_before(table, archive, "2026-12-01T180000Z", None) == 1
+    assert _decisions_before(table, archive, "2026-12-01T070000Z", None) == 0  # first run
+    (archive / "2026-12-01T080000Z.json").unlink()
+    (archive / "2026-12-01T080000Z.html").write_text("<html>")
+    assert _decisions_before(table, archive, "2026-12-01T180000Z", None) == 3  # by day
+    assert _decisions_before(table, tmp_path / "none", "2026-12-02T080000Z", "2026-11-30") == 0

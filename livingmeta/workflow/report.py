@@ -170,6 +170,8 @@ def report_run(
     with open(candidates, newline="", encoding="utf-8") as handle:
         candidate_rows = list(csv.DictReader(handle))
     blockers = screening.get("blockers", {})
+    decisions_table = _decisions(review, decisions)
+    decisions_total = len(decisions_table)
     context = {
         "review": {k: review.spec.get(k) for k in ("title", "question", "citation")}
         | {"id": review.id, "title": review.title},
@@ -179,8 +181,10 @@ def report_run(
         "retrieval": run,
         "candidates": candidate_rows,
         "screening": {
-            "decisions_since_last_run": _decisions_since(
-                review, decisions, _archived_before(archive, run_id) or previous["previous_date"]
+            "decisions_since_last_run": max(
+                0,
+                decisions_total
+                - _decisions_before(decisions_table, archive, run_id, previous["previous_date"]),
             ),
             "conflicts": sum(len(s["conflicts"]) for s in screening["stages"].values()),
             "newly_included": _newly_included(
@@ -212,6 +216,7 @@ def report_run(
     }
     changed = write_run_report(context, html, changes)
     write_text(Path(archive) / f"{run_id}.html", Path(html).read_text(encoding="utf-8"))
+    write_json(Path(archive) / f"{run_id}.json", {"run_id": run_id, "decisions": decisions_total})
     return changed
 
 
@@ -387,16 +392,27 @@ def _archived_before(archive: str | Path, run_id: str) -> str | None:
     return earlier[-1][:10] if earlier else None
 
 
-def _decisions_since(review: Review, decisions: str | Path, since: str | None) -> int:
-    """Screening decisions dated after the previous run (all of them on a first run)."""
+def _decisions(review: Review, decisions: str | Path) -> Any:
+    """The review's screening decisions (every row: decisions, consensus, withdrawals)."""
     from livingmeta.screening.decisions import load_decisions
     from livingmeta.screening.settings import ScreeningSettings
 
-    reasons = ScreeningSettings.from_review(review).exclusion_reasons
-    table = load_decisions(decisions, reasons)
+    return load_decisions(decisions, ScreeningSettings.from_review(review).exclusion_reasons)
+
+
+def _decisions_before(table: Any, archive: str | Path, run_id: str, history_date: Any) -> int:
+    """How many of the decisions (``table``) the previous run had seen: the count it
+    archived beside its report (``<run id>.json``), since decisions are dated by day only
+    and a decision made after a run on the same day is new to the next; else those dated
+    on or before the previous run's day (report archive, then history), 0 on a first run."""
+    earlier = sorted(p for p in Path(archive).glob("*.json") if p.stem < run_id)
+    if earlier:
+        with suppress(ValueError, KeyError, TypeError, OSError):
+            return int(json.loads(earlier[-1].read_text(encoding="utf-8"))["decisions"])
+    since = _archived_before(archive, run_id) or history_date
     if since is None or table.empty:
-        return len(table)
-    return int((table["date"] > since[:10]).sum())
+        return 0
+    return int((table["date"] <= str(since)[:10]).sum())
 
 
 def collect_history(*, histories: Sequence[str | Path], table: str | Path) -> None:
