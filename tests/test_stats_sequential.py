@@ -132,3 +132,13 @@ def test_cli_prints_the_documented_json() -> None:
     assert result["fractions"] == [0.2, 0.4, 0.6, 0.8, 1.0]
     assert [round(z, 3) for z in result["upper"]] == [4.877, 3.357, 2.680, 2.290, 2.031]
     assert result["lower"] == [-z for z in result["upper"]]
+
+
+def test_fractions_out_of_order_are_named_as_written():
+    """The message prints the numbers as a user typed them (not numpy reprs) and how to
+    write them: ``0,5`` meant as one half reads as two looks, 0 and 5."""
+    from livingmeta.stats.sequential import monitoring_bounds
+
+    with pytest.raises(ValueError) as raised:
+        monitoring_bounds([0.0, 5.0], 0.05, "obf")
+    assert str(raised.value).endswith("decimals with a point: 0.25,0.5,1); got 0, 5")

@@ -432,7 +432,10 @@ def _check_fractions(fractions: Sequence[float], alpha: float) -> np.ndarray:
     if t.ndim != 1 or t.size == 0:
         raise ValueError("fractions must be a non-empty list of information fractions")
     if not np.all(np.isfinite(t)) or np.any(t <= 0) or np.any(np.diff(t) <= 0):
-        raise ValueError(f"fractions must be positive and increasing; got {list(t)}")
+        raise ValueError(
+            "fractions must be positive and increasing (looks separated by commas, decimals "
+            f"with a point: 0.25,0.5,1); got {', '.join(f'{x:g}' for x in t)}"
+        )
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1; got {alpha}")
     return t
