@@ -233,7 +233,8 @@ def _newly_included(
     if studies is not None and Path(studies).exists():
         with suppress(InputError):  # an invalid studies.csv is reported by its check
             table = read_studies(studies)
-            rows += table[table["included_in"].isin(run_ids)].to_dict("records")
+            if "included_in" in table.columns:
+                rows += table[table["included_in"].isin(run_ids)].to_dict("records")
     found: dict[str, dict[str, str]] = {}
     for row in rows:
         sid = str(row["study_id"])
