@@ -372,6 +372,28 @@ class Review:
         raise KeyError(f"review {self.id} declares no outcome {name!r}")
 
 
+def choose_review(portfolio: Mapping[str, Review], review_id: str | None) -> Review:
+    """The review a command works on: ``review_id`` (``--review``), or the config's only
+    review when none is named.
+
+    Raises
+    ------
+    ValueError
+        No id with several reviews, or an unknown id (with the closest one suggested).
+    """
+    from livingmeta.config_messages import did_you_mean
+
+    names = ", ".join(portfolio) or "(none)"
+    if review_id is None:
+        if len(portfolio) == 1:
+            return next(iter(portfolio.values()))
+        raise ValueError(f"the config has several reviews; name one with --review: {names}")
+    if review_id not in portfolio:
+        hint = did_you_mean(review_id, list(portfolio))
+        raise ValueError(f"unknown review {review_id!r}; the config has {names}{hint}")
+    return portfolio[review_id]
+
+
 def reviews(config: dict[str, Any]) -> dict[str, Review]:
     """The validated config's reviews by id."""
     out = {}

@@ -102,3 +102,18 @@ def test_load_config_reads_yaml(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(MINIMAL))
     assert load_config(path)["reviews"][0]["id"] == "r1"
+
+
+def test_a_command_s_review_is_chosen_by_id_with_a_suggestion():
+    from livingmeta.config import choose_review
+
+    config = validate_config(copy.deepcopy(MINIMAL))
+    config["reviews"].append({**copy.deepcopy(config["reviews"][0]), "id": "tnk_stroke"})
+    portfolio = reviews(config)
+    assert choose_review(portfolio, "tnk_stroke").id == "tnk_stroke"
+    with pytest.raises(ValueError, match="unknown review 'tnk-stroke'; the config has r1, "
+                       "tnk_stroke; did you mean 'tnk_stroke'"):  # fmt: skip
+        choose_review(portfolio, "tnk-stroke")
+    with pytest.raises(ValueError, match="several reviews; name one with --review: r1"):
+        choose_review(portfolio, None)
+    assert choose_review({"r1": portfolio["r1"]}, None).id == "r1"

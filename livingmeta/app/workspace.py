@@ -145,18 +145,11 @@ def open_workspace(
         Unknown review, a config with several reviews and no ``review_id``, or a reviewer
         not on the roster.
     """
-    from livingmeta.config import load_config, reviews
+    from livingmeta.config import choose_review, load_config, reviews
     from livingmeta.roster import on_roster
 
     root = Path(root or Path.cwd()).resolve()
-    portfolio = reviews(load_config(root / config_path))
-    if review_id is None:
-        if len(portfolio) != 1:
-            raise ValueError(f"--review is needed; the config has {', '.join(portfolio)}")
-        review_id = next(iter(portfolio))
-    if review_id not in portfolio:
-        raise ValueError(f"unknown review {review_id!r}; the config has {', '.join(portfolio)}")
-    review = portfolio[review_id]
+    review = choose_review(reviews(load_config(root / config_path)), review_id)
     files = review.files
     names = tuple(roster) if roster else roster_of(review, root / files.decisions, reviewer)
     spelt = valid_name(on_roster(reviewer, names))

@@ -58,16 +58,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 0
-    from livingmeta.config import load_config, reviews
+    from livingmeta.config import choose_review, load_config, reviews
     from livingmeta.retrieval.imports import import_records
 
     config = load_config(args.config)
-    portfolio = reviews(config)
-    review_id = args.review or (next(iter(portfolio)) if len(portfolio) == 1 else None)
-    if review_id not in portfolio:
-        raise ValueError(f"choose the review with --review ({', '.join(portfolio)})")
     summary = import_records(
-        portfolio[review_id],
+        choose_review(reviews(config), args.review),
         config["retrieval"],
         records,
         args.source,

@@ -37,22 +37,14 @@ def load_review(config_path: str, review_id: str | None) -> Loaded:
     InputError
         Invalid queue, decisions or studies file (every problem listed).
     """
-    from livingmeta.config import load_config, reviews
+    from livingmeta.config import choose_review, load_config, reviews
     from livingmeta.screening.decisions import load_decisions
     from livingmeta.screening.queue import read_queue
     from livingmeta.screening.settings import ScreeningSettings
     from livingmeta.screening.status import screening_status
     from livingmeta.screening.studies import read_studies
 
-    portfolio = reviews(load_config(config_path))
-    if review_id is None:
-        if len(portfolio) != 1:
-            names = ", ".join(portfolio)
-            raise ValueError(f"the config has several reviews; name one with --review: {names}")
-        review_id = next(iter(portfolio))
-    if review_id not in portfolio:
-        raise ValueError(f"unknown review {review_id!r}; the config has {', '.join(portfolio)}")
-    review = portfolio[review_id]
+    review = choose_review(reviews(load_config(config_path)), review_id)
     settings = ScreeningSettings.from_review(review)
     queue = read_queue(settings.queue)
     decisions = load_decisions(
