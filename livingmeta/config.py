@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from livingmeta.outcomes import Outcome
+from livingmeta.outcomes import MEASURES_OF_TYPE, Outcome
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The outcome type that is extracted and described per study, not pooled.
@@ -83,10 +83,6 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
     return config
 
 
-#: The data type an outcome's measure implies when ``type`` is left out.
-TYPE_OF_MEASURE = {"MD": "continuous", "SMD": "continuous", "GIV": "generic"}
-
-
 def _measure_defaults(config: Any) -> None:
     """Fill the ``type`` and ``method`` an outcome's ``measure`` implies when they are left
     out (``measure: MD`` is continuous data pooled by inverse variance; Mantel-Haenszel,
@@ -96,8 +92,9 @@ def _measure_defaults(config: Any) -> None:
         outcomes = review.get("outcomes") if isinstance(review, dict) else None
         for spec in outcomes if isinstance(outcomes, list) else []:
             measure = spec.get("measure") if isinstance(spec, dict) else None
-            if measure in TYPE_OF_MEASURE:
-                spec.setdefault("type", TYPE_OF_MEASURE[measure])
+            implied = next((t for t, ms in MEASURES_OF_TYPE.items() if measure in ms), None)
+            if implied in ("continuous", "generic"):
+                spec.setdefault("type", implied)
                 spec.setdefault("method", "IV")
 
 

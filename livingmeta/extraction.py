@@ -31,7 +31,7 @@ import pandas as pd
 
 from livingmeta.config_messages import did_you_mean
 from livingmeta.csvsafe import restore
-from livingmeta.outcomes import ARM_COLUMNS, Outcome
+from livingmeta.outcomes import ARM_COLUMNS, MEASURES_OF_TYPE, Outcome
 from livingmeta.stats.data import DATA_TYPES, StudyData
 from livingmeta.validation import InputError, Problem, not_a_number, row_reporter
 
@@ -241,10 +241,11 @@ def _missing_arm_columns(
 def _other_columns(frame: pd.DataFrame, kinds: str) -> str:
     """A hint when the file holds another outcome type's columns (a measure for events
     asked of means, or the other way round)."""
-    measures = {"dichotomous": "OR, RR or RD", "continuous": "MD or SMD", "generic": "GIV"}
     for kind, columns in ARM_COLUMNS.items():
         if kind not in kinds and all(c in frame.columns for c in columns):
-            return f"; the file has the {kind} columns: pool them with {measures[kind]}"
+            *others, last = MEASURES_OF_TYPE[kind]
+            measures = f"{', '.join(others)} or {last}" if others else last
+            return f"; the file has the {kind} columns: pool them with {measures}"
     return ""
 
 

@@ -13,6 +13,7 @@ from livingmeta.stats.options import (
     BINARY_MEASURES,
     CONTINUOUS_MEASURES,
     CONVENTIONS,
+    GENERIC_MEASURES,
     MEASURES,
     check_choice,
     check_options,
@@ -28,6 +29,12 @@ ARM_COLUMNS: dict[str, tuple[str, ...]] = {
     "dichotomous": ("events_treat", "total_treat", "events_ctrl", "total_ctrl"),
     "continuous": ("mean_treat", "sd_treat", "n_treat", "mean_ctrl", "sd_ctrl", "n_ctrl"),
     "generic": ("yi", "se"),
+}
+#: The measures each type of outcome data can be pooled with.
+MEASURES_OF_TYPE: dict[str, tuple[str, ...]] = {
+    "dichotomous": BINARY_MEASURES,
+    "continuous": CONTINUOUS_MEASURES,
+    "generic": GENERIC_MEASURES,
 }
 
 
