@@ -64,3 +64,44 @@ def test_a_configured_font_must_be_installed_and_can_be_reset() -> None:
         layout.use_font(None)
     assert layout.font_family() == "DejaVu Sans"
     assert layout.font(8.0).get_file().endswith("DejaVuSans.ttf")
+
+
+def _embedded_fonts(pdf: bytes) -> list[bytes]:
+    """The TrueType programs (``/FontFile2`` streams) a PDF embeds, decompressed."""
+    import re
+    import zlib
+
+    fonts = []
+    for number in re.findall(rb"/FontFile2 (\d+) 0 R", pdf):
+        found = re.search(rb"\n" + number + rb" 0 obj\n<<(.*?)>>\nstream\n", pdf, re.S)
+        assert found, f"font object {number!r} not found"
+        length = int(re.search(rb"/Length (\d+)", found.group(1)).group(1))
+        start = found.end()
+        fonts.append(zlib.decompress(pdf[start : start + length]))
+    return fonts
+
+
+def test_pdf_fonts_are_embedded_without_layout_tables() -> None:
+    """The embedded subset keeps the outlines and metrics a viewer draws with, not the
+    layout tables (GSUB, GPOS, ...) whose subsetting took most of a PDF's time."""
+    import io
+
+    from fontTools.subset import Options
+    from fontTools.ttLib import TTFont
+    from matplotlib.figure import Figure
+
+    from livingmeta.plots.save import LAYOUT_TABLES, render
+
+    default = list(Options._drop_tables_default)
+    text = "AV Wa τ² I² ≠ 0.45 [0.21, 0.98]"
+    fig = Figure(figsize=(3, 1))
+    fig.text(0.1, 0.5, text, fontweight="bold")
+    fig.text(0.1, 0.2, text)
+    fonts = [TTFont(io.BytesIO(data)) for data in _embedded_fonts(render(fig, "pdf"))]
+    assert len(fonts) >= 2  # DejaVu Sans and DejaVu Sans Bold (and any fallback)
+    for font in fonts:
+        assert not set(LAYOUT_TABLES) & set(font.keys())
+        assert {"glyf", "hmtx", "cmap"} <= set(font.keys())
+    drawn = {ord(c) for c in text.replace(" ", "")}
+    assert drawn <= set().union(*(font.getBestCmap() for font in fonts))
+    assert Options._drop_tables_default == default  # restored for other users of fontTools

@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib as mpl
@@ -28,6 +29,12 @@ SAVE_RC = {
     "savefig.bbox": "standard",  # a user's "tight" would recrop the computed layout
     "savefig.transparent": False,
 }
+
+#: Font tables a PDF viewer never reads from an embedded TrueType font (text is placed
+#: glyph by glyph, already kerned by matplotlib), dropped from the embedded subset: the
+#: subsetter would otherwise decompile DejaVu's large layout tables for every PDF, which
+#: took most of a figure's PDF time.
+LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "kern")
 
 # Metadata keys set to None are left out of the file.
 _METADATA: dict[str, dict[str, str | None]] = {
@@ -86,9 +93,34 @@ def render(fig: Figure, fmt: str, dpi: int = 200) -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     buffer = io.BytesIO()
-    with mpl.rc_context(SAVE_RC):
+    with mpl.rc_context(SAVE_RC), _lean_font_subsets(fmt == "pdf"):
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
     return buffer.getvalue()
+
+
+@contextmanager
+def _lean_font_subsets(active: bool) -> Iterator[None]:
+    """Leave :data:`LAYOUT_TABLES` out of the fonts matplotlib subsets while a PDF is
+    written. matplotlib offers no option for it, so the subsetter's default list of
+    dropped tables is extended for the duration (and left alone if fontTools renames it)."""
+    options = _font_subset_options() if active else None
+    default = getattr(options, "_drop_tables_default", None)
+    if not isinstance(default, list):
+        yield
+        return
+    options._drop_tables_default = default + [t for t in LAYOUT_TABLES if t not in default]
+    try:
+        yield
+    finally:
+        options._drop_tables_default = default
+
+
+def _font_subset_options() -> type | None:
+    try:
+        from fontTools.subset import Options
+    except ImportError:  # matplotlib requires fontTools; an older one may not
+        return None
+    return Options
 
 
 def _targets(
