@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
-## test: install into .venv and run the test suite
+## test: install into .venv and run the test suite, a test file per worker, a worker per
+## core (at most 4: the end-to-end tests run Snakemake on 2 cores each)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses auto --maxprocesses 4 --dist loadfile
 
 ## test-slurm: as root on Debian, start a single-node Slurm cluster (tests/slurm/cluster.sh),
 ## run a portfolio through workflow/profiles/slurm and compare it with a local run (one job
