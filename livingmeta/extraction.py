@@ -22,7 +22,7 @@ import codecs
 import io
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from livingmeta.config_messages import did_you_mean
 from livingmeta.csvsafe import restore
 from livingmeta.outcomes import ARM_COLUMNS, MEASURES_OF_TYPE, Outcome
 from livingmeta.stats.data import DATA_TYPES, StudyData
-from livingmeta.validation import InputError, Problem, not_a_number, row_reporter
+from livingmeta.validation import InputError, Problem, Report, not_a_number, row_reporter
 
 COUNT_COLUMNS = {"events_treat", "total_treat", "events_ctrl", "total_ctrl", "n_treat", "n_ctrl"}
 POSITIVE_COLUMNS = {"total_treat", "total_ctrl", "n_treat", "n_ctrl", "sd_treat", "sd_ctrl", "se"}
@@ -303,11 +303,13 @@ def _check_row(
     if not _has_numbers(record, outcome, bad):
         return problems
     values: dict[str, float] = {}
+    empty_arm = _empty_arm(record, outcome.arm_columns, bad)
     for col in outcome.arm_columns:
         text = record[col]
         value = numeric[col].iloc[pos]
         if text == "":
-            bad(col, "empty")
+            if not col.endswith(f"_{empty_arm}"):
+                bad(col, "empty")
         elif not math.isfinite(value):
             bad(col, not_a_number(text))
         elif col in COUNT_COLUMNS and value != int(value):
@@ -386,6 +388,27 @@ def row_kinds(frame: pd.DataFrame, outcomes: Mapping[str, Outcome]) -> pd.Series
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
+
+
+_ARM_NAMES = {"treat": "experimental", "ctrl": "control"}
+
+
+def _empty_arm(record: dict[str, str], columns: Sequence[str], bad: Report) -> str | None:
+    """The arm (``treat`` or ``ctrl``) whose numbers are all empty while the other arm's
+    are given, reported once: a single-arm study is a common cause, and "empty" per column
+    would not say that a comparison needs both arms."""
+    for arm, other in (("treat", "ctrl"), ("ctrl", "treat")):
+        mine = [c for c in columns if c.endswith(f"_{arm}")]
+        theirs = [c for c in columns if c.endswith(f"_{other}")]
+        if mine and all(record[c] == "" for c in mine) and any(record[c] for c in theirs):
+            bad(
+                mine[0],
+                f"empty, as is every number of the {_ARM_NAMES[arm]} arm ({', '.join(mine)}): "
+                "a comparison needs both arms; for a single-arm study set reported 'no' and "
+                "say why in notes",
+            )
+            return arm
+    return None
 
 
 def _is_integer_text(text: str) -> bool:

@@ -221,3 +221,23 @@ def test_semicolon_separated_files_are_recognised(tmp_path):
     header = HEADER.replace(",", ";")
     found, _, _ = problems(tmp_path, "a;A 2001;2001;death;3;20;6;21\n", header)
     assert found[0][0] == 1 and "separated by semicolons" in found[0][2]
+
+
+def test_an_arm_without_numbers_is_one_problem_that_says_both_arms_are_needed(tmp_path):
+    found, _, _ = problems(
+        tmp_path,
+        "a,A,2001,death,3,20,,,,,,,,,,,,\n"  # row 2: control arm empty
+        "b,B,2002,pain,,,,,,,,5,1,10,,,,\n"  # row 3: experimental arm empty
+        "c,C,2003,death,3,20,4,,,,,,,,,,,\n",  # row 4: one number missing
+    )
+    assert [(row, col) for row, col, _ in found] == [
+        (2, "events_ctrl"),
+        (3, "mean_treat"),
+        (4, "total_ctrl"),
+    ]
+    assert found[0][2].startswith(
+        "empty, as is every number of the control arm (events_ctrl, total_ctrl): "
+        "a comparison needs both arms"
+    )
+    assert "experimental arm (mean_treat, sd_treat, n_treat)" in found[1][2]
+    assert found[2][2] == "empty"

@@ -143,6 +143,9 @@ def test_every_problem_names_file_row_and_column(tmp_path: Path) -> None:
          "assessor": "carol", "approved_by": "alice", "approved_on": "2026-13-01"},
         {"outcome": "sich", "domain": "Imprecision", "decision": "not serious", **APPROVED},
         {"outcome": "sich", "domain": "large_effect", "decision": "huge", **APPROVED},
+        {"outcome": "mrs", "domain": "inconsistancy", "decision": "serous", **APPROVED},
+        {"outcome": "mortality_90d", "domain": "inconsistency", "decision": "serous",
+         **APPROVED},
         {"outcome": "sich", "domain": "indirectness", "decision": "not serious",
          "assessor": "", "approved_by": "alice", "date": "yesterday"},
     ]  # fmt: skip
@@ -161,9 +164,11 @@ def test_every_problem_names_file_row_and_column(tmp_path: Path) -> None:
     assert "is not a date" in found[(6, "approved_on")]
     assert found[(7, "domain")] == "second rating of imprecision for sich; first at row 6"
     assert "one of no, large, very large" in found[(8, "decision")]
-    assert "empty" in found[(9, "assessor")]
-    assert "is not a date" in found[(9, "date")]
-    assert "empty, but approved_by is set" in found[(9, "approved_on")]
+    assert found[(9, "domain")].endswith("; did you mean 'inconsistency'?")
+    assert found[(10, "decision")].endswith("; did you mean 'serious'?")
+    assert "empty" in found[(11, "assessor")]
+    assert "is not a date" in found[(11, "date")]
+    assert "empty, but approved_by is set" in found[(11, "approved_on")]
 
 
 def test_missing_columns_are_named(tmp_path: Path) -> None:

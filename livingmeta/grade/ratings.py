@@ -142,12 +142,14 @@ def _check_row(
             "outcome", f"unknown outcome {outcome!r}; declared: {', '.join(sorted(outcomes))}{hint}"
         )
     if domain not in DOMAINS:
-        bad("domain", f"{record['domain']!r} is not one of {', '.join(DOMAINS)}")
+        hint = did_you_mean(domain, DOMAINS)
+        bad("domain", f"{record['domain']!r} is not one of {', '.join(DOMAINS)}{hint}")
         return None
     allowed = decisions_for(domain)
     decision = _decision_key(record["decision"])
     if decision not in allowed:
-        bad("decision", f"{record['decision']!r} for {domain}: one of {', '.join(allowed)}")
+        hint = did_you_mean(decision, list(allowed))
+        bad("decision", f"{record['decision']!r} for {domain}: one of {', '.join(allowed)}{hint}")
         return None
     steps = allowed[decision]
     if steps and not record["reason"]:
