@@ -36,6 +36,9 @@ EPOCH = "1796198400"  # 2026-12-02T08:00:00Z
 FIGURES = (".png", ".svg", ".pdf")
 #: Files that hold numbers at full precision (compared to 10 significant digits).
 DATA_FILES = (".json", ".csv")
+#: What stands between a package's name and its version in the outputs: JSON (``"numpy":
+#: "2.4.6"``), text (``numpy 2.4.6``) and HTML tables (``numpy</th><td>2.4.6``).
+VERSION_AFTER_NAME = rb'(?:"?:\s*"|\s|</th><td>)'
 NUMBER = re.compile(rb"(?<![\w.])-?\d+(?:\.\d+)?[eE][+-]?\d+|(?<![\w.])-?\d+\.\d+")
 
 
@@ -52,10 +55,13 @@ def masked(data: bytes, port: int) -> bytes:
     data = data.replace(f":{port}/".encode(), b":<port>/").replace(
         f"port={port}".encode(), b"port=<port>"
     )
-    versions = software_versions(*ANALYSIS_SOFTWARE)
-    for name, version in sorted(versions.items(), key=lambda kv: -len(kv[1] or "")):
+    for name, version in software_versions(*ANALYSIS_SOFTWARE).items():
         if version:
-            data = data.replace(version.encode(), f"<{name}>".encode())
+            # By name, not the bare version: two packages may share one (matplotlib 3.11.2
+            # under Python 3.11.2).
+            label = re.escape(name.encode())
+            found = rb"(" + label + VERSION_AFTER_NAME + rb")" + re.escape(version.encode())
+            data = re.sub(found, rb"\1<" + name.encode() + rb">", data)
     return data
 
 

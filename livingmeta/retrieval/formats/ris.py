@@ -30,7 +30,8 @@ from livingmeta.retrieval.records import Record
 # such as "CI - confidence interval" is not a new field), "-", and the value with every
 # following line that is not itself a field (wrapped text; after ER, whatever an exporter
 # puts between records).
-_FIELD = re.compile(r"^([A-Z][A-Z0-9])  -[ \t]?(.*+(?:\n(?![A-Z][A-Z0-9]  -).*+)*+)", re.MULTILINE)
+# (No possessive quantifiers: Python 3.11.2, Debian 12's, matches them wrongly.)
+_FIELD = re.compile(r"^([A-Z][A-Z0-9])  -[ \t]?(.*(?:\n(?![A-Z][A-Z0-9]  -).*)*)", re.MULTILINE)
 # The same fields as separators: splitting the text at them gives [before, tag, value, tag,
 # value, ...], each value running to the next field like _FIELD's (the regex engine only
 # stops at line breaks, instead of walking every character of the values).
