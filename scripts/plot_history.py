@@ -5,8 +5,7 @@ from livingmeta.rulelog import run_rule
 from livingmeta.workflow.plot import plot_history
 
 review = reviews(snakemake.config)[snakemake.wildcards.review]
-outcome = review.outcome(snakemake.wildcards.outcome)
 run_rule(
-    snakemake.log[0], "plot_history", plot_history, review.id, outcome,
+    snakemake.log[0], "plot_history", plot_history, review,
     history=snakemake.params.history, figures=list(snakemake.output),
 )  # fmt: skip

@@ -8,7 +8,7 @@ review = reviews(snakemake.config)[snakemake.wildcards.review]
 inputs = snakemake.input
 run_rule(
     snakemake.log[0], "plot_risk_of_bias", plot_risk_of_bias, review,
-    figure=snakemake.wildcards.figure, judgements=inputs.judgements,
+    judgements=inputs.judgements,
     pooled={o.name: inputs[f"pooled_{o.name}"] for o in review.outcomes},
     figures=list(snakemake.output), dpi=snakemake.params.dpi,
 )  # fmt: skip

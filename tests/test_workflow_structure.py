@@ -16,11 +16,17 @@ CORE_MODULES = ("search", "screening", "extraction", "pool", "plot", "summary", 
 MAX_GLUE_LINES = 20
 
 
+#: A rule defined once per review in a loop (``rule:`` with ``name: f"<rule>_{review_id}"``):
+#: its name without the review id is the step's.
+PER_REVIEW_RULE = re.compile(r'^ +rule:\n +name:\n +f"(\w+?)_\{review_id\}"', re.M)
+
+
 def rules_by_file() -> dict[str, list[str]]:
     return {
-        path.stem: re.findall(r"^rule (\w+):", path.read_text(), flags=re.M)
+        path.stem: re.findall(r"^rule (\w+):", text, flags=re.M) + PER_REVIEW_RULE.findall(text)
         for path in sorted(RULES.glob("*.smk"))
         if path.stem != "common"
+        for text in [path.read_text()]
     }
 
 

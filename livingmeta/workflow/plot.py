@@ -81,22 +81,28 @@ def _rob_columns(review: Review | None, outcome: Outcome, judgements: str | Path
     return forest_columns(review, read_judgements(judgements), outcome.name)
 
 
-def plot_history(
-    review_id: str, outcome: Outcome, *, history: str | Path, figures: Sequence[str | Path]
-) -> None:
-    """The estimate-over-time plot of one outcome, from the review's ``history``."""
+def plot_history(review: Review, *, history: str | Path, figures: Sequence[str | Path]) -> None:
+    """The estimate-over-time plot of each of the review's outcomes, from its ``history``,
+    into ``figures`` (``<outcome folder>/history.<format>``). One job draws them all: its
+    start-up and imports cost more than a figure."""
     from livingmeta.report.history import read_history
     from livingmeta.report.history_plot import history_figure
 
-    figure = history_figure(
-        read_history(history),
-        outcome.name,
-        outcome.label,
-        outcome.measure,
-        review=review_id,
-        model=outcome.model,
-    )
-    _save(figure, [Path(f) for f in figures], 200)
+    table = read_history(history)
+    by_outcome: dict[str, list[Path]] = {}
+    for file in map(Path, figures):
+        by_outcome.setdefault(file.parent.name, []).append(file)
+    for name, files in by_outcome.items():
+        outcome = review.outcome(name)
+        figure = history_figure(
+            table,
+            outcome.name,
+            outcome.label,
+            outcome.measure,
+            review=review.id,
+            model=outcome.model,
+        )
+        _save(figure, files, 200)
 
 
 def _save_no_data(outcome: Outcome, figures: Sequence[str | Path], dpi: int) -> None:

@@ -161,23 +161,41 @@ def labelled_studies(settled: Mapping[str, Any]) -> list[tuple[str, str]]:
 def plot_risk_of_bias(
     review: Review,
     *,
-    figure: str,
     judgements: str | Path,
     pooled: Mapping[str, str | Path],
     figures: Sequence[str | Path],
     dpi: int = 200,
 ) -> None:
-    """Draw the figure ``figure`` (a stem of :func:`figure_specs`) into ``figures``: a
-    traffic-light plot (study x domain) or a weighted summary plot (share of the
-    outcome's weight at each judgement, per domain)."""
-    from livingmeta.outcome_analysis import NO_APPROVED_DATA, OutcomeAnalysis, read_analysis
+    """Draw the review's risk-of-bias figures into ``figures``
+    (``<stem>.<format>``, a stem of :func:`figure_specs` each): traffic-light plots
+    (study x domain) and weighted summary plots (share of an outcome's weight at each
+    judgement, per domain). One job draws them all: its start-up and imports cost more
+    than a figure."""
+    from livingmeta.outcome_analysis import read_analysis
     from livingmeta.plots import save_figure
+
+    specs = figure_specs(review)
+    settled = read_judgements(judgements)
+    by_stem: dict[str, list[Path]] = {}
+    for file in map(Path, figures):
+        by_stem.setdefault(file.stem, []).append(file)
+    unknown = sorted(set(by_stem) - set(specs))
+    if unknown:
+        raise ValueError(f"not a risk-of-bias figure of {review.id}: {', '.join(unknown)}")
+    analyses = {name: read_analysis(path) for name, path in pooled.items()}
+    for stem, files in by_stem.items():
+        save_figure(_figure(specs[stem], settled, analyses), files, dpi=dpi)
+
+
+def _figure(spec: tuple[str, Any, Any], settled: Mapping[str, Any], analyses: Any) -> Any:
+    """One figure of :func:`figure_specs` from the settled judgements and the outcomes'
+    pooled analyses (their weights)."""
+    from livingmeta.outcome_analysis import NO_APPROVED_DATA, OutcomeAnalysis
     from livingmeta.plots.note import note_figure
     from livingmeta.plots.robvis import summary_plot, traffic_light_plot
     from livingmeta.risk_of_bias.sensitivity import weight_shares
 
-    kind, tool, outcome = figure_specs(review)[figure]
-    settled = read_judgements(judgements)
+    kind, tool, outcome = spec
     labels = [s["label"] for s in settled["studies"] if s["tool"] == tool.key]
     ids = {s["study_id"] for s in settled["studies"] if s["tool"] == tool.key}
     weighted = [label for label, sid in labelled_studies(settled) if sid in ids]
@@ -187,17 +205,15 @@ def plot_risk_of_bias(
         table = settled["judgements"].get(outcome.name, {})
     if kind == "traffic_light":
         title = tool.label + (f": {outcome.label}" if outcome is not None else "")
-        marked = _with_disputed(table, settled, outcome)
-        drawn = traffic_light_plot(tool, labels, marked, title=title)
-    elif not isinstance(analysis := read_analysis(pooled[outcome.name]), OutcomeAnalysis):
-        drawn = note_figure(f"{NO_APPROVED_DATA.capitalize()}: no weights", title=outcome.label)
-    else:
-        weights = {s.study: s.weight for s in analysis.result.studies if s.study in weighted}
-        shares = weight_shares(weights, table, list(tool.domain_keys))
-        drawn = summary_plot(
-            tool, _with_empty(shares, tool), title=f"{outcome.label}: {tool.label}"
+        return traffic_light_plot(
+            tool, labels, _with_disputed(table, settled, outcome), title=title
         )
-    save_figure(drawn, [Path(f) for f in figures], dpi=dpi)
+    analysis = analyses[outcome.name]
+    if not isinstance(analysis, OutcomeAnalysis):
+        return note_figure(f"{NO_APPROVED_DATA.capitalize()}: no weights", title=outcome.label)
+    weights = {s.study: s.weight for s in analysis.result.studies if s.study in weighted}
+    shares = weight_shares(weights, table, list(tool.domain_keys))
+    return summary_plot(tool, _with_empty(shares, tool), title=f"{outcome.label}: {tool.label}")
 
 
 def _with_disputed(

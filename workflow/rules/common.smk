@@ -1,6 +1,7 @@
 # Shared helpers: config validation at load, the portfolio of reviews, and the named
 # get_* functions every rule takes its inputs and params from. Every path comes from a
 # review's ReviewFiles (livingmeta.config), so a file is named in one place.
+import re
 from datetime import date
 from functools import cache
 
@@ -19,6 +20,14 @@ except lm_config.ConfigError as error:
     raise WorkflowError(str(error))
 
 REVIEWS = lm_config.reviews(config)
+# The outcomes of each review that has any (each has an estimate-over-time plot).
+HISTORY_OUTCOMES = {
+    rid: [o.name for o in r.outcomes] for rid, r in REVIEWS.items() if r.outcomes
+}
+# The risk-of-bias figures (stems) of each review that declares a tool.
+RISK_OF_BIAS_FIGURES = {
+    rid: list(figures) for rid, r in REVIEWS.items() if (figures := figure_specs(r))
+}
 PLOT_FORMATS = config["plots"]["formats"]
 PLOT_KINDS = ("forest", "cumulative", "leave_one_out")
 HISTORY_FORMATS = ("png", "svg")
@@ -136,7 +145,7 @@ def appraisal_outputs(review):
     root = f"results/{review.id}"
     outputs = [
         f"{root}/risk_of_bias/{stem}.{ext}"
-        for stem in figure_specs(review)
+        for stem in RISK_OF_BIAS_FIGURES.get(review.id, ())
         for ext in PLOT_FORMATS
     ]
     if has_characteristics(review):

@@ -16,19 +16,34 @@ rule settle_risk_of_bias:
         "../../scripts/settle_risk_of_bias.py"
 
 
-rule plot_risk_of_bias:
-    input:
-        unpack(get_review_pooled_by_name),
-        judgements="results/{review}/risk_of_bias/judgements.json",
-    output:
-        expand("results/{{review}}/risk_of_bias/{{figure}}.{ext}", ext=PLOT_FORMATS),
-    log:
-        "logs/plot_risk_of_bias/{review}/{figure}.log",
-    wildcard_constraints:
-        figure="(traffic_light|summary)_[A-Za-z0-9_-]+",
-    conda:
-        "../envs/livingmeta.yaml"
-    params:
-        dpi=config["plots"]["dpi"],
-    script:
-        "../../scripts/plot_risk_of_bias.py"
+# One job draws every risk-of-bias figure of a review: a job's start-up and imports cost
+# far more than a figure. Which figures a review has depends on its tools and outcomes,
+# so each review with a tool has a rule of its own, plot_risk_of_bias_<review id>; the
+# Slurm profile cannot name these rules, so they join its group "prepare" here (groups
+# are ignored when Snakemake runs jobs locally).
+for review_id, figures in RISK_OF_BIAS_FIGURES.items():
+
+    rule:
+        name:
+            f"plot_risk_of_bias_{review_id}"
+        input:
+            unpack(get_review_pooled_by_name),
+            judgements="results/{review}/risk_of_bias/judgements.json",
+        output:
+            expand(
+                "results/{{review}}/risk_of_bias/{figure}.{ext}",
+                figure=figures,
+                ext=PLOT_FORMATS,
+            ),
+        log:
+            "logs/plot_risk_of_bias/{review}.log",
+        wildcard_constraints:
+            review=re.escape(review_id),
+        group:
+            "prepare"
+        conda:
+            "../envs/livingmeta.yaml"
+        params:
+            dpi=config["plots"]["dpi"],
+        script:
+            "../../scripts/plot_risk_of_bias.py"
