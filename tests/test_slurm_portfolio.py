@@ -209,7 +209,7 @@ def test_every_cluster_rule_is_grouped_and_network_rules_are_not():
     assert set(profile["group-components"]) == set(profile["groups"].values())
     # A rule defined per review (named after it) cannot be listed in the profile: it
     # names one of the profile's groups itself.
-    per_review = re.findall(r'^( +)rule:\n((?:\1 .*\n|\n)+)', rules_text, re.MULTILINE)
+    per_review = re.findall(r"^( +)rule:\n((?:\1 .*\n|\n)+)", rules_text, re.MULTILINE)
     assert per_review, "the per-review rules were not found"
     for _, body in per_review:
         group = re.search(r'^ +group:\n +"(\w+)"', body, re.MULTILINE)
