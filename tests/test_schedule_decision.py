@@ -149,6 +149,10 @@ Command 'python plot_outcome.py' returned non-zero exit status 1.
 Error in rule plot_outcome:
     jobid: 9
     log: logs/plot_outcome/other_review/mortality.log (check log file(s) for error details)
+Command 'python plot_risk_of_bias.py' returned non-zero exit status 1.
+Error in rule plot_risk_of_bias_my-review:
+    jobid: 12
+    log: logs/plot_risk_of_bias/my-review.log (check log file(s) for error details)
 Exiting because a job execution failed. Look above for error messages
 """
 
@@ -158,8 +162,10 @@ def test_failed_jobs_are_parsed_from_snakemake_output():
     assert jobs == [
         FailedJob("validate_outcome", "logs/validate_outcome/rescue_stenting/sich.log", 2),
         FailedJob("plot_outcome", "logs/plot_outcome/other_review/mortality.log", 1),
+        # a rule defined per review is named after it, and review ids may hold a hyphen
+        FailedJob("plot_risk_of_bias_my-review", "logs/plot_risk_of_bias/my-review.log", 1),
     ]
-    assert [j.review for j in jobs] == ["rescue_stenting", "other_review"]
+    assert [j.review for j in jobs] == ["rescue_stenting", "other_review", "my-review"]
 
 
 def test_failed_validation_job_is_30():

@@ -28,7 +28,7 @@ class FailedJob:
         return None
 
 
-_ERROR_IN_RULE = re.compile(r"^Error in rule (\w+):\s*$")
+_ERROR_IN_RULE = re.compile(r"^Error in rule ([\w-]+):\s*$")  # per-review rules: <rule>_<id>
 _LOG_LINE = re.compile(r"^\s+log: (\S+)")
 _EXIT_STATUS = re.compile(r"non-zero exit status (\d+)")
 

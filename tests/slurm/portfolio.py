@@ -46,8 +46,8 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = "rescue_stenting"
 SUBMITTED = re.compile(r"^Job (\S+) has been submitted with SLURM jobid (\d+)", re.MULTILINE)
-LOCAL_JOB = re.compile(r"^localrule (\w+):", re.MULTILINE)
-REMOTE_JOB = re.compile(r"^\s*rule (\w+):", re.MULTILINE)
+LOCAL_JOB = re.compile(r"^localrule ([\w-]+):", re.MULTILINE)
+REMOTE_JOB = re.compile(r"^\s*rule ([\w-]+):", re.MULTILINE)
 #: The rules the Snakefile keeps on the login node: the network rule and the target.
 LOCAL_RULES = {"search_review", "all"}
 #: Files Snakemake writes about a run, not outputs: they differ between any two runs.
