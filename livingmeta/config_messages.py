@@ -66,6 +66,15 @@ def yaml_syntax_message(path: str, error: Exception) -> str:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     context = getattr(error, "context", None)
-    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else path
-    detail = f"{problem} ({context})" if context else problem
-    return f"{where}: YAML syntax error: {detail}"
+    where = f"{path}, {_line_and_column(mark)}" if mark else path
+    if context:
+        # Where the unclosed bracket or quote opened, often lines above the error.
+        start = getattr(error, "context_mark", None)
+        moved = start and (start.line, start.column) != (mark.line, mark.column)
+        opened = f" started at {_line_and_column(start)}" if moved else ""
+        problem = f"{problem} ({context}{opened})"
+    return f"{where}: YAML syntax error: {problem}"
+
+
+def _line_and_column(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"

@@ -66,6 +66,17 @@ def test_yaml_syntax_error_gives_file_line_and_column(tmp_path, capsys):
     assert "line 3, column 18: YAML syntax error" in err and "Traceback" not in err
 
 
+def test_an_unclosed_bracket_is_named_where_it_opened(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("reviews:\n  - id: x\n    outcomes: [a, b\n    title: x\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).endswith(
+        "config.yaml, line 4, column 10: YAML syntax error: expected ',' or ']', but got ':' "
+        "(while parsing a flow sequence started at line 3, column 15)"
+    )
+
+
 def test_scheduled_run_summary_carries_each_problem_of_the_report():
     report = (
         "livingmeta validate: 2 problems found:\n"
