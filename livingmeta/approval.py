@@ -9,6 +9,7 @@ every disagreement is listed until an approved row settles it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -30,12 +31,16 @@ def approval_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
             Problem(file, None, c, "column missing (needed by the approval gate)") for c in missing
         ]
     problems = []
+    latest = date.today() + timedelta(days=1)  # a day ahead: reviewers east of this clock
     for pos, (who, when) in enumerate(zip(frame["approved_by"], frame["approved_on"], strict=True)):
         row = row_number(frame, pos)
         if when and not is_date(when):
             problems.append(
                 Problem(file, row, "approved_on", f"{when!r} is not a date (YYYY-MM-DD)")
             )
+        elif when and date.fromisoformat(when) > latest:
+            message = f"{when} is in the future (today is {date.today()}): a mistyped year?"
+            problems.append(Problem(file, row, "approved_on", message))
         if when and not who:
             problems.append(Problem(file, row, "approved_by", "empty, but approved_on is set"))
         if who and not when:

@@ -139,3 +139,16 @@ def test_approval_date_must_exist():
     frame = pd.DataFrame({"approved_by": ["ann"], "approved_on": ["2024-13-45"]})
     [problem] = approval_problems(frame, "x.csv")
     assert problem.message == "'2024-13-45' is not a date (YYYY-MM-DD)"
+
+
+def test_an_approval_date_in_the_future_is_a_typo():
+    """A day ahead of this machine's clock passes (a reviewer east of it); a later date
+    is refused whatever the clock says today."""
+    from datetime import date, timedelta
+
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    frame = pd.DataFrame({"approved_by": ["ann", "bob"], "approved_on": [tomorrow, "2999-01-02"]})
+    [problem] = approval_problems(frame, "x.csv")
+    assert (problem.row, problem.column) == (3, "approved_on")
+    assert problem.message.startswith("2999-01-02 is in the future (today is ")
+    assert problem.message.endswith("): a mistyped year?")
