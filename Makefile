@@ -16,12 +16,13 @@ $(RUN_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(RUN_STAMP)
 
-# The tests' and linters' tools too (pytest, ruff, selenium, the Slurm plugin, ...).
+# The tests' and linters' tools too (pytest, ruff, selenium, the Slurm plugin, ...); it
+# holds what `make run` needs, so `make run` installs nothing more (or offline) after it.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 ## run: install the workflow's dependencies into .venv and run the workflow on
 ## config/config.yaml (offline-capable)

@@ -105,3 +105,28 @@ def test_pdf_fonts_are_embedded_without_layout_tables() -> None:
     drawn = {ord(c) for c in text.replace(" ", "")}
     assert drawn <= set().union(*(font.getBestCmap() for font in fonts))
     assert Options._drop_tables_default == default  # restored for other users of fontTools
+
+
+def test_pdfs_rendered_at_once_in_threads_are_all_lean_and_restore_the_defaults() -> None:
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fontTools.subset import Options
+    from fontTools.ttLib import TTFont
+    from matplotlib.figure import Figure
+
+    from livingmeta.plots.save import LAYOUT_TABLES, render
+
+    default = list(Options._drop_tables_default)
+
+    def pdf(n: int) -> bytes:
+        fig = Figure(figsize=(2, 1))
+        fig.text(0.1, 0.5, f"Study {n} AV Wa", fontweight="bold" if n % 2 else "normal")
+        return render(fig, "pdf")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pdfs = list(pool.map(pdf, range(8)))
+    for data in pdfs:
+        for font in _embedded_fonts(data):
+            assert not set(LAYOUT_TABLES) & set(TTFont(io.BytesIO(font)).keys())
+    assert Options._drop_tables_default == default

@@ -75,3 +75,44 @@ def test_one_job_draws_every_plot_of_an_outcome_from_its_pooled_result():
     for kind in ("forest", "cumulative", "leave_one_out", "funnel"):
         assert f"{{{{outcome}}}}/{kind}.{{ext}}" in outputs, kind
     assert "funnel" not in "".join(rules_by_file()["plot"])
+
+
+def test_rules_defined_per_review_are_found():
+    """The rules written once per review (their outputs depend on its tools and
+    outcomes) are seen by the tests above, not silently left out of them."""
+    found = {rule for rules in rules_by_file().values() for rule in rules}
+    assert {"plot_risk_of_bias", "plot_history"} <= found
+
+
+def test_per_review_rules_of_ids_that_share_a_prefix_and_hold_a_hyphen(tmp_path):
+    """Review ``r`` and ``r-b`` (a prefix, and a hyphen) each get their own figure jobs,
+    every figure from exactly one rule."""
+    import shutil
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.workflow_copy import copy_workflow
+
+    root = copy_workflow(tmp_path)
+    config_path = root / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    first = config["reviews"][0]
+    second = {**first, "id": f"{first['id']}-b", "folder": f"{first['folder']}-b"}
+    for spec in (first, second):
+        spec["searches"] = []  # offline: no saved search goes to the internet
+    config["reviews"].append(second)
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    shutil.copytree(root / first["folder"], root / second["folder"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--dry-run", "--quiet", "rules"],
+        cwd=root, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for review in (first["id"], second["id"]):
+        for rule in ("plot_risk_of_bias", "plot_history"):
+            assert re.search(rf"^{re.escape(rule)}_{re.escape(review)}\s+1$", proc.stdout, re.M), (
+                f"{rule}_{review}",
+                proc.stdout,
+            )

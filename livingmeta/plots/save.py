@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,8 @@ SAVE_RC = {
 #: subsetter would otherwise decompile DejaVu's large layout tables for every PDF, which
 #: took most of a figure's PDF time.
 LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "kern")
+
+_FONT_SUBSET_LOCK = threading.Lock()
 
 # Metadata keys set to None are left out of the file.
 _METADATA: dict[str, dict[str, str | None]] = {
@@ -102,17 +105,19 @@ def render(fig: Figure, fmt: str, dpi: int = 200) -> bytes:
 def _lean_font_subsets(active: bool) -> Iterator[None]:
     """Leave :data:`LAYOUT_TABLES` out of the fonts matplotlib subsets while a PDF is
     written. matplotlib offers no option for it, so the subsetter's default list of
-    dropped tables is extended for the duration (and left alone if fontTools renames it)."""
+    dropped tables is extended for the duration (and left alone if fontTools renames it);
+    one thread at a time, so that no two restore each other's list."""
     options = _font_subset_options() if active else None
-    default = getattr(options, "_drop_tables_default", None)
-    if not isinstance(default, list):
+    if not isinstance(getattr(options, "_drop_tables_default", None), list):
         yield
         return
-    options._drop_tables_default = default + [t for t in LAYOUT_TABLES if t not in default]
-    try:
-        yield
-    finally:
-        options._drop_tables_default = default
+    with _FONT_SUBSET_LOCK:
+        default = options._drop_tables_default
+        options._drop_tables_default = default + [t for t in LAYOUT_TABLES if t not in default]
+        try:
+            yield
+        finally:
+            options._drop_tables_default = default
 
 
 def _font_subset_options() -> type | None:
