@@ -47,6 +47,9 @@ for review_id, outcomes in HISTORY_OUTCOMES.items():
             "report"
         conda:
             "../envs/livingmeta.yaml"
+        resources:
+            # Minutes for the Slurm profile: a third of a second a figure, with room.
+            runtime=2 + len(outcomes) // 60,
         params:
             # Written by report_run (the review's own state, kept in its folder).
             history=review_file("history"),

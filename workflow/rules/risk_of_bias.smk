@@ -43,6 +43,9 @@ for review_id, figures in RISK_OF_BIAS_FIGURES.items():
             "prepare"
         conda:
             "../envs/livingmeta.yaml"
+        resources:
+            # Minutes for the Slurm profile: a third of a second a figure, with room.
+            runtime=2 + len(figures) // 60,
         params:
             dpi=config["plots"]["dpi"],
         script:
