@@ -392,7 +392,9 @@ def choose_review(portfolio: Mapping[str, Review], review_id: str | None) -> Rev
     """
     from livingmeta.config_messages import did_you_mean
 
-    names = ", ".join(portfolio) or "(none)"
+    if not portfolio:
+        raise ValueError("the config declares no review (see config/README.md)")
+    names = ", ".join(portfolio)
     if review_id is None:
         if len(portfolio) == 1:
             return next(iter(portfolio.values()))

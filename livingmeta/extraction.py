@@ -308,7 +308,7 @@ def _check_row(
         text = record[col]
         value = numeric[col].iloc[pos]
         if text == "":
-            if not col.endswith(f"_{empty_arm}"):
+            if empty_arm is None or not col.endswith(f"_{empty_arm}"):
                 bad(col, "empty")
         elif not math.isfinite(value):
             bad(col, not_a_number(text))

@@ -117,3 +117,5 @@ def test_a_command_s_review_is_chosen_by_id_with_a_suggestion():
     with pytest.raises(ValueError, match="several reviews; name one with --review: r1"):
         choose_review(portfolio, None)
     assert choose_review({"r1": portfolio["r1"]}, None).id == "r1"
+    with pytest.raises(ValueError, match="the config declares no review"):
+        choose_review({}, None)

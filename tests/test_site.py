@@ -596,7 +596,7 @@ def browser():
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(PAGE_WAIT)
     try:
         yield driver
     finally:
