@@ -41,7 +41,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = "rescue_stenting"
-WORKFLOW_FILES = ("Snakefile", "workflow", "scripts")
+WORKFLOW_FILES = ("Snakefile", "profiles", "workflow", "scripts")
 JOB_LINE = re.compile(r"^(?:local)?rule (\w+):\s*$")
 WILDCARDS = re.compile(r"^\s+wildcards: (.*)$")
 

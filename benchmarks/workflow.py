@@ -7,11 +7,13 @@ and imports of each job. Run from the repository root::
     python benchmarks/workflow.py --cores 2 --repeat 3
 
 prints the median wall time and CPU time (all processes) of a forced full rebuild and of
-a no-op run, the number of jobs, and a table of the jobs by rule: CPU seconds per job and
-the import time of the libraries they load (``python -X importtime``, wall clock; a
-module counts for the library that imported it, so "other" is what a job's own code
-imports beyond them). On a shared machine the wall times move with the load; the CPU
-times and the per-job table are the figures to compare.
+a no-op run, the number of jobs, and two tables of the jobs by rule. Jobs run in a
+process of their own (a glue script): CPU seconds per job and the import time of the
+libraries they load (``python -X importtime``, wall clock; a module counts for the
+library that imported it, so "other" is what a job's own code imports beyond them). Jobs
+run in Snakemake's own process (a ``run:`` block): seconds from the ``start`` to the
+``done`` of their logs. On a shared machine the wall times move with the load; the CPU
+times and the per-job tables are the figures to compare.
 
 The workflow runs offline (the sources' host never resolves, so they fail at once) on a
 copy of the repository's workflow files in a temporary folder, so nothing in the checkout
@@ -31,13 +33,16 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
+WORKFLOW_FILES = ("Snakefile", "profiles", "workflow", "scripts", "config", "reviews")
 RUN_DATE = "2026-12-02"
 #: Libraries whose import time the per-job table shows (the rest is "other").
 LIBRARIES = ("snakemake", "livingmeta", "numpy", "pandas", "scipy", "matplotlib")
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ", flags=re.M)
+LOG_TIME_FORMAT = "%Y-%m-%d %H:%M:%S,%f"
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| ( *)(\S+)")
 
 
@@ -134,6 +139,29 @@ def print_job_table(costs: dict[str, list[tuple[float, Counter[str]]]]) -> None:
     print(f"{'all jobs, CPU s':26}{sum(map(len, costs.values())):5d}{total:9.2f}")
 
 
+def in_process_seconds(root: Path, own_process: set[str]) -> dict[str, list[float]]:
+    """Per rule run in Snakemake's process, each job's seconds from its log's ``start``
+    to its ``done`` (logs are ``logs/<rule>/...``; the first and last timestamps)."""
+    seconds: dict[str, list[float]] = defaultdict(list)
+    for log in sorted((root / "logs").rglob("*.log")):
+        rule = log.relative_to(root / "logs").parts[0]
+        stamps = LOG_TIME.findall(log.read_text(encoding="utf-8"))
+        if rule in own_process or len(stamps) < 2 or log.name.endswith(".failed.log"):
+            continue
+        start, done = (datetime.strptime(s, LOG_TIME_FORMAT) for s in (stamps[0], stamps[-1]))
+        seconds[rule].append((done - start).total_seconds())
+    return seconds
+
+
+def print_in_process_table(seconds: dict[str, list[float]]) -> None:
+    title = "in Snakemake's process"
+    print(f"\n{title:26}{'jobs':>5}{'s/job':>9}")
+    for rule, jobs in sorted(seconds.items(), key=lambda kv: -sum(kv[1])):
+        print(f"{rule:26}{len(jobs):5d}{statistics.median(jobs):9.2f}")
+    jobs, total = sum(map(len, seconds.values())), sum(map(sum, seconds.values()))
+    print(f"{'all jobs, s':26}{jobs:5d}{total:9.2f}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, default=2)
@@ -149,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_jobs:
             snakemake_run(root, args.cores, "--forceall", "--skip-script-cleanup")
             costs = job_costs(root)
+            logged = in_process_seconds(root, set(costs))
     print(f"reference review, {args.cores} cores, median of {args.repeat}:")
     for name, runs in (("full rebuild (--forceall)", full), ("no-op run", noop)):
         wall, cpu = (statistics.median(run[i] for run in runs) for i in (0, 1))
@@ -156,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  jobs of a full rebuild:    {job_count(full[0][2]):3d}")
     if not args.no_jobs:
         print_job_table(costs)
+        print_in_process_table(logged)
     return 0
 
 

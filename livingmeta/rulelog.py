@@ -1,5 +1,7 @@
-"""Logging for the Snakemake glue scripts: each rule logs to its own file under logs/,
-and a failure is written both there and to stderr (where Snakemake shows it).
+"""Logging for the workflow's jobs: each job logs to its own file under logs/, whether its
+rule runs the step in a process of its own (a glue script: :func:`run_rule`) or in
+Snakemake's process (a ``run:`` block: :func:`run_in_snakemake`), and a failure is
+written both there and where Snakemake shows it.
 
 The log of a job that failed (or was killed) is kept when the job runs again, as
 ``<name>.<time>.failed.log`` beside it (the last :data:`KEPT_FAILED_LOGS`), so the
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,33 +23,83 @@ from livingmeta.validation import EXIT_INVALID_INPUT, InputError
 #: Failed logs kept per job log (older ones are deleted).
 KEPT_FAILED_LOGS = 5
 _DONE = ": done"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def run_rule(
     log_path: str | Path, name: str, func: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
-    """Run one rule's package function with logging to ``log_path``.
+    """Run one rule's package function from its glue script (a process of its own),
+    logging to ``log_path``.
 
     Invalid input ends the job with the full report (file, row, column) and exit code 2,
     before any output was written: the functions write atomically at the end.
     """
+    _prepare_log(log_path)
+    logging.basicConfig(
+        filename=log_path, filemode="w", level=logging.INFO, format=LOG_FORMAT, force=True
+    )
+    try:
+        return _logged(logging.getLogger(name), func, *args, **kwargs)
+    except (InputError, ConfigError) as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        sys.exit(EXIT_INVALID_INPUT)
+
+
+def run_in_snakemake(
+    log_path: str | Path, name: str, func: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """Run one rule's package function in Snakemake's own process (the rule's ``run:``
+    block; each job a thread), logging to ``log_path``.
+
+    Why: a step that reads and writes a few tables takes a fraction of the time a new
+    Python process spends starting and importing pandas; in Snakemake's process the
+    imports are paid once a run. Jobs run side by side, so the log takes this thread's
+    records only. Invalid input is raised, not exited, so that Snakemake names the rule
+    and goes on with other jobs under ``--keep-going``; its report still names file,
+    row and column, and the scheduled run counts it as invalid data.
+    """
+    _prepare_log(log_path)
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(_ThreadFilter(threading.get_ident()))
+    root = logging.getLogger()
+    for logger in (logging.getLogger(name), logging.getLogger("livingmeta")):
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
+    root.addHandler(handler)
+    try:
+        return _logged(logging.getLogger(name), func, *args, **kwargs)
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+class _ThreadFilter(logging.Filter):
+    """Records logged by one thread, except Snakemake's own (it logs to the console)."""
+
+    def __init__(self, thread: int):
+        super().__init__()
+        self.thread = thread
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread == self.thread and not record.name.startswith("snakemake")
+
+
+def _prepare_log(log_path: str | Path) -> None:
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     keep_failed_log(log_path)
-    logging.basicConfig(
-        filename=log_path,
-        filemode="w",
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-    log = logging.getLogger(name)
+
+
+def _logged(log: logging.Logger, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``func``'s result, with ``start``, ``done`` or the failure in ``log``; invalid input
+    is logged as its report, anything else with its traceback."""
     log.info("start")
     try:
         result = func(*args, **kwargs)
     except (InputError, ConfigError) as exc:
         log.error("%s", exc)
-        print(f"{name}: {exc}", file=sys.stderr)
-        sys.exit(EXIT_INVALID_INPUT)
+        raise
     except Exception:
         log.exception("failed")
         raise

@@ -153,6 +153,23 @@ Command 'python plot_risk_of_bias.py' returned non-zero exit status 1.
 Error in rule plot_risk_of_bias_my-review:
     jobid: 12
     log: logs/plot_risk_of_bias/my-review.log (check log file(s) for error details)
+RuleException:
+InputError in file "/w/workflow/rules/extraction.smk", line 11:
+1 problem found:
+  - reviews/r2/extraction.csv, row 3, column 'events_e': not a whole number
+  File "/w/workflow/rules/extraction.smk", line 11, in __rule_check_extraction
+[Wed Nov 25 09:26:29 2026]
+Error in rule check_extraction:
+    message: None
+    jobid: 3
+    log: logs/check_extraction/r2.log (check log file(s) for error details)
+RuleException:
+KeyError in file "/w/workflow/rules/pool.smk", line 16:
+'estimate'
+  File "/w/workflow/rules/pool.smk", line 16, in __rule_pool_outcome
+Error in rule pool_outcome:
+    jobid: 14
+    log: logs/pool_outcome/r2/sich.log (check log file(s) for error details)
 Exiting because a job execution failed. Look above for error messages
 """
 
@@ -164,8 +181,11 @@ def test_failed_jobs_are_parsed_from_snakemake_output():
         FailedJob("plot_outcome", "logs/plot_outcome/other_review/mortality.log", 1),
         # a rule defined per review is named after it, and review ids may hold a hyphen
         FailedJob("plot_risk_of_bias_my-review", "logs/plot_risk_of_bias/my-review.log", 1),
+        # run in Snakemake's own process: invalid input raised, or a crash (no status)
+        FailedJob("check_extraction", "logs/check_extraction/r2.log", 2),
+        FailedJob("pool_outcome", "logs/pool_outcome/r2/sich.log", None),
     ]
-    assert [j.review for j in jobs] == ["rescue_stenting", "other_review", "my-review"]
+    assert [j.review for j in jobs] == ["rescue_stenting", "other_review", "my-review", "r2", "r2"]
 
 
 def test_failed_validation_job_is_30():

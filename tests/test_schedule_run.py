@@ -189,7 +189,7 @@ def webhook() -> Iterator[Recorder]:
 
 # -- end to end ---------------------------------------------------------------------------
 
-WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
+WORKFLOW_FILES = ("Snakefile", "profiles", "workflow", "scripts", "config", "reviews")
 
 
 @pytest.mark.slow

@@ -1,11 +1,16 @@
-"""The workflow's shape: rule files, step modules and glue scripts use the same names,
-every rule's script calls the step named like the rule, and the glue stays glue."""
+"""The workflow's shape: rule files, step modules and glue use the same names, every
+rule's glue (its ``run:`` block or its script) calls the step named like the rule, and
+the glue stays glue."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import re
+import textwrap
+
+import yaml
 
 from livingmeta.config import REPO_ROOT
 
@@ -36,28 +41,63 @@ def test_one_rule_file_per_step_module():
     assert set(CORE_MODULES) <= set(modules)
 
 
-def test_every_rule_has_a_step_function_and_a_glue_script_of_its_name():
+def glue(module: str, rule: str) -> tuple[str, str]:
+    """How a rule calls its step: ``("run", block)`` for a step run in Snakemake's own
+    process, ``("script", glue script)`` for one run in a process of its own."""
+    text = (RULES / f"{module}.smk").read_text()
+    if re.search(rf"^rule {rule}:", text, flags=re.M):
+        block = rule_text(module, rule).partition("    run:\n")[2]
+        if block:
+            return "run", block
+    return "script", (SCRIPTS / f"{rule}.py").read_text()
+
+
+def imported_names(source: str) -> set[tuple[str | None, str]]:
+    tree = ast.parse(textwrap.dedent(source))
+    return {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_every_rule_has_a_step_function_and_glue_that_calls_it():
     for module_name, rules in rules_by_file().items():
         module = importlib.import_module(f"livingmeta.workflow.{module_name}")
         for rule in rules:
             assert callable(getattr(module, rule, None)), f"{module_name}.{rule} missing"
-            script = SCRIPTS / f"{rule}.py"
-            tree = ast.parse(script.read_text())
-            imported = {
-                (node.module, alias.name)
-                for node in ast.walk(tree)
-                if isinstance(node, ast.ImportFrom)
-                for alias in node.names
-            }
-            assert (f"livingmeta.workflow.{module_name}", rule) in imported, script
+            kind, source = glue(module_name, rule)
+            assert (f"livingmeta.workflow.{module_name}", rule) in imported_names(source), rule
+            runner = "run_in_snakemake(" if kind == "run" else "run_rule("
+            assert runner in source, (rule, kind)
 
 
-def test_glue_scripts_are_short_and_read_snakemake_objects_only():
-    for rules in rules_by_file().values():
+def test_glue_is_short_and_reads_snakemake_objects_only():
+    for module_name, rules in rules_by_file().items():
         for rule in rules:
-            text = (SCRIPTS / f"{rule}.py").read_text()
-            assert len(text.splitlines()) <= MAX_GLUE_LINES, rule
-            assert "open(" not in text and "Path(" not in text, rule
+            _, source = glue(module_name, rule)
+            assert len(source.strip().splitlines()) <= MAX_GLUE_LINES, rule
+            assert "open(" not in source and "Path(" not in source, rule
+
+
+def test_steps_run_in_snakemakes_process_draw_nothing():
+    """matplotlib's settings are global and its drawing takes the CPU for seconds: a step
+    that draws runs in a process of its own (a glue script), never in Snakemake's."""
+    in_process = [
+        (module_name, rule)
+        for module_name, rules in rules_by_file().items()
+        for rule in rules
+        if glue(module_name, rule)[0] == "run"
+    ]
+    assert len(in_process) >= 10, in_process
+    for module_name, rule in in_process:
+        step = getattr(importlib.import_module(f"livingmeta.workflow.{module_name}"), rule)
+        source = inspect.getsource(step)
+        for drawing in ("matplotlib", "livingmeta.plots", "save_figure", "_figure("):
+            assert drawing not in source, (rule, drawing)
+    profile = yaml.safe_load((REPO_ROOT / "profiles" / "default" / "config.yaml").read_text())
+    assert profile == {"force-use-threads": True}
 
 
 def rule_text(module: str, rule: str) -> str:

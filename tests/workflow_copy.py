@@ -11,7 +11,7 @@ from pathlib import Path
 
 from livingmeta.config import REPO_ROOT
 
-WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "reviews")
+WORKFLOW_FILES = ("Snakefile", "profiles", "workflow", "scripts", "config", "reviews")
 #: Local state a fresh clone does not have: retrieval state, locks, the run history and
 #: its archived run reports.
 LOCAL_STATE = ("snapshots", "state.json", "*.lock", "history.csv", "reports")

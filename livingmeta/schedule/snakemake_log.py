@@ -31,6 +31,9 @@ class FailedJob:
 _ERROR_IN_RULE = re.compile(r"^Error in rule ([\w-]+):\s*$")  # per-review rules: <rule>_<id>
 _LOG_LINE = re.compile(r"^\s+log: (\S+)")
 _EXIT_STATUS = re.compile(r"non-zero exit status (\d+)")
+#: How Snakemake reports invalid input raised in its own process (a rule's ``run:``
+#: block): the exception's name and where the block is, then the report.
+_INVALID_INPUT_RAISED = re.compile(r"^(?:InputError|ConfigError) in file ")
 
 
 def parse_failed_jobs(output: str) -> list[FailedJob]:
@@ -38,7 +41,9 @@ def parse_failed_jobs(output: str) -> list[FailedJob]:
 
     Why parse text: Snakemake 9 offers no machine-readable list of failed jobs without a
     logger plugin, and these blocks have been stable for years. The exit status comes
-    from the ``CalledProcessError`` line printed just before each block.
+    from the ``CalledProcessError`` line printed just before each block. A step run in
+    Snakemake's own process has none: invalid input it raised counts as
+    :data:`~livingmeta.validation.EXIT_INVALID_INPUT`.
     """
     jobs: list[FailedJob] = []
     status: int | None = None
@@ -46,6 +51,9 @@ def parse_failed_jobs(output: str) -> list[FailedJob]:
     for index, line in enumerate(lines):
         if found := _EXIT_STATUS.search(line):
             status = int(found[1])
+            continue
+        if _INVALID_INPUT_RAISED.match(line):
+            status = EXIT_INVALID_INPUT
             continue
         match = _ERROR_IN_RULE.match(line)
         if not match:

@@ -6,6 +6,7 @@ from datetime import date
 from functools import cache
 
 import livingmeta.config as lm_config
+from livingmeta.rulelog import run_in_snakemake
 from livingmeta.study_scope import removed_from_files
 from livingmeta.validation import InputError
 from livingmeta.analysis_settings import merged_analyses
@@ -44,6 +45,16 @@ wildcard_constraints:
 
 def get_review(wildcards):
     return REVIEWS[wildcards.review]
+
+
+def get_outcome(wildcards):
+    return get_review(wildcards).outcome(wildcards.outcome)
+
+
+def inputs_by_outcome(wildcards, input, *prefixes):
+    """A review job's inputs named ``<prefix>_<outcome>``: by prefix, then outcome."""
+    outcomes = get_review(wildcards).outcomes
+    return {p: {o.name: input[f"{p}_{o.name}"] for o in outcomes} for p in prefixes}
 
 
 def get_files(wildcards):

@@ -14,9 +14,23 @@ rule summarise_findings:
         inputs="results/{review}/grade_inputs.json",
     log:
         "logs/summarise_findings/{review}.log",
-    conda:
-        "../envs/livingmeta.yaml"
+    # A quick step (run in Snakemake's process): ahead of the figure jobs, which take seconds.
+    priority: 10
     params:
         studies=review_file("studies"),
-    script:
-        "../../scripts/summarise_findings.py"
+    run:
+        from livingmeta.workflow.grade import summarise_findings
+
+        run_in_snakemake(
+            log[0],
+            rule,
+            summarise_findings,
+            get_review(wildcards),
+            **inputs_by_outcome(wildcards, input, "pooled", "data"),
+            studies=params.studies,
+            characteristics=input.characteristics,
+            grade=input.grade,
+            judgements=input.judgements,
+            tables=output.tables,
+            inputs=output.inputs,
+        )

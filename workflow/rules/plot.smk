@@ -15,6 +15,8 @@ rule plot_outcome:
         expand("results/{{review}}/{{outcome}}/funnel.{ext}", ext=PLOT_FORMATS),
     log:
         "logs/plot_outcome/{review}/{outcome}.log",
+    # The run report waits for the forest plots; the risk-of-bias figures can wait.
+    priority: 5
     conda:
         "../envs/livingmeta.yaml"
     params:

@@ -6,10 +6,22 @@ rule pool_outcome:
         pooled="results/{review}/{outcome}/pooled.json",
     log:
         "logs/pool_outcome/{review}/{outcome}.log",
-    conda:
-        "../envs/livingmeta.yaml"
+    # A quick step (run in Snakemake's process): ahead of the figure jobs, which take seconds.
+    priority: 10
     params:
         # The outcome's analyses beyond pooling: a change reruns this outcome's pooling.
         analyses=get_analyses,
-    script:
-        "../../scripts/pool_outcome.py"
+    run:
+        from livingmeta.workflow.pool import pool_outcome
+
+        run_in_snakemake(
+            log[0],
+            rule,
+            pool_outcome,
+            get_review(wildcards),
+            get_outcome(wildcards),
+            data=input.data,
+            pooled=output.pooled,
+            risk_of_bias=input.get("risk_of_bias"),
+            analyses=params.analyses,
+        )

@@ -53,9 +53,15 @@ rule collect_history:
         "results/history.csv",
     log:
         "logs/collect_history/all.log",
-    conda:
-        "../envs/livingmeta.yaml"
     params:
         histories=get_histories,
-    script:
-        "../../scripts/collect_history.py"
+    run:
+        from livingmeta.workflow.report import collect_history
+
+        run_in_snakemake(
+            log[0],
+            rule,
+            collect_history,
+            histories=params.histories,
+            table=output[0],
+        )

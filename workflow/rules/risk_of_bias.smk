@@ -6,14 +6,25 @@ rule settle_risk_of_bias:
         judgements="results/{review}/risk_of_bias/judgements.json",
     log:
         "logs/settle_risk_of_bias/{review}.log",
-    conda:
-        "../envs/livingmeta.yaml"
+    # A quick step (run in Snakemake's process): ahead of the figure jobs, which take seconds.
+    priority: 10
     params:
         studies=review_file("studies"),
         # The analyses' label of each study (its extraction rows'): a change relabels.
         labels=get_study_labels,
-    script:
-        "../../scripts/settle_risk_of_bias.py"
+    run:
+        from livingmeta.workflow.risk_of_bias import settle_risk_of_bias
+
+        run_in_snakemake(
+            log[0],
+            rule,
+            settle_risk_of_bias,
+            get_review(wildcards),
+            assessments=input.assessments,
+            studies=params.studies,
+            judgements=output.judgements,
+            labels=params.labels,
+        )
 
 
 # One job draws every risk-of-bias figure of a review: a job's start-up and imports cost

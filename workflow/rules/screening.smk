@@ -7,14 +7,23 @@ rule check_screening:
         "logs/check_screening/{review}.log",
     # The search-and-screening chain starts first: the run report waits for it.
     priority: 10
-    conda:
-        "../envs/livingmeta.yaml"
     params:
         queue=review_file("queue"),
         decisions=review_file("decisions"),
         studies=review_file("studies"),
-    script:
-        "../../scripts/check_screening.py"
+    run:
+        from livingmeta.workflow.screening import check_screening
+
+        run_in_snakemake(
+            log[0],
+            rule,
+            check_screening,
+            get_review(wildcards),
+            queue=params.queue,
+            decisions=params.decisions,
+            studies=params.studies,
+            marker=output.marker,
+        )
 
 
 rule screen_new_records:
@@ -33,8 +42,6 @@ rule screen_new_records:
         "logs/screen_new_records/{review}.log",
     # The search-and-screening chain starts first: the run report waits for it.
     priority: 10
-    conda:
-        "../envs/livingmeta.yaml"
     params:
         # Read, and the queue and studies appended to, in place (the review's files).
         queue=review_file("queue"),
@@ -42,5 +49,18 @@ rule screen_new_records:
         studies=review_file("studies"),
         registry=review_file("registry"),
         extraction=review_file("extraction"),
-    script:
-        "../../scripts/screen_new_records.py"
+    run:
+        from livingmeta.workflow.screening import screen_new_records
+
+        run_in_snakemake(
+            log[0],
+            rule,
+            screen_new_records,
+            get_review(wildcards),
+            candidates=input.candidates,
+            report=input.report,
+            status=output.status,
+            conflicts=output.conflicts,
+            template=output.template,
+            differences=output.differences,
+        )

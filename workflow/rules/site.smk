@@ -5,9 +5,16 @@ rule build_site:
         directory("results/site"),
     log:
         "logs/build_site/all.log",
-    conda:
-        "../envs/livingmeta.yaml"
     params:
         pages=get_site_pages,
-    script:
-        "../../scripts/build_site.py"
+    run:
+        from livingmeta.workflow.site import build_site
+
+        run_in_snakemake(
+            log[0],
+            rule,
+            build_site,
+            list(REVIEWS.values()),
+            pages=params.pages,
+            site=output[0],
+        )
