@@ -14,4 +14,5 @@ run_rule(
     decisions=params.decisions, studies=params.studies, queue=params.queue,
     history=params.history, archive=params.archive,
     html=outputs.html, changes=outputs.changes, appraisal=dict(inputs.items()),
+    history_figures=list(outputs.history),
 )  # fmt: skip

@@ -121,7 +121,7 @@ def test_rules_defined_per_review_are_found():
     """The rules written once per review (their outputs depend on its tools and
     outcomes) are seen by the tests above, not silently left out of them."""
     found = {rule for rules in rules_by_file().values() for rule in rules}
-    assert {"plot_risk_of_bias", "plot_history"} <= found
+    assert {"plot_risk_of_bias", "report_run"} <= found
 
 
 def test_per_review_rules_of_ids_that_share_a_prefix_and_hold_a_hyphen(tmp_path):
@@ -151,7 +151,7 @@ def test_per_review_rules_of_ids_that_share_a_prefix_and_hold_a_hyphen(tmp_path)
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for review in (first["id"], second["id"]):
-        for rule in ("plot_risk_of_bias", "plot_history"):
+        for rule in ("plot_risk_of_bias", "report_run"):
             assert re.search(rf"^{re.escape(rule)}_{re.escape(review)}\s+1$", proc.stdout, re.M), (
                 f"{rule}_{review}",
                 proc.stdout,

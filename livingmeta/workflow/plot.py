@@ -1,5 +1,6 @@
 """Rules of ``plot.smk``: an outcome's figures from its ``pooled.json`` (nothing is pooled
-again), and its estimate across runs from the review's history."""
+again), and its sequential monitoring across runs from the review's history. (The
+estimate-over-time plots are drawn by the run report, which shows them.)"""
 
 from __future__ import annotations
 
@@ -79,30 +80,6 @@ def _rob_columns(review: Review | None, outcome: Outcome, judgements: str | Path
     from livingmeta.workflow.risk_of_bias import forest_columns, read_judgements
 
     return forest_columns(review, read_judgements(judgements), outcome.name)
-
-
-def plot_history(review: Review, *, history: str | Path, figures: Sequence[str | Path]) -> None:
-    """The estimate-over-time plot of each of the review's outcomes, from its ``history``,
-    into ``figures`` (``<outcome folder>/history.<format>``). One job draws them all: its
-    start-up and imports cost more than a figure."""
-    from livingmeta.report.history import read_history
-    from livingmeta.report.history_plot import history_figure
-
-    table = read_history(history)
-    by_outcome: dict[str, list[Path]] = {}
-    for file in map(Path, figures):
-        by_outcome.setdefault(file.parent.name, []).append(file)
-    for name, files in by_outcome.items():
-        outcome = review.outcome(name)
-        figure = history_figure(
-            table,
-            outcome.name,
-            outcome.label,
-            outcome.measure,
-            review=review.id,
-            model=outcome.model,
-        )
-        _save(figure, files, 200)
 
 
 def _save_no_data(outcome: Outcome, figures: Sequence[str | Path], dpi: int) -> None:

@@ -1,5 +1,5 @@
 """Rules of ``report.smk``: the PRISMA 2020 flow diagram, the run report with the
-review's history of estimates, and the portfolio's history table."""
+review's history of estimates and their plots, and the portfolio's history table."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from typing import Any
 from livingmeta.config import Review
 from livingmeta.files import ANALYSIS_SOFTWARE, software_versions, write_json, write_text
 from livingmeta.outcome_analysis import OutcomeAnalysis, read_analysis
+
+#: Resolution of the estimate-over-time plots written as files (PNG).
+HISTORY_DPI = 200
 
 
 def draw_prisma(
@@ -135,11 +138,14 @@ def report_run(
     studies: str | Path | None = None,
     appraisal: Mapping[str, str | Path] | None = None,
     queue: str | Path | None = None,
+    history_figures: Sequence[str | Path] = (),
 ) -> dict[str, Any]:
     """Record this run's pooled estimates in the review's ``history`` and write the
     self-contained run report ("what changed since the last run", ``html``), its
-    ``changes`` JSON, and a copy of the report as ``<archive>/<run id>.html`` (the
-    review's ``reports/`` folder). Studies removed by a decision in ``studies`` (or by an
+    ``changes`` JSON, a copy of the report as ``<archive>/<run id>.html`` (the
+    review's ``reports/`` folder), and the estimate-over-time plots it shows into
+    ``history_figures`` (``<outcome folder>/history.<format>``; drawn once, here, from
+    the history just recorded). Studies removed by a decision in ``studies`` (or by an
     exclusion after inclusion in ``decisions``, given the ``queue``) are named.
     A same-day rebuild with nothing new keeps the last run's id (see
     :func:`~livingmeta.report.history.rebuilt_run`). The certainty of each outcome's
@@ -215,9 +221,24 @@ def report_run(
         "pending": pending_lines(blockers, review.id) if blockers else [],
     }
     changed = write_run_report(context, html, changes)
+    _save_history_figures(context["outcomes"], history_figures)
     write_text(Path(archive) / f"{run_id}.html", Path(html).read_text(encoding="utf-8"))
     write_json(Path(archive) / f"{run_id}.json", {"run_id": run_id, "decisions": decisions_total})
     return changed
+
+
+def _save_history_figures(
+    outcomes: Sequence[Mapping[str, Any]], figures: Sequence[str | Path]
+) -> None:
+    """Each outcome's estimate-over-time plot (the report's Figure) into its files."""
+    from livingmeta.plots import save_figure
+
+    by_outcome: dict[str, list[Path]] = {}
+    for file in map(Path, figures):
+        by_outcome.setdefault(file.parent.name, []).append(file)
+    for outcome in outcomes:
+        if files := by_outcome.get(outcome["name"]):
+            save_figure(outcome["history"], files, dpi=HISTORY_DPI)
 
 
 def _newly_included(

@@ -21,10 +21,8 @@ except lm_config.ConfigError as error:
     raise WorkflowError(str(error))
 
 REVIEWS = lm_config.reviews(config)
-# The outcomes of each review that has any (each has an estimate-over-time plot).
-HISTORY_OUTCOMES = {
-    rid: [o.name for o in r.outcomes] for rid, r in REVIEWS.items() if r.outcomes
-}
+# The outcomes of each review (each has an estimate-over-time plot).
+REVIEW_OUTCOMES = {rid: [o.name for o in r.outcomes] for rid, r in REVIEWS.items()}
 # The risk-of-bias figures (stems) of each review that declares a tool.
 RISK_OF_BIAS_FIGURES = {
     rid: list(figures) for rid, r in REVIEWS.items() if (figures := figure_specs(r))

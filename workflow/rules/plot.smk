@@ -25,40 +25,6 @@ rule plot_outcome:
         "../../scripts/plot_outcome.py"
 
 
-# One job draws the estimate-over-time plot of every outcome of a review; its outputs
-# depend on the review's outcomes, so each review has a rule of its own,
-# plot_history_<review id>, in the Slurm profile's group "report" (see risk_of_bias.smk).
-for review_id, outcomes in HISTORY_OUTCOMES.items():
-
-    rule:
-        name:
-            f"plot_history_{review_id}"
-        input:
-            changes="results/{review}/report/changes.json",
-        output:
-            expand(
-                "results/{{review}}/{outcome}/history.{ext}",
-                outcome=outcomes,
-                ext=HISTORY_FORMATS,
-            ),
-        log:
-            "logs/plot_history/{review}.log",
-        wildcard_constraints:
-            review=re.escape(review_id),
-        group:
-            "report"
-        conda:
-            "../envs/livingmeta.yaml"
-        resources:
-            # Minutes for the Slurm profile: a third of a second a figure, with room.
-            runtime=2 + len(outcomes) // 60,
-        params:
-            # Written by report_run (the review's own state, kept in its folder).
-            history=review_file("history"),
-        script:
-            "../../scripts/plot_history.py"
-
-
 rule plot_bubble:
     input:
         pooled="results/{review}/{outcome}/pooled.json",

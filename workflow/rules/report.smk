@@ -20,30 +20,50 @@ rule draw_prisma:
         "../../scripts/draw_prisma.py"
 
 
-rule report_run:
-    input:
-        unpack(get_report_inputs),
-        unpack(get_appraisal_inputs),
-        retrieval="results/{review}/retrieval/report.json",
-        candidates="results/{review}/retrieval/candidates.csv",
-        status="results/{review}/screening/status.json",
-        prisma="results/{review}/prisma.json",
-    output:
-        html="results/{review}/report/latest.html",
-        changes="results/{review}/report/changes.json",
-    log:
-        "logs/report_run/{review}.log",
-    conda:
-        "../envs/livingmeta.yaml"
-    params:
-        decisions=review_file("decisions"),
-        studies=review_file("studies"),
-        queue=review_file("queue"),
-        # Updated in place: the review's history of estimates, and the report archive.
-        history=review_file("history"),
-        archive=review_file("reports"),
-    script:
-        "../../scripts/report_run.py"
+# The run report shows the estimate-over-time plot of every outcome of its review and
+# writes them as files too (one job draws them from the history it has just recorded):
+# its outputs depend on the review's outcomes, so each review has a rule of its own,
+# report_run_<review id>, in the Slurm profile's group "report" (see risk_of_bias.smk).
+for review_id, outcomes in REVIEW_OUTCOMES.items():
+
+    rule:
+        name:
+            f"report_run_{review_id}"
+        input:
+            unpack(get_report_inputs),
+            unpack(get_appraisal_inputs),
+            retrieval="results/{review}/retrieval/report.json",
+            candidates="results/{review}/retrieval/candidates.csv",
+            status="results/{review}/screening/status.json",
+            prisma="results/{review}/prisma.json",
+        output:
+            html="results/{review}/report/latest.html",
+            changes="results/{review}/report/changes.json",
+            history=expand(
+                "results/{{review}}/{outcome}/history.{ext}",
+                outcome=outcomes,
+                ext=HISTORY_FORMATS,
+            ),
+        log:
+            "logs/report_run/{review}.log",
+        wildcard_constraints:
+            review=re.escape(review_id),
+        group:
+            "report"
+        conda:
+            "../envs/livingmeta.yaml"
+        resources:
+            # Minutes for the Slurm profile: a third of a second a figure, with room.
+            runtime=2 + len(outcomes) // 60,
+        params:
+            decisions=review_file("decisions"),
+            studies=review_file("studies"),
+            queue=review_file("queue"),
+            # Updated in place: the review's history of estimates, and the report archive.
+            history=review_file("history"),
+            archive=review_file("reports"),
+        script:
+            "../../scripts/report_run.py"
 
 
 rule collect_history:
