@@ -48,9 +48,25 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
 
 def _default_mode() -> int:
     """0666 minus the process umask: what ``open()`` would have created."""
+    return 0o666 & ~process_umask()
+
+
+def process_umask() -> int:
+    """The process umask, read without setting it where the system tells it (Linux).
+
+    Why: reading it with ``os.umask`` sets it for an instant, and files other threads
+    create in that instant (workflow steps run as threads of Snakemake's process) would
+    get the temporary mask."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:

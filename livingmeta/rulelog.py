@@ -3,13 +3,14 @@ rule runs the step in a process of its own (a glue script: :func:`run_rule`) or 
 Snakemake's process (a ``run:`` block: :func:`run_in_snakemake`), and a failure is
 written both there and where Snakemake shows it.
 
-The log of a job that failed (or was killed) is kept when the job runs again, as
-``<name>.<time>.failed.log`` beside it (the last :data:`KEPT_FAILED_LOGS`), so the
-evidence of an unattended run's failure outlives the next run."""
+The log of a job that failed is copied as ``<name>.<time>.failed.log`` beside it (the
+last :data:`KEPT_FAILED_LOGS`), so the evidence of an unattended run's failure outlives
+the next run, which deletes the job's log."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import threading
 from collections.abc import Callable
@@ -22,7 +23,6 @@ from livingmeta.validation import EXIT_INVALID_INPUT, InputError
 
 #: Failed logs kept per job log (older ones are deleted).
 KEPT_FAILED_LOGS = 5
-_DONE = ": done"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -40,7 +40,7 @@ def run_rule(
         filename=log_path, filemode="w", level=logging.INFO, format=LOG_FORMAT, force=True
     )
     try:
-        return _logged(logging.getLogger(name), func, *args, **kwargs)
+        return _logged(logging.getLogger(name), log_path, func, *args, **kwargs)
     except (InputError, ConfigError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         sys.exit(EXIT_INVALID_INPUT)
@@ -69,7 +69,15 @@ def run_in_snakemake(
             logger.setLevel(logging.INFO)
     root.addHandler(handler)
     try:
-        return _logged(logging.getLogger(name), func, *args, **kwargs)
+        return _logged(logging.getLogger(name), log_path, func, *args, **kwargs)
+    except (InputError, ConfigError) as exc:
+        # Snakemake prints the traceback too: the report is the message.
+        raise exc.with_traceback(None) from None
+    except SystemExit as exc:
+        # Snakemake would wait for ever on a job thread that raised SystemExit.
+        logging.getLogger(name).error("failed: the step asked to exit (%s)", exc.code)
+        keep_failed_log(log_path)
+        raise RuntimeError(f"{name}: the step asked to exit (status {exc.code})") from exc
     finally:
         root.removeHandler(handler)
         handler.close()
@@ -88,43 +96,43 @@ class _ThreadFilter(logging.Filter):
 
 def _prepare_log(log_path: str | Path) -> None:
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    keep_failed_log(log_path)
 
 
-def _logged(log: logging.Logger, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``func``'s result, with ``start``, ``done`` or the failure in ``log``; invalid input
-    is logged as its report, anything else with its traceback."""
+def _logged(
+    log: logging.Logger, log_path: str | Path, func: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """``func``'s result, with ``start``, ``done`` or the failure in ``log`` (written to
+    ``log_path``, which a failure leaves a copy of); invalid input is logged as its
+    report, anything else with its traceback."""
     log.info("start")
     try:
         result = func(*args, **kwargs)
     except (InputError, ConfigError) as exc:
         log.error("%s", exc)
+        keep_failed_log(log_path)
         raise
     except Exception:
         log.exception("failed")
+        keep_failed_log(log_path)
         raise
     log.info("done")
     return result
 
 
 def keep_failed_log(log_path: str | Path) -> Path | None:
-    """Move aside the log an earlier attempt left unless it ended with ``done``.
+    """Copy the log of a job that has just failed to ``<stem>.<its mtime>.failed.log``
+    beside it, keeping the newest :data:`KEPT_FAILED_LOGS` copies. Returns the copy.
 
-    A log without the final ``done`` line belongs to a job that failed or was killed;
-    it is renamed to ``<stem>.<its mtime>.failed.log`` instead of being overwritten, and
-    only the newest :data:`KEPT_FAILED_LOGS` of them are kept. Returns the kept path.
+    Why: Snakemake deletes a job's log when it runs the job again, so without a copy the
+    evidence of an unattended run's failure would go with the next run. (A job killed
+    outright, by a power cut or SIGKILL, leaves its log only until then.)
     """
     path = Path(log_path)
     if not path.is_file() or path.stat().st_size == 0:
         return None
-    with open(path, "rb") as handle:
-        handle.seek(max(0, path.stat().st_size - 4096))
-        tail = handle.read().decode("utf-8", "replace").rstrip().splitlines()
-    if tail and tail[-1].endswith(_DONE):
-        return None
     stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y%m%dT%H%M%S%fZ")
     kept = path.with_name(f"{path.stem}.{stamp}.failed.log")
-    path.replace(kept)
+    shutil.copyfile(path, kept)
     for old in sorted(path.parent.glob(f"{path.stem}.*.failed.log"))[:-KEPT_FAILED_LOGS]:
         old.unlink()
     return kept

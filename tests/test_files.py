@@ -73,3 +73,24 @@ def test_retrieval_does_not_import_screening():
             if any(n.startswith("livingmeta.screening") for n in names):
                 offenders.append(str(Path(path).relative_to(REPO_ROOT)))
     assert offenders == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc only")
+def test_written_files_get_the_umask_without_it_being_set(tmp_path, monkeypatch):
+    """Steps run as threads of Snakemake's process: setting the umask to read it would,
+    for an instant, apply to the files other threads create."""
+    import os
+    import stat
+
+    previous = os.umask(0o027)
+    try:
+
+        def refuse(mask: int) -> int:
+            raise AssertionError("the umask was set")
+
+        monkeypatch.setattr(os, "umask", refuse)
+        write_text(tmp_path / "summary.md", "x\n")
+        monkeypatch.undo()
+        assert stat.S_IMODE((tmp_path / "summary.md").stat().st_mode) == 0o640
+    finally:
+        os.umask(previous)

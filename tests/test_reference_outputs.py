@@ -101,7 +101,8 @@ def bundled_fonts() -> bool:
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> dict[str, str]:
+def reference_run(tmp_path_factory) -> tuple[dict[str, str], str]:
+    """The checksums of the reference review's outputs, and Snakemake's (verbose) stderr."""
     root = copy_workflow(tmp_path_factory.mktemp("reference"))
     port = closed_port()
     offline = f"http://127.0.0.1:{port}"
@@ -111,8 +112,23 @@ def outputs(tmp_path_factory) -> dict[str, str]:
         "LIVINGMETA_CTGOV_URL": offline,
         "SOURCE_DATE_EPOCH": EPOCH,
     }
-    run_snakemake(root, RUN_DATE, env)
-    return checksums(root / "results", port)
+    stderr = run_snakemake(root, RUN_DATE, env, probe=True)
+    return checksums(root / "results", port), stderr
+
+
+@pytest.fixture(scope="module")
+def outputs(reference_run) -> dict[str, str]:
+    return reference_run[0]
+
+
+def test_table_steps_run_as_threads_of_snakemake_which_never_draws(reference_run):
+    """The steps that read and write tables run in Snakemake's own process as threads (the
+    workflow profile's force-use-threads), not as a Snakemake started for each; the steps
+    that draw run in processes of their own, so matplotlib never enters Snakemake's."""
+    stderr = reference_run[1]
+    assert "workflow specific profile profiles/default" in stderr
+    assert "localrule pool_outcome:" in stderr and "spawned job:" not in stderr
+    assert "matplotlib in Snakemake's process: False" in stderr
 
 
 def test_reference_outputs_are_unchanged(outputs):

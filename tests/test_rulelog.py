@@ -11,6 +11,17 @@ import pytest
 from livingmeta.rulelog import run_in_snakemake, run_rule
 from livingmeta.validation import EXIT_INVALID_INPUT, InputError, Problem
 
+
+@pytest.fixture(autouse=True)
+def logger_levels():
+    """run_in_snakemake sets the level of loggers it writes for; leave them as found."""
+    loggers = [logging.getLogger(n) for n in ("livingmeta", "first", "second")]
+    levels = [logger.level for logger in loggers]
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
 INVALID = InputError([Problem("reviews/r/extraction.csv", 3, "events_e", "not a whole number")])
 
 
@@ -55,8 +66,12 @@ def test_invalid_input_in_snakemakes_process_is_raised_and_logged(tmp_path):
     with pytest.raises(InputError) as raised:
         run_in_snakemake(log, "check_extraction", refuse)
     assert raised.value is INVALID
+    # Snakemake prints the traceback with the message: the package's frames are left out
+    frames = [entry.name for entry in raised.traceback]
+    assert "refuse" not in frames and "_logged" not in frames, frames
     assert "row 3, column 'events_e': not a whole number" in log.read_text()
     assert "Traceback" not in log.read_text()  # the report is the message
+    log.unlink()  # as Snakemake does before it runs the job again
     run_in_snakemake(log, "check_extraction", lambda: None)
     [kept] = log.parent.glob("r.*.failed.log")  # the failed job's log outlives the rerun
     assert "not a whole number" in kept.read_text()
@@ -72,6 +87,18 @@ def test_a_crash_in_snakemakes_process_is_logged_with_its_traceback(tmp_path):
         run_in_snakemake(log, "pool_outcome", crash)
     text = log.read_text()
     assert "Traceback" in text and "KeyError: 'estimate'" in text
+
+
+def test_a_step_that_exits_fails_its_job_instead_of_hanging_snakemake(tmp_path):
+    """Snakemake waits for ever on a job thread that raised SystemExit."""
+    log = tmp_path / "summarise_review.log"
+
+    def leave() -> None:
+        raise SystemExit(2)
+
+    with pytest.raises(RuntimeError, match="asked to exit"):
+        run_in_snakemake(log, "summarise_review", leave)
+    assert "the step asked to exit (2)" in log.read_text()
 
 
 def test_invalid_input_in_a_process_of_its_own_exits_2(tmp_path, capsys):

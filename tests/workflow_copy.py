@@ -28,10 +28,25 @@ def copy_workflow(root: Path) -> Path:
     return root
 
 
-def run_snakemake(root: Path, run_date: str, env: Mapping[str, str]) -> None:
-    """Run the whole workflow in ``root`` on ``run_date``; fail with Snakemake's stderr."""
+#: Snakemake run in this process, which then says whether matplotlib was loaded into it
+#: (no step run in Snakemake's process may draw).
+PROBE = """
+import sys
+from snakemake.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print("matplotlib in Snakemake's process:", "matplotlib" in sys.modules, file=sys.stderr)
+"""
+
+
+def run_snakemake(root: Path, run_date: str, env: Mapping[str, str], *, probe: bool = False) -> str:
+    """Run the whole workflow in ``root`` on ``run_date``; fail with Snakemake's stderr,
+    else return it. ``probe``: verbose, and the end says whether matplotlib was loaded
+    into Snakemake's own process."""
+    command = ["-c", PROBE, "--verbose"] if probe else ["-m", "snakemake"]
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--config", f"run_date={run_date}"],
+        [sys.executable, *command, "--cores", "2", "--config", f"run_date={run_date}"],
         cwd=root,
         capture_output=True,
         text=True,
@@ -40,3 +55,4 @@ def run_snakemake(root: Path, run_date: str, env: Mapping[str, str]) -> None:
         env={**os.environ, **env},
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc.stderr
