@@ -48,10 +48,10 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
 
 def _default_mode() -> int:
     """0666 minus the process umask: what ``open()`` would have created."""
-    return 0o666 & ~process_umask()
+    return 0o666 & ~_process_umask()
 
 
-def process_umask() -> int:
+def _process_umask() -> int:
     """The process umask, read without setting it where the system tells it (Linux).
 
     Why: reading it with ``os.umask`` sets it for an instant, and files other threads

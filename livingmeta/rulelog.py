@@ -35,7 +35,7 @@ def run_rule(
     Invalid input ends the job with the full report (file, row, column) and exit code 2,
     before any output was written: the functions write atomically at the end.
     """
-    _prepare_log(log_path)
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         filename=log_path, filemode="w", level=logging.INFO, format=LOG_FORMAT, force=True
     )
@@ -59,7 +59,7 @@ def run_in_snakemake(
     and goes on with other jobs under ``--keep-going``; its report still names file,
     row and column, and the scheduled run counts it as invalid data.
     """
-    _prepare_log(log_path)
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(_ThreadFilter(threading.get_ident()))
@@ -92,10 +92,6 @@ class _ThreadFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.thread == self.thread and not record.name.startswith("snakemake")
-
-
-def _prepare_log(log_path: str | Path) -> None:
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _logged(

@@ -35,6 +35,7 @@ from tests.schedule_data import (
     WEBHOOK_TOKEN,
     Recorder,
 )
+from tests.workflow_copy import WORKFLOW_FILES
 
 # -- lock, log and the run ----------------------------------------------------------------
 
@@ -188,8 +189,6 @@ def webhook() -> Iterator[Recorder]:
 
 
 # -- end to end ---------------------------------------------------------------------------
-
-WORKFLOW_FILES = ("Snakefile", "profiles", "workflow", "scripts", "config", "reviews")
 
 
 @pytest.mark.slow
