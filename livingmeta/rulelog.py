@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.config import ConfigError
-from livingmeta.validation import EXIT_INVALID_INPUT, InputError
+from livingmeta.validation import EXIT_INVALID_INPUT, INVALID_INPUT_LOGGED, InputError
 
 #: Failed logs kept per job log (older ones are deleted).
 KEPT_FAILED_LOGS = 5
@@ -104,7 +104,7 @@ def _logged(
     try:
         result = func(*args, **kwargs)
     except (InputError, ConfigError) as exc:
-        log.error("%s", exc)
+        log.error("%s%s", INVALID_INPUT_LOGGED, exc)
         keep_failed_log(log_path)
         raise
     except Exception:

@@ -14,6 +14,9 @@ from datetime import date
 #: Exit status of a command or workflow job that refused invalid input (its report names
 #: file, row and field); the scheduled run reads it as "invalid data".
 EXIT_INVALID_INPUT = 2
+#: What a workflow job's log puts before the report of invalid input it refused
+#: (:mod:`livingmeta.rulelog` writes it; the scheduled run reads it).
+INVALID_INPUT_LOGGED = "invalid input: "
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

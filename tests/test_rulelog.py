@@ -69,6 +69,7 @@ def test_invalid_input_in_snakemakes_process_is_raised_and_logged(tmp_path):
     # Snakemake prints the traceback with the message: the package's frames are left out
     frames = [entry.name for entry in raised.traceback]
     assert "refuse" not in frames and "_logged" not in frames, frames
+    assert "ERROR check_extraction: invalid input: 1 problem found" in log.read_text()
     assert "row 3, column 'events_e': not a whole number" in log.read_text()
     assert "Traceback" not in log.read_text()  # the report is the message
     log.unlink()  # as Snakemake does before it runs the job again

@@ -31,7 +31,7 @@ from livingmeta.schedule.findings import (
     from_retrieval_report,
     read_review_changes,
 )
-from livingmeta.schedule.snakemake_log import FailedJob, parse_failed_jobs
+from livingmeta.schedule.snakemake_log import FailedJob, parse_failed_jobs, with_job_logs
 from tests.schedule_data import (
     FAILED_SEARCH,
     STALE,
@@ -186,6 +186,56 @@ def test_failed_jobs_are_parsed_from_snakemake_output():
         FailedJob("pool_outcome", "logs/pool_outcome/r2/sich.log", None),
     ]
     assert [j.review for j in jobs] == ["rescue_stenting", "other_review", "my-review", "r2", "r2"]
+
+
+#: Two jobs run in Snakemake's process refusing the same studies.csv side by side: both
+#: reports come before both ``Error in rule`` blocks (recorded from a real run).
+INTERLEAVED_OUTPUT = """\
+RuleException:
+InputError in file "/w/workflow/rules/extraction.smk", line 45:
+1 problem found:
+  - reviews/r/studies.csv, row 2, column 'exclude_retracted': 'maybe' is not empty
+  File "/w/workflow/rules/extraction.smk", line 45, in __rule_validate_outcome
+RuleException:
+InputError in file "/w/workflow/rules/screening.smk", line 17:
+1 problem found:
+  - reviews/r/studies.csv, row 2, column 'exclude_retracted': 'maybe' is not empty
+  File "/w/workflow/rules/screening.smk", line 17, in __rule_check_screening
+Error in rule settle_risk_of_bias:
+    log: logs/settle_risk_of_bias/r.log (check log file(s) for error details)
+Error in rule check_screening:
+    log: logs/check_screening/r.log (check log file(s) for error details)
+Error in rule pool_outcome:
+    log: logs/pool_outcome/r/o.log (check log file(s) for error details)
+"""
+
+
+def test_each_failed_job_is_judged_by_its_own_log(tmp_path):
+    """Console reports of jobs failing side by side can interleave (the status read there
+    goes to the wrong job); each job's own log says whether it refused invalid input."""
+    logs = {
+        "settle_risk_of_bias/r.log": "2026-12-03 17:08:48,079 ERROR settle_risk_of_bias: "
+        "invalid input: 1 problem found:\n  - reviews/r/studies.csv, row 2, ...\n",
+        "check_screening/r.log": "2026-12-03 17:08:48,080 ERROR check_screening: "
+        "invalid input: 1 problem found:\n  - reviews/r/studies.csv, row 2, ...\n",
+        "pool_outcome/r/o.log": "2026-12-03 17:08:48,081 ERROR pool_outcome: failed\n"
+        "Traceback (most recent call last):\nKeyError: 'estimate'\n",
+    }
+    for name, text in logs.items():
+        (tmp_path / "logs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "logs" / name).write_text(text)
+    console = parse_failed_jobs(INTERLEAVED_OUTPUT)
+    assert [j.exit_status for j in console] == [2, None, None]  # the console alone misleads
+    jobs = with_job_logs(console, tmp_path)
+    assert [j.invalid_input for j in jobs] == [True, True, False]
+    assert code_of(snakemake_returncode=1, failed_jobs=jobs[:2]) == EXIT_INVALID
+    assert code_of(snakemake_returncode=1, failed_jobs=jobs) == EXIT_ERROR
+    # a job without a log keeps what the console said
+    assert with_job_logs([FailedJob("draw_prisma", None, 2)], tmp_path)[0].invalid_input is None
+    assert (
+        code_of(snakemake_returncode=1, failed_jobs=[FailedJob("draw_prisma", None, 2)])
+        == EXIT_INVALID
+    )
 
 
 def test_failed_validation_job_is_30():

@@ -70,7 +70,7 @@ from livingmeta.schedule.notifications import NOTIFY_ENV, notify, send_mail, sen
 from livingmeta.schedule.pr_body import PR_BODY_LIMIT, code_span, md_escape, pr_body
 from livingmeta.schedule.redaction import SECRET_ENV, Redactor
 from livingmeta.schedule.run import CRONTAB_LINE, RunOptions, run_scheduled, snakemake_command
-from livingmeta.schedule.snakemake_log import FailedJob, parse_failed_jobs
+from livingmeta.schedule.snakemake_log import FailedJob, parse_failed_jobs, with_job_logs
 
 __all__ = [
     "CHANGE_KINDS",
@@ -112,4 +112,5 @@ __all__ = [
     "snakemake_command",
     "summary_text",
     "update_scope",
+    "with_job_logs",
 ]

@@ -23,7 +23,12 @@ from livingmeta.schedule.notifications import NOTIFY_ENV, notify
 from livingmeta.schedule.redaction import SECRET_ENV, Redactor
 from livingmeta.schedule.run_log import new_log_path, utc_stamp
 from livingmeta.schedule.snakemake_lock import clear_stale_lock, locked_by_another_run
-from livingmeta.schedule.snakemake_log import FailedJob, is_invalid_data, parse_failed_jobs
+from livingmeta.schedule.snakemake_log import (
+    FailedJob,
+    is_invalid_data,
+    parse_failed_jobs,
+    with_job_logs,
+)
 
 CRONTAB_LINE = (
     '0 6 * * 1  cd /path/to/livingmeta && . "$HOME/.config/livingmeta.env" && '
@@ -255,7 +260,7 @@ def _run_snakemake(
     log(f"snakemake exited with status {returncode}")
     if returncode != 0 and locked_by_another_run(output):
         raise LockedError(f"another Snakemake run locked {workdir} as this one started")
-    failed = parse_failed_jobs(output)
+    failed = with_job_logs(parse_failed_jobs(output), workdir)
     for job in failed:
         if is_invalid_data(job) and job.log:
             _echo_job_log(workdir / job.log, log)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from livingmeta.validation import EXIT_INVALID_INPUT
+from livingmeta.validation import EXIT_INVALID_INPUT, INVALID_INPUT_LOGGED
 
 
 @dataclass(frozen=True)
 class FailedJob:
-    """A job Snakemake reported as failed (``Error in rule ...``)."""
+    """A job Snakemake reported as failed (``Error in rule ...``); ``invalid_input``: what
+    its own log says (None when it has none), see :func:`with_job_logs`."""
 
     rule: str
     log: str | None = None
     exit_status: int | None = None
+    invalid_input: bool | None = None
 
     @property
     def review(self) -> str | None:
@@ -34,6 +37,8 @@ _EXIT_STATUS = re.compile(r"non-zero exit status (\d+)")
 #: How Snakemake reports invalid input raised in its own process (a rule's ``run:``
 #: block): the exception's name and where the block is, then the report.
 _INVALID_INPUT_RAISED = re.compile(r"^(?:InputError|ConfigError) in file ")
+#: The line of a job's log that reports invalid input (``<time> ERROR <logger>: ...``).
+_INVALID_INPUT_LOGGED = re.compile(rf" ERROR [\w.-]+: {re.escape(INVALID_INPUT_LOGGED)}")
 
 
 def parse_failed_jobs(output: str) -> list[FailedJob]:
@@ -70,7 +75,31 @@ def parse_failed_jobs(output: str) -> list[FailedJob]:
     return jobs
 
 
+def with_job_logs(jobs: Sequence[FailedJob], workdir: Path) -> list[FailedJob]:
+    """The jobs with whether their own logs (under ``workdir``) report invalid input.
+
+    Why: a log is written by its job alone, while in Snakemake's console output the
+    reports of jobs that fail side by side can come before their ``Error in rule``
+    blocks in either order, so the status read there may belong to another job."""
+    return [replace(job, invalid_input=_logs_invalid_input(workdir, job.log)) for job in jobs]
+
+
+def _logs_invalid_input(workdir: Path, log: str | None) -> bool | None:
+    if not log:
+        return None
+    try:
+        text = (workdir / log).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return _INVALID_INPUT_LOGGED.search(text) is not None
+
+
 def is_invalid_data(job: FailedJob) -> bool:
-    """Validation failures: rule ``validate_outcome``, or exit status 2, the code every
-    rule uses for invalid input (:data:`~livingmeta.validation.EXIT_INVALID_INPUT`)."""
-    return job.rule == "validate_outcome" or job.exit_status == EXIT_INVALID_INPUT
+    """Validation failures: rule ``validate_outcome``, a job whose log reports invalid
+    input, or (without a log) exit status 2, the code every rule uses for invalid input
+    (:data:`~livingmeta.validation.EXIT_INVALID_INPUT`)."""
+    if job.rule == "validate_outcome":
+        return True
+    if job.invalid_input is not None:
+        return job.invalid_input
+    return job.exit_status == EXIT_INVALID_INPUT
