@@ -32,6 +32,13 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/site.smk"
 
 
+# The figure jobs fork from a process that imports matplotlib once a run: start it while
+# the quick steps run (on this machine only: a cluster's jobs start their own).
+onstart:
+    if workflow.local_exec and forks_jobs(workflow):
+        start_in_background()
+
+
 # Searches talk to the internet, which cluster nodes often cannot reach.
 localrules:
     search_review,

@@ -7,13 +7,20 @@ and imports of each job. Run from the repository root::
     python benchmarks/workflow.py --cores 2 --repeat 3
 
 prints the median wall time and CPU time (all processes) of a forced full rebuild and of
-a no-op run, the number of jobs, and two tables of the jobs by rule. Jobs run in a
+a no-op run, the no-op run of a one-rule workflow beside it (what Snakemake itself
+costs on this machine, which no workflow can go below), the number of jobs, and tables
+of the jobs by rule. Jobs run in a
 process of their own (a glue script): CPU seconds per job and the import time of the
 libraries they load (``python -X importtime``, wall clock; a module counts for the
 library that imported it, so "other" is what a job's own code imports beyond them). Jobs
-run in Snakemake's own process (a ``run:`` block): seconds from the ``start`` to the
-``done`` of their logs. On a shared machine the wall times move with the load; the CPU
-times and the per-job tables are the figures to compare.
+run in Snakemake's own process (a ``run:`` block, a thread) or forked from its drawing
+server (``run_forked``): seconds from the ``start`` to the ``done`` of their logs. On a
+shared machine the wall times move with the load; the CPU times and the per-job tables
+are the figures to compare.
+
+CPU time counts the drawing server and its jobs too: Snakemake does not wait for the
+server, which ends when Snakemake does, so this script adopts it (Linux's "child
+subreaper") and collects its CPU time when it ends.
 
 The workflow runs offline (the sources' host never resolves, so they fail at once) on a
 copy of the repository's workflow files in a temporary folder, so nothing in the checkout
@@ -33,6 +40,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -44,6 +52,9 @@ LIBRARIES = ("snakemake", "livingmeta", "numpy", "pandas", "scipy", "matplotlib"
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ", flags=re.M)
 LOG_TIME_FORMAT = "%Y-%m-%d %H:%M:%S,%f"
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| ( *)(\S+)")
+#: A rule's step imported in a ``run:`` block, then run forked from the drawing server.
+FORKED_STEP = re.compile(r"import (\w+)\n(?:.*\n){0,3}?\s*run_forked\(")
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def copy_workflow(root: Path) -> None:
@@ -68,8 +79,29 @@ def offline_env() -> dict[str, str]:
     return env
 
 
+def adopt_orphans() -> None:
+    """Become the parent of the processes a command leaves running when it ends (the
+    drawing server), so that their CPU time is collected (Linux only)."""
+    import ctypes
+
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def orphans_cpu() -> float:
+    """CPU seconds of the adopted processes, waiting for each to end."""
+    cpu = 0.0
+    while True:
+        try:
+            _, _, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            return cpu
+        cpu += usage.ru_utime + usage.ru_stime
+
+
 def timed(command: Sequence[str], root: Path) -> tuple[float, float, str]:
-    """Wall seconds, CPU seconds (the process and its children) and stderr of a command."""
+    """Wall seconds, CPU seconds (the process, its children and the processes it left
+    running) and stderr of a command."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         command, cwd=root, env=offline_env(), stdout=subprocess.DEVNULL,
@@ -80,7 +112,7 @@ def timed(command: Sequence[str], root: Path) -> tuple[float, float, str]:
     elapsed = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed ({status}):\n{stderr[-3000:]}")
-    return elapsed, usage.ru_utime + usage.ru_stime, stderr
+    return elapsed, usage.ru_utime + usage.ru_stime + orphans_cpu(), stderr
 
 
 def snakemake_run(root: Path, cores: int, *extra: str) -> tuple[float, float, str]:
@@ -88,6 +120,30 @@ def snakemake_run(root: Path, cores: int, *extra: str) -> tuple[float, float, st
     command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "all"]
     command += ["--config", f"run_date={RUN_DATE}", *extra]
     return timed(command, root)
+
+
+#: The smallest workflow: what a no-op run costs Snakemake alone.
+ONE_RULE = """rule all:
+    input:
+        "done.txt",
+
+
+rule one:
+    output:
+        "done.txt",
+    params:
+        value=1,
+    shell:
+        "echo {params.value} > {output}"
+"""
+
+
+def one_rule_workflow(root: Path) -> Path:
+    """A one-rule workflow in ``root``, built once."""
+    root.mkdir()
+    (root / "Snakefile").write_text(ONE_RULE, encoding="utf-8")
+    timed([sys.executable, "-m", "snakemake", "--cores", "1"], root)
+    return root
 
 
 def job_count(stderr: str) -> int:
@@ -139,9 +195,15 @@ def print_job_table(costs: dict[str, list[tuple[float, Counter[str]]]]) -> None:
     print(f"{'all jobs, CPU s':26}{sum(map(len, costs.values())):5d}{total:9.2f}")
 
 
+def forked_steps(root: Path) -> set[str]:
+    """The steps whose rules run them forked from the drawing server."""
+    rules = (root / "workflow" / "rules").glob("*.smk")
+    return {m.group(1) for path in rules for m in FORKED_STEP.finditer(path.read_text())}
+
+
 def in_process_seconds(root: Path, own_process: set[str]) -> dict[str, list[float]]:
-    """Per rule run in Snakemake's process, each job's seconds from its log's ``start``
-    to its ``done`` (logs are ``logs/<rule>/...``; the first and last timestamps)."""
+    """Per rule not run in a process of its own, each job's seconds from its log's
+    ``start`` to its ``done`` (logs are ``logs/<step>/...``; first and last timestamps)."""
     seconds: dict[str, list[float]] = defaultdict(list)
     for log in sorted((root / "logs").rglob("*.log")):
         rule = log.relative_to(root / "logs").parts[0]
@@ -153,8 +215,7 @@ def in_process_seconds(root: Path, own_process: set[str]) -> dict[str, list[floa
     return seconds
 
 
-def print_in_process_table(seconds: dict[str, list[float]]) -> None:
-    title = "in Snakemake's process"
+def print_seconds_table(title: str, seconds: dict[str, list[float]]) -> None:
     print(f"\n{title:26}{'jobs':>5}{'s/job':>9}")
     for rule, jobs in sorted(seconds.items(), key=lambda kv: -sum(kv[1])):
         print(f"{rule:26}{len(jobs):5d}{statistics.median(jobs):9.2f}")
@@ -168,24 +229,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each kind (median)")
     parser.add_argument("--no-jobs", action="store_true", help="skip the per-job table")
     args = parser.parse_args(argv)
+    adopt_orphans()
     with tempfile.TemporaryDirectory(prefix="livingmeta-bench-") as folder:
         root = Path(folder)
         copy_workflow(root)
         snakemake_run(root, args.cores)  # first build: creates every output
         full = [snakemake_run(root, args.cores, "--forceall") for _ in range(args.repeat)]
-        noop = [snakemake_run(root, args.cores) for _ in range(args.repeat)]
+        floor_root = one_rule_workflow(root / "one-rule")
+        noop, floor = [], []
+        for _ in range(args.repeat):  # side by side: the machine's speed moves
+            noop.append(snakemake_run(root, args.cores))
+            floor.append(timed([sys.executable, "-m", "snakemake", "--cores", "1"], floor_root))
         if not args.no_jobs:
             snakemake_run(root, args.cores, "--forceall", "--skip-script-cleanup")
             costs = job_costs(root)
             logged = in_process_seconds(root, set(costs))
+            forked = forked_steps(root)
     print(f"reference review, {args.cores} cores, median of {args.repeat}:")
-    for name, runs in (("full rebuild (--forceall)", full), ("no-op run", noop)):
+    kinds = (
+        ("full rebuild (--forceall)", full),
+        ("no-op run", noop),
+        ("no-op, one-rule workflow", floor),
+    )
+    for name, runs in kinds:
         wall, cpu = (statistics.median(run[i] for run in runs) for i in (0, 1))
         print(f"  {name + ':':27}{wall:6.2f} s wall, {cpu:6.2f} s CPU")
     print(f"  jobs of a full rebuild:    {job_count(full[0][2]):3d}")
     if not args.no_jobs:
         print_job_table(costs)
-        print_in_process_table(logged)
+        threads = {rule: jobs for rule, jobs in logged.items() if rule not in forked}
+        print_seconds_table("forked from the server", {r: logged[r] for r in forked & set(logged)})
+        print_seconds_table("in Snakemake's process", threads)
     return 0
 
 

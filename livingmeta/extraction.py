@@ -513,31 +513,14 @@ def outcomes_in(frame: pd.DataFrame, outcomes: Iterable[Outcome]) -> list[Outcom
     return [o for o in outcomes if o.name in present]
 
 
-#: Options whose value was implied before they existed: left out of the digest, so adding
-#: the option does not rebuild results it cannot change.
-DIGEST_NEUTRAL = {("convention", "metafor")}
-
-
-def outcome_digest(extraction: str | Path, outcome: Outcome, excluded: Iterable[str] = ()) -> str:
-    """A fingerprint of one outcome's rows and options.
-
-    Used as a Snakemake ``params`` value: editing one outcome's rows changes only that
-    outcome's digest, so only its jobs rerun. Reads the raw text (never fails on invalid
-    input: validation happens in the job, where it can be reported).
-    """
-    import hashlib
-    import json
-
-    options = {k: v for k, v in outcome.pool_options().items() if (k, v) not in DIGEST_NEUTRAL}
-    hasher = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
-    hasher.update(outcome.label.encode())
-    hasher.update(json.dumps(sorted(excluded)).encode())
+def outcome_rows_text(extraction: str | Path, outcome: str) -> str:
+    """One outcome's rows of the extraction table as CSV text (what its digest,
+    :func:`livingmeta.fingerprints.outcome_digest`, is made of), or the reason the table
+    cannot be read: never fails on invalid input, which its check reports."""
     try:
         frame = read_table(extraction)
     except InputError as exc:
-        hasher.update(str(exc).encode())
-        return hasher.hexdigest()[:16]
+        return str(exc)
     if "outcome" in frame.columns:
-        frame = frame[frame["outcome"] == outcome.name]
-    hasher.update(frame.to_csv(index=False).encode())
-    return hasher.hexdigest()[:16]
+        frame = frame[frame["outcome"] == outcome]
+    return str(frame.to_csv(index=False))

@@ -1,7 +1,9 @@
-"""Logging for the workflow's jobs: each job logs to its own file under logs/, whether its
-rule runs the step in a process of its own (a glue script: :func:`run_rule`) or in
-Snakemake's process (a ``run:`` block: :func:`run_in_snakemake`), and a failure is
-written both there and where Snakemake shows it.
+"""How the workflow's jobs run their step, and log it: each job logs to its own file under
+logs/, whether its rule runs the step in a process of its own (a glue script:
+:func:`run_rule`), in Snakemake's process (a ``run:`` block: :func:`run_in_snakemake`) or
+in a process forked from one that has imported the drawing libraries already
+(:func:`run_forked`, :mod:`livingmeta.fork_server`), and a failure is written both there
+and where Snakemake shows it.
 
 The log of a job that failed is copied as ``<name>.<time>.failed.log`` beside it (the
 last :data:`KEPT_FAILED_LOGS`), so the evidence of an unattended run's failure outlives
@@ -35,15 +37,20 @@ def run_rule(
     Invalid input ends the job with the full report (file, row, column) and exit code 2,
     before any output was written: the functions write atomically at the end.
     """
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        filename=log_path, filemode="w", level=logging.INFO, format=LOG_FORMAT, force=True
-    )
+    _log_process_to(log_path)
     try:
         return _logged(logging.getLogger(name), log_path, func, *args, **kwargs)
     except (InputError, ConfigError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         sys.exit(EXIT_INVALID_INPUT)
+
+
+def _log_process_to(log_path: str | Path) -> None:
+    """Send every record of this process (a job's own) to ``log_path``."""
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=log_path, filemode="w", level=logging.INFO, format=LOG_FORMAT, force=True
+    )
 
 
 def run_in_snakemake(
@@ -81,6 +88,73 @@ def run_in_snakemake(
     finally:
         root.removeHandler(handler)
         handler.close()
+
+
+def run_forked(
+    log_path: str | Path, name: str, func: Callable[..., Any], *args: Any, **kwargs: Any
+) -> None:
+    """Run one rule's package function in a process forked from the drawing server
+    (:mod:`livingmeta.fork_server`; the rule's ``run:`` block, whose thread waits for
+    it), logging to ``log_path``.
+
+    Why: the steps that draw must not run in Snakemake's process (matplotlib's settings
+    are global, and drawing holds the interpreter for seconds), but a process of their
+    own (a glue script) spent a second of each job starting Python and importing
+    matplotlib, numpy and pandas. The server pays that once a run, and each job starts
+    from a fresh copy of it. Invalid input is raised here as in :func:`run_in_snakemake`.
+    A job Snakemake runs in a process of its own (without ``--force-use-threads``: the
+    job is then in that process's main thread) draws there.
+    """
+    if threading.current_thread() is threading.main_thread():
+        run_in_snakemake(log_path, name, func, *args, **kwargs)
+        return
+    from livingmeta import fork_server
+
+    receiver, sender = fork_server.pipe()
+    try:
+        process = fork_server.start(_forked_job, (sender, log_path, name, func, args, kwargs))
+    finally:
+        sender.close()
+    try:
+        outcome = receiver.recv()  # until the job reports, or ends without a word
+    except EOFError:
+        outcome = None
+    finally:
+        receiver.close()
+        status = fork_server.wait(process)
+    if isinstance(outcome, InputError | ConfigError):
+        raise outcome.with_traceback(None)
+    if outcome != FORKED_JOB_DONE:
+        raise RuntimeError(f"{name} failed (exit status {status}); see {log_path}")
+
+
+#: What a forked job reports when its step has finished (its outputs are written).
+FORKED_JOB_DONE = "done"
+
+
+def _forked_job(
+    sender: Any, log_path: str | Path, name: str, func: Callable[..., Any], args: Any, kwargs: Any
+) -> None:
+    """The forked process of :func:`run_forked`: it reports its step done, or its refusal
+    of invalid input (raised in Snakemake's process); a crash prints its traceback and
+    reports nothing. Ctrl-C ends it without a traceback (Snakemake reports the job)."""
+    _log_process_to(log_path)
+    try:
+        _logged(logging.getLogger(name), log_path, func, *args, **kwargs)
+    except (InputError, ConfigError) as exc:
+        sender.send(exc)
+        sys.exit(EXIT_INVALID_INPUT)
+    except KeyboardInterrupt:
+        logging.getLogger(name).error("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+    else:
+        sender.send(FORKED_JOB_DONE)
+    finally:
+        sender.close()
+
+
+#: The exit status of a forked job stopped by Ctrl-C (128 + SIGINT, as a shell reports).
+EXIT_INTERRUPTED = 130
 
 
 class _ThreadFilter(logging.Filter):

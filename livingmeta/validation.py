@@ -94,3 +94,7 @@ class InputError(ValueError):
         lines = [f"{count} problem{'s' if count != 1 else ''} found:"]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem]]]:
+        # Pickled with its problems (a forked job sends its refusal to Snakemake's process).
+        return (type(self), (self.problems,))

@@ -1,14 +1,21 @@
 """Job logs of steps run in Snakemake's own process (``run_in_snakemake``, one thread per
-job) and in a process of their own (``run_rule``)."""
+job), in a process of their own (``run_rule``) and forked from the drawing server
+(``run_forked``)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
+import re
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
-from livingmeta.rulelog import run_in_snakemake, run_rule
+from livingmeta.fork_server import DRAWING_LIBRARIES
+from livingmeta.rulelog import run_forked, run_in_snakemake, run_rule
 from livingmeta.validation import EXIT_INVALID_INPUT, InputError, Problem
 
 
@@ -110,3 +117,124 @@ def test_invalid_input_in_a_process_of_its_own_exits_2(tmp_path, capsys):
         run_rule(tmp_path / "plot.log", "plot_outcome", refuse)
     assert exited.value.code == EXIT_INVALID_INPUT
     assert "plot_outcome: 1 problem found" in capsys.readouterr().err
+
+
+# Steps for run_forked: a forked job receives its step by reference (module and name).
+
+
+def record_process(path: Path) -> None:
+    logging.getLogger("livingmeta.workflow.plot").info("drawing in %s", os.getpid())
+    import matplotlib.figure
+
+    Path(path).write_text(f"{os.getpid()} {matplotlib.figure.__name__}", encoding="utf-8")
+
+
+def crash() -> None:
+    raise KeyError("estimate")
+
+
+def refuse() -> None:
+    raise INVALID
+
+
+def in_threads(jobs: list[tuple]) -> list[BaseException]:
+    """Run each ``(function, *args)`` in a thread of its own, all at once, as Snakemake
+    runs jobs; what each raised."""
+    raised: list[BaseException] = []
+
+    def job(function, *args) -> None:
+        try:
+            function(*args)
+        except BaseException as exc:  # collected for the test
+            raised.append(exc)
+
+    threads = [threading.Thread(target=job, args=job_args) for job_args in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(thread.is_alive() for thread in threads)
+    return raised
+
+
+def test_forked_jobs_run_side_by_side_in_processes_of_their_own(tmp_path):
+    """Jobs of Snakemake's threads each get a process forked from the server, which has
+    imported what drawing needs; matplotlib never enters the calling process."""
+    drawn_before = "matplotlib.figure" in sys.modules
+    jobs = [
+        (run_forked, tmp_path / f"{n}.log", "plot_outcome", record_process, tmp_path / f"{n}.txt")
+        for n in range(3)
+    ]
+    assert in_threads(jobs) == []
+    pids = {(tmp_path / f"{n}.txt").read_text().split()[0] for n in range(3)}
+    assert len(pids) == 3 and str(os.getpid()) not in pids
+    for n in range(3):
+        text = (tmp_path / f"{n}.log").read_text()
+        assert "plot_outcome: start" in text and text.rstrip().endswith("plot_outcome: done")
+        assert "drawing in" in text
+    assert ("matplotlib.figure" in sys.modules) == drawn_before
+
+
+def test_many_quick_forked_jobs_side_by_side_all_succeed(tmp_path):
+    """Starting and reaping processes from several threads at once: no job that
+    succeeded is reported failed (multiprocessing's process objects are not
+    thread-safe; an unguarded start in one thread could read another job's status)."""
+    jobs = [
+        (run_forked, tmp_path / f"{t}-{n}.log", "draw_prisma", int)
+        for t in range(4)
+        for n in range(15)
+    ]
+    assert in_threads(jobs) == []
+
+
+def test_a_job_snakemake_runs_in_a_process_of_its_own_draws_there(tmp_path):
+    """Without --force-use-threads Snakemake starts a process per job and runs it in
+    that process's main thread: forking a second process would only cost time."""
+    out = tmp_path / "pid.txt"
+    run_forked(tmp_path / "job.log", "plot_outcome", record_process, out)
+    assert out.read_text().split()[0] == str(os.getpid())
+
+
+def forked(log: Path, name: str, step) -> BaseException | None:
+    """What ``run_forked`` raises in a job thread of Snakemake's (None if nothing)."""
+    raised = in_threads([(run_forked, log, name, step)])
+    return raised[0] if raised else None
+
+
+def test_a_forked_job_that_crashes_fails_with_its_traceback_in_the_log(tmp_path):
+    log = tmp_path / "plot_outcome" / "r.log"
+    raised = forked(log, "plot_outcome", crash)
+    assert isinstance(raised, RuntimeError)
+    assert re.fullmatch(r"plot_outcome failed \(exit status 1\); see .*r\.log", str(raised))
+    assert "KeyError: 'estimate'" in log.read_text()
+    assert list(log.parent.glob("r.*.failed.log"))
+
+
+def test_invalid_input_in_a_forked_job_is_raised_in_snakemakes_process(tmp_path):
+    """As for a job in Snakemake's process: Snakemake shows the report (file, row,
+    column), and the log has it for the scheduled run."""
+    log = tmp_path / "draw_prisma.log"
+    raised = forked(log, "draw_prisma", refuse)
+    assert isinstance(raised, InputError) and raised.problems == INVALID.problems
+    assert "row 3, column 'events_e': not a whole number" in str(raised)
+    assert "ERROR draw_prisma: invalid input: 1 problem found" in log.read_text()
+
+
+def test_the_drawing_server_imports_what_it_names():
+    """The server skips a module it cannot import (a misspelt name would cost every
+    forked job that import)."""
+    for name in DRAWING_LIBRARIES:
+        if name != "__main__":
+            importlib.import_module(name)
+
+
+def test_exit_statuses_read_side_by_side_are_right():
+    """multiprocessing's process objects are not thread-safe: each start polls every
+    child, and two threads reading one child's status can turn 0 into 255."""
+    from livingmeta import fork_server
+
+    def statuses() -> None:
+        for _ in range(15):
+            assert fork_server.wait(fork_server.start(int, ())) == 0
+
+    assert in_threads([(statuses,)] * 4) == []

@@ -15,7 +15,7 @@ import pytest
 
 from livingmeta.analysis_settings import merged_analyses
 from livingmeta.config import ConfigError, reviews, validate_config
-from livingmeta.extraction import outcome_digest
+from livingmeta.fingerprints import outcome_digest
 from livingmeta.outcome_analysis import OutcomeAnalysis
 from livingmeta.outcomes import Outcome
 from livingmeta.stats import egger_test, escalc

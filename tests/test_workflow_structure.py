@@ -1,6 +1,6 @@
 """The workflow's shape: rule files, step modules and glue use the same names, every
 rule's glue (its ``run:`` block or its script) calls the step named like the rule, and
-the glue stays glue."""
+the glue stays glue; steps that draw never run in Snakemake's own process."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ RULES = REPO_ROOT / "workflow" / "rules"
 SCRIPTS = REPO_ROOT / "scripts"
 STEPS = REPO_ROOT / "livingmeta" / "workflow"
 CORE_MODULES = ("search", "screening", "extraction", "pool", "plot", "summary", "report", "site")
-MAX_GLUE_LINES = 20
+MAX_GLUE_STATEMENTS = 7
+GLUE_STATEMENTS = (ast.Import, ast.ImportFrom, ast.Assign, ast.Expr)
 
 
 #: A rule defined once per review in a loop (``rule:`` with ``name: f"<rule>_{review_id}"``):
@@ -41,15 +42,19 @@ def test_one_rule_file_per_step_module():
     assert set(CORE_MODULES) <= set(modules)
 
 
+RUNNERS = ("run_in_snakemake", "run_forked")
+
+
 def glue(module: str, rule: str) -> tuple[str, str]:
-    """How a rule calls its step: ``("run", block)`` for a step run in Snakemake's own
-    process, ``("script", glue script)`` for one run in a process of its own."""
-    text = (RULES / f"{module}.smk").read_text()
-    if re.search(rf"^rule {rule}:", text, flags=re.M):
-        block = rule_text(module, rule).partition("    run:\n")[2]
-        if block:
-            return "run", block
-    return "script", (SCRIPTS / f"{rule}.py").read_text()
+    """How a rule calls its step: ``(runner, run block)`` for a step run from a ``run:``
+    block (in Snakemake's own process, or forked from its drawing server),
+    ``("run_rule", glue script)`` for one run in a process of its own."""
+    block = re.split(r"^ +run:\n", rule_text(module, rule), flags=re.M)[1:]
+    if block:
+        runners = [r for r in RUNNERS if f"{r}(" in block[0]]
+        assert len(runners) == 1, (rule, runners)
+        return runners[0], block[0]
+    return "run_rule", (SCRIPTS / f"{rule}.py").read_text()
 
 
 def imported_names(source: str) -> set[tuple[str | None, str]]:
@@ -67,45 +72,59 @@ def test_every_rule_has_a_step_function_and_glue_that_calls_it():
         module = importlib.import_module(f"livingmeta.workflow.{module_name}")
         for rule in rules:
             assert callable(getattr(module, rule, None)), f"{module_name}.{rule} missing"
-            kind, source = glue(module_name, rule)
+            runner, source = glue(module_name, rule)
             assert (f"livingmeta.workflow.{module_name}", rule) in imported_names(source), rule
-            runner = "run_in_snakemake(" if kind == "run" else "run_rule("
-            assert runner in source, (rule, kind)
+            assert f"{runner}(" in source, rule
 
 
 def test_glue_is_short_and_reads_snakemake_objects_only():
+    """Glue imports, unpacks Snakemake's objects and calls the step: a few statements,
+    none of them a branch, a loop or a file read (however many arguments the call takes)."""
     for module_name, rules in rules_by_file().items():
         for rule in rules:
             _, source = glue(module_name, rule)
-            assert len(source.strip().splitlines()) <= MAX_GLUE_LINES, rule
+            statements = ast.parse(textwrap.dedent(source)).body
+            assert len(statements) <= MAX_GLUE_STATEMENTS, rule
+            assert all(isinstance(s, GLUE_STATEMENTS) for s in statements), rule
             assert "open(" not in source and "Path(" not in source, rule
 
 
 def test_steps_run_in_snakemakes_process_draw_nothing():
     """matplotlib's settings are global and its drawing takes the CPU for seconds: a step
-    that draws runs in a process of its own (a glue script), never in Snakemake's."""
-    in_process = [
-        (module_name, rule)
-        for module_name, rules in rules_by_file().items()
-        for rule in rules
-        if glue(module_name, rule)[0] == "run"
-    ]
-    assert len(in_process) >= 10, in_process
-    for module_name, rule in in_process:
-        step = getattr(importlib.import_module(f"livingmeta.workflow.{module_name}"), rule)
-        source = inspect.getsource(step)
-        for drawing in ("matplotlib", "livingmeta.plots", "save_figure", "_figure("):
-            assert drawing not in source, (rule, drawing)
+    that draws runs in a process of its own (forked from the drawing server), never in
+    Snakemake's."""
+    runners: dict[str, list[tuple[str, str]]] = {}
+    for module_name, rules in rules_by_file().items():
+        for rule in rules:
+            runners.setdefault(glue(module_name, rule)[0], []).append((module_name, rule))
+    assert len(runners["run_in_snakemake"]) >= 10, runners
+    for module_name, rule in runners["run_in_snakemake"]:
+        assert not draws(module_name, rule), rule
+    assert runners["run_forked"] and all(draws(*step) for step in runners["run_forked"])
+
+
+def draws(module_name: str, rule: str) -> bool:
+    """Whether a step's own code draws (a figure, a chart, a save of either)."""
+    step = getattr(importlib.import_module(f"livingmeta.workflow.{module_name}"), rule)
+    words = ("matplotlib", "livingmeta.plots", "save_figure", "_figure(", "_chart(", "_save(")
+    return any(word in inspect.getsource(step) for word in words)
+
+
+def test_jobs_run_as_threads_of_snakemake_by_default():
+    """Without threads, Snakemake would start a whole Snakemake for every run: job."""
     profile = yaml.safe_load((REPO_ROOT / "profiles" / "default" / "config.yaml").read_text())
     assert profile == {"force-use-threads": True}
 
 
 def rule_text(module: str, rule: str) -> str:
-    """The text of one rule of ``workflow/rules/<module>.smk`` (up to the next rule)."""
+    """The text of one rule of ``workflow/rules/<module>.smk``: ``rule <rule>:``, or one
+    defined per review (``name: f"<rule>_{review_id}"``), up to the next rule."""
     text = (RULES / f"{module}.smk").read_text()
     found = re.search(rf"^rule {rule}:\n(.*?)(?=^\S|\Z)", text, flags=re.M | re.S)
+    per_review = rf'^( +)rule:\n +name:\n +f"{rule}_\{{review_id\}}"\n(.*?)(?=^(?!\1 ) *\S|\Z)'
+    found = found or re.search(per_review, text, flags=re.M | re.S)
     assert found, f"rule {rule} not in {module}.smk"
-    return found.group(1)
+    return found.group(found.lastindex)
 
 
 def test_one_job_draws_every_plot_of_an_outcome_from_its_pooled_result():

@@ -3,8 +3,9 @@ like the rule (``workflow/rules/pool.smk`` rule ``pool_outcome`` ->
 :func:`livingmeta.workflow.pool.pool_outcome`).
 
 A step receives the paths its rule declares (``snakemake.input``, ``output``,
-``params``) and the review's settings, and finds no file by itself; the scripts in
-``scripts/`` only unpack Snakemake's objects and call it. The domain work lives below, in
+``params``) and the review's settings, and finds no file by itself; the rule's glue (its
+``run:`` block, or for the search its script in ``scripts/``) only unpacks Snakemake's
+objects and calls it through :mod:`livingmeta.rulelog`. The domain work lives below, in
 ``stats``, ``extraction``, ``screening``, ``retrieval``, ``plots``, ``report`` and
 ``site``; ``docs/architecture.md`` draws the whole picture.
 """

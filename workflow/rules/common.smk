@@ -6,11 +6,10 @@ from datetime import date
 from functools import cache
 
 import livingmeta.config as lm_config
-from livingmeta.rulelog import run_in_snakemake
-from livingmeta.study_scope import removed_from_files
-from livingmeta.validation import InputError
+import livingmeta.fingerprints as lm_fingerprints
+from livingmeta.fork_server import forks_jobs, start_in_background
+from livingmeta.rulelog import run_forked, run_in_snakemake
 from livingmeta.analysis_settings import merged_analyses
-from livingmeta.extraction import outcome_digest, study_labels_by_id
 from livingmeta.workflow.plot import analysis_figure_kinds
 from livingmeta.workflow.risk_of_bias import figure_specs
 from livingmeta.workflow.site import result_inputs, site_files
@@ -55,6 +54,14 @@ def inputs_by_outcome(wildcards, input, *prefixes):
     return {p: {o.name: input[f"{p}_{o.name}"] for o in outcomes} for p in prefixes}
 
 
+def report_run_inputs(wildcards, input):
+    """report_run's inputs as the step takes them: its four files by name, each outcome's
+    pooled result and forest plot by outcome, and all of them for the appraisal."""
+    named = {n: input[n] for n in ("retrieval", "candidates", "status", "prisma")}
+    by_outcome = inputs_by_outcome(wildcards, input, "pooled", "forest")
+    return {**named, **by_outcome, "appraisal": dict(input.items())}
+
+
 def get_files(wildcards):
     return get_review(wildcards).files
 
@@ -70,18 +77,15 @@ def get_extraction_table(wildcards):
     return str(get_files(wildcards).extraction)
 
 
+# What the DAG reads from reviewers' files, remembered by their bytes between runs.
+MEMORY = lm_fingerprints.FileMemory()
+
+
 @cache
 def removed_study_ids(review_id):
     """Studies removed after inclusion (retraction decision, exclusion recorded after
     inclusion), read once per run for every outcome's digest."""
-    files = REVIEWS[review_id].files
-    try:
-        removed = removed_from_files(
-            REVIEWS[review_id], files.studies, files.queue, files.decisions
-        )
-    except InputError:
-        return ()  # an invalid studies.csv stops the run at its check
-    return tuple(s["study_id"] for s in removed)
+    return lm_fingerprints.removed_study_ids(MEMORY, REVIEWS[review_id])
 
 
 def get_removed_studies(wildcards):
@@ -92,16 +96,17 @@ def get_removed_studies(wildcards):
 def get_outcome_digest(wildcards):
     """Fingerprint of the outcome's rows and of the studies removed by decision."""
     review = get_review(wildcards)
-    return outcome_digest(
+    return lm_fingerprints.outcome_digest(
         review.files.extraction,
         review.outcome(wildcards.outcome),
         removed_study_ids(review.id),
+        MEMORY,
     )
 
 
 def get_study_labels(wildcards):
     """Each study's labels in the analyses (from the extraction table), by study id."""
-    return study_labels_by_id(get_files(wildcards).extraction)
+    return lm_fingerprints.study_labels(MEMORY, get_review(wildcards))
 
 
 def get_prisma_settings(wildcards):

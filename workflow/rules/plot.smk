@@ -17,12 +17,22 @@ rule plot_outcome:
         "logs/plot_outcome/{review}/{outcome}.log",
     # The run report waits for the forest plots; the risk-of-bias figures can wait.
     priority: 5
-    conda:
-        "../envs/livingmeta.yaml"
     params:
         dpi=config["plots"]["dpi"],
-    script:
-        "../../scripts/plot_outcome.py"
+    run:
+        from livingmeta.workflow.plot import plot_outcome
+
+        # pooled (and risk_of_bias when the review rates it), dpi: the step's names.
+        run_forked(
+            log[0],
+            rule,
+            plot_outcome,
+            get_outcome(wildcards),
+            review=get_review(wildcards),
+            figures=list(output),
+            **input,
+            **params,
+        )
 
 
 rule plot_bubble:
@@ -32,12 +42,20 @@ rule plot_bubble:
         expand("results/{{review}}/{{outcome}}/bubble.{ext}", ext=PLOT_FORMATS),
     log:
         "logs/plot_bubble/{review}/{outcome}.log",
-    conda:
-        "../envs/livingmeta.yaml"
     params:
         dpi=config["plots"]["dpi"],
-    script:
-        "../../scripts/plot_bubble.py"
+    run:
+        from livingmeta.workflow.plot import plot_bubble
+
+        run_forked(
+            log[0],
+            rule,
+            plot_bubble,
+            get_outcome(wildcards),
+            pooled=input.pooled,
+            figures=list(output),
+            dpi=params.dpi,
+        )
 
 
 rule plot_sequential:
@@ -48,10 +66,19 @@ rule plot_sequential:
         expand("results/{{review}}/{{outcome}}/sequential.{ext}", ext=HISTORY_FORMATS),
     log:
         "logs/plot_sequential/{review}/{outcome}.log",
-    conda:
-        "../envs/livingmeta.yaml"
     params:
         # Written by report_run (the review's own state, kept in its folder).
         history=review_file("history"),
-    script:
-        "../../scripts/plot_sequential.py"
+    run:
+        from livingmeta.workflow.plot import plot_sequential
+
+        run_forked(
+            log[0],
+            rule,
+            plot_sequential,
+            get_review(wildcards),
+            get_outcome(wildcards),
+            pooled=input.pooled,
+            history=params.history,
+            figures=list(output),
+        )

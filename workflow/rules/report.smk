@@ -8,16 +8,28 @@ rule draw_prisma:
         "logs/draw_prisma/{review}.log",
     # The search-and-screening chain starts first: the run report waits for it.
     priority: 10
-    conda:
-        "../envs/livingmeta.yaml"
     params:
         registry=review_file("registry"),
         studies=review_file("studies"),
         queue=review_file("queue"),
         decisions=review_file("decisions"),
         settings=get_prisma_settings,
-    script:
-        "../../scripts/draw_prisma.py"
+    run:
+        from livingmeta.workflow.report import draw_prisma
+
+        run_forked(
+            log[0],
+            rule,
+            draw_prisma,
+            get_review(wildcards),
+            status=input.status,
+            registry=params.registry,
+            studies=params.studies,
+            queue=params.queue,
+            decisions=params.decisions,
+            counts=output.counts,
+            figures=list(output.figures),
+        )
 
 
 # The run report shows the estimate-over-time plot of every outcome of its review and
@@ -39,7 +51,7 @@ for review_id, outcomes in REVIEW_OUTCOMES.items():
         output:
             html="results/{review}/report/latest.html",
             changes="results/{review}/report/changes.json",
-            history=expand(
+            history_figures=expand(
                 "results/{{review}}/{outcome}/history.{ext}",
                 outcome=outcomes,
                 ext=HISTORY_FORMATS,
@@ -50,8 +62,6 @@ for review_id, outcomes in REVIEW_OUTCOMES.items():
             review=re.escape(review_id),
         group:
             "report"
-        conda:
-            "../envs/livingmeta.yaml"
         resources:
             # Minutes for the Slurm profile: a third of a second a figure, with room.
             runtime=2 + len(outcomes) // 60,
@@ -62,8 +72,19 @@ for review_id, outcomes in REVIEW_OUTCOMES.items():
             # Updated in place: the review's history of estimates, and the report archive.
             history=review_file("history"),
             archive=review_file("reports"),
-        script:
-            "../../scripts/report_run.py"
+        run:
+            from livingmeta.workflow.report import report_run
+
+            # The outputs and params are named like the step's arguments.
+            run_forked(
+                log[0],
+                "report_run",
+                report_run,
+                get_review(wildcards),
+                **report_run_inputs(wildcards, input),
+                **output,
+                **params,
+            )
 
 
 rule collect_history:

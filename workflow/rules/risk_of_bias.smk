@@ -52,12 +52,21 @@ for review_id, figures in RISK_OF_BIAS_FIGURES.items():
             review=re.escape(review_id),
         group:
             "prepare"
-        conda:
-            "../envs/livingmeta.yaml"
         resources:
             # Minutes for the Slurm profile: a third of a second a figure, with room.
             runtime=2 + len(figures) // 60,
         params:
             dpi=config["plots"]["dpi"],
-        script:
-            "../../scripts/plot_risk_of_bias.py"
+        run:
+            from livingmeta.workflow.risk_of_bias import plot_risk_of_bias
+
+            run_forked(
+                log[0],
+                "plot_risk_of_bias",
+                plot_risk_of_bias,
+                get_review(wildcards),
+                judgements=input.judgements,
+                pooled=inputs_by_outcome(wildcards, input, "pooled")["pooled"],
+                figures=list(output),
+                dpi=params.dpi,
+            )
