@@ -33,9 +33,10 @@ include: "workflow/rules/site.smk"
 
 
 # The figure jobs fork from a process that imports matplotlib once a run: start it while
-# the quick steps run (on this machine only: a cluster's jobs start their own).
+# the quick steps run, if jobs run here as threads (a cluster's jobs start their own;
+# without threads, each job has a Snakemake of its own, which draws itself).
 onstart:
-    if workflow.local_exec and forks_jobs(workflow):
+    if workflow.local_exec and workflow.use_threads and forks_jobs(workflow):
         start_in_background()
 
 

@@ -45,6 +45,18 @@ DRAWING_LIBRARIES = (
 #: side by side.
 _PROCESSES = threading.Lock()
 _START_METHOD = ["forkserver"]
+_DRAW_HERE = threading.Event()
+
+
+def draw_here() -> None:
+    """Run the drawing jobs of this process in it, not forked: for a Snakemake started for
+    one job (without ``--force-use-threads``), where a server would only cost its start."""
+    _DRAW_HERE.set()
+
+
+def drawing_here() -> bool:
+    """Whether :func:`draw_here` was called."""
+    return _DRAW_HERE.is_set()
 
 
 def _context() -> Any:

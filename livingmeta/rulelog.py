@@ -26,6 +26,10 @@ from livingmeta.validation import EXIT_INVALID_INPUT, INVALID_INPUT_LOGGED, Inpu
 #: Failed logs kept per job log (older ones are deleted).
 KEPT_FAILED_LOGS = 5
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: What a forked job reports when its step has finished (its outputs are written).
+FORKED_JOB_DONE = "done"
+#: The exit status of a forked job stopped by Ctrl-C (128 + SIGINT, as a shell reports).
+EXIT_INTERRUPTED = 130
 
 
 def run_rule(
@@ -102,34 +106,31 @@ def run_forked(
     own (a glue script) spent a second of each job starting Python and importing
     matplotlib, numpy and pandas. The server pays that once a run, and each job starts
     from a fresh copy of it. Invalid input is raised here as in :func:`run_in_snakemake`.
-    A job Snakemake runs in a process of its own (without ``--force-use-threads``: the
-    job is then in that process's main thread) draws there.
+    In a Snakemake started for this job alone (:func:`fork_server.draw_here`), the step
+    draws in that process.
     """
-    if threading.current_thread() is threading.main_thread():
-        run_in_snakemake(log_path, name, func, *args, **kwargs)
-        return
     from livingmeta import fork_server
 
+    if fork_server.drawing_here():
+        run_in_snakemake(log_path, name, func, *args, **kwargs)
+        return
+
     receiver, sender = fork_server.pipe()
-    try:
-        process = fork_server.start(_forked_job, (sender, log_path, name, func, args, kwargs))
-    finally:
-        sender.close()
-    try:
-        outcome = receiver.recv()  # until the job reports, or ends without a word
-    except EOFError:
-        outcome = None
-    finally:
-        receiver.close()
-        status = fork_server.wait(process)
+    with receiver:
+        try:
+            process = fork_server.start(_forked_job, (sender, log_path, name, func, args, kwargs))
+        finally:
+            sender.close()  # the job's copy is its own: the pipe ends when the job does
+        try:
+            outcome = receiver.recv()  # until the job reports, or ends without a word
+        except EOFError:
+            outcome = None
+        finally:
+            status = fork_server.wait(process)
     if isinstance(outcome, InputError | ConfigError):
         raise outcome.with_traceback(None)
     if outcome != FORKED_JOB_DONE:
         raise RuntimeError(f"{name} failed (exit status {status}); see {log_path}")
-
-
-#: What a forked job reports when its step has finished (its outputs are written).
-FORKED_JOB_DONE = "done"
 
 
 def _forked_job(
@@ -151,10 +152,6 @@ def _forked_job(
         sender.send(FORKED_JOB_DONE)
     finally:
         sender.close()
-
-
-#: The exit status of a forked job stopped by Ctrl-C (128 + SIGINT, as a shell reports).
-EXIT_INTERRUPTED = 130
 
 
 class _ThreadFilter(logging.Filter):

@@ -8,8 +8,10 @@ import importlib
 import logging
 import os
 import re
+import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -133,6 +135,11 @@ def crash() -> None:
     raise KeyError("estimate")
 
 
+def wait_for_ctrl_c(pid_file: Path) -> None:
+    Path(pid_file).write_text(str(os.getpid()), encoding="utf-8")
+    time.sleep(120)
+
+
 def refuse() -> None:
     raise INVALID
 
@@ -187,17 +194,24 @@ def test_many_quick_forked_jobs_side_by_side_all_succeed(tmp_path):
     assert in_threads(jobs) == []
 
 
-def test_a_job_snakemake_runs_in_a_process_of_its_own_draws_there(tmp_path):
-    """Without --force-use-threads Snakemake starts a process per job and runs it in
-    that process's main thread: forking a second process would only cost time."""
+def test_a_snakemake_started_for_one_job_draws_in_its_own_process(tmp_path, monkeypatch):
+    """Without --force-use-threads Snakemake starts a Snakemake per job: a drawing server
+    there would only cost its start."""
+    from livingmeta import fork_server
+
+    monkeypatch.setattr(fork_server, "_DRAW_HERE", threading.Event())
+    fork_server.draw_here()
     out = tmp_path / "pid.txt"
-    run_forked(tmp_path / "job.log", "plot_outcome", record_process, out)
+    assert (
+        in_threads([(run_forked, tmp_path / "job.log", "plot_outcome", record_process, out)]) == []
+    )
     assert out.read_text().split()[0] == str(os.getpid())
+    assert "plot_outcome: done" in (tmp_path / "job.log").read_text()
 
 
-def forked(log: Path, name: str, step) -> BaseException | None:
+def forked(log: Path, name: str, step, *args) -> BaseException | None:
     """What ``run_forked`` raises in a job thread of Snakemake's (None if nothing)."""
-    raised = in_threads([(run_forked, log, name, step)])
+    raised = in_threads([(run_forked, log, name, step, *args)])
     return raised[0] if raised else None
 
 
@@ -218,6 +232,24 @@ def test_invalid_input_in_a_forked_job_is_raised_in_snakemakes_process(tmp_path)
     assert isinstance(raised, InputError) and raised.problems == INVALID.problems
     assert "row 3, column 'events_e': not a whole number" in str(raised)
     assert "ERROR draw_prisma: invalid input: 1 problem found" in log.read_text()
+
+
+def test_ctrl_c_stops_a_forked_job_which_says_so_in_its_log(tmp_path):
+    """Ctrl-C in the terminal reaches Snakemake's process group, forked jobs included:
+    the job fails (Snakemake deletes its outputs), saying so in its log."""
+    log, pid_file = tmp_path / "plot_outcome.log", tmp_path / "pid"
+    raised: list[BaseException | None] = []
+    job = (log, "plot_outcome", wait_for_ctrl_c, pid_file)
+    thread = threading.Thread(target=lambda: raised.append(forked(*job)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(int(pid_file.read_text()), signal.SIGINT)
+    thread.join(timeout=60)
+    [error] = raised
+    assert "plot_outcome failed (exit status 130)" in str(error)
+    assert log.read_text().rstrip().endswith("ERROR plot_outcome: interrupted")
 
 
 def test_the_drawing_server_imports_what_it_names():

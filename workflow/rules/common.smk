@@ -7,7 +7,7 @@ from functools import cache
 
 import livingmeta.config as lm_config
 import livingmeta.fingerprints as lm_fingerprints
-from livingmeta.fork_server import forks_jobs, start_in_background
+from livingmeta.fork_server import draw_here, forks_jobs, start_in_background
 from livingmeta.rulelog import run_forked, run_in_snakemake
 from livingmeta.analysis_settings import merged_analyses
 from livingmeta.workflow.plot import analysis_figure_kinds
@@ -20,6 +20,9 @@ except lm_config.ConfigError as error:
     raise WorkflowError(str(error))
 
 REVIEWS = lm_config.reviews(config)
+# A Snakemake started for one job (run without force-use-threads) draws in its process.
+if workflow.subprocess_exec:
+    draw_here()
 # The outcomes of each review (each has an estimate-over-time plot).
 REVIEW_OUTCOMES = {rid: [o.name for o in r.outcomes] for rid, r in REVIEWS.items()}
 # The risk-of-bias figures (stems) of each review that declares a tool.
