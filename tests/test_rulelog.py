@@ -270,3 +270,27 @@ def test_exit_statuses_read_side_by_side_are_right():
             assert fork_server.wait(fork_server.start(int, ())) == 0
 
     assert in_threads([(statuses,)] * 4) == []
+
+
+def test_a_server_that_cannot_start_leaves_the_jobs_to_fresh_interpreters(monkeypatch):
+    """Its socket lives in the temporary folder (a path too long on some clusters): the
+    jobs then start as new interpreters, slower but with the same results."""
+    from livingmeta import fork_server
+
+    monkeypatch.setattr(fork_server, "_START_METHOD", ["forkserver"])
+    real_context = fork_server._context
+
+    def context():
+        found = real_context()
+        if fork_server._START_METHOD[0] != "forkserver":
+            return found
+
+        class Refused(found.Process):
+            def start(self):
+                raise OSError("AF_UNIX path too long")
+
+        return type("Context", (), {"Process": Refused, "Pipe": found.Pipe})
+
+    monkeypatch.setattr(fork_server, "_context", context)
+    assert fork_server.wait(fork_server.start(int, ())) == 0
+    assert fork_server._START_METHOD == ["spawn"]
