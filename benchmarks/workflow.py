@@ -7,16 +7,15 @@ and imports of each job. Run from the repository root::
     python benchmarks/workflow.py --cores 2 --repeat 3
 
 prints the median wall time and CPU time (all processes) of a forced full rebuild and of
-a no-op run, the no-op run of a one-rule workflow beside it (what Snakemake itself
-costs on this machine, which no workflow can go below), the number of jobs, and tables
-of the jobs by rule. Jobs run in a
-process of their own (a glue script): CPU seconds per job and the import time of the
-libraries they load (``python -X importtime``, wall clock; a module counts for the
-library that imported it, so "other" is what a job's own code imports beyond them). Jobs
-run in Snakemake's own process (a ``run:`` block, a thread) or forked from its drawing
-server (``run_forked``): seconds from the ``start`` to the ``done`` of their logs. On a
-shared machine the wall times move with the load; the CPU times and the per-job tables
-are the figures to compare.
+a no-op run, the no-op run of a one-rule workflow beside it (what Snakemake itself costs
+on this machine, which no workflow can go below), the number of jobs, and tables of the
+jobs by rule. Jobs run in a process of their own (a glue script): CPU seconds per job
+and the import time of the libraries they load (``python -X importtime``, wall clock; a
+module counts for the library that imported it, so "other" is what a job's own code
+imports beyond them). Jobs run in Snakemake's own process (a ``run:`` block, a thread)
+or forked from its drawing server (``run_forked``): seconds from the ``start`` to the
+``done`` of their logs. On a shared machine the wall times move with the load; the CPU
+times and the per-job tables are the figures to compare.
 
 CPU time counts the drawing server and its jobs too: Snakemake does not wait for the
 server, which ends when Snakemake does, so this script adopts it (Linux's "child

@@ -3,8 +3,9 @@ outcome's digest (its rows of the extraction table), the studies removed after i
 and the studies' labels. They are rule params, so that a change in one outcome's rows
 reruns only that outcome's jobs.
 
-Reading them needs pandas and the screening tables, which cost a run where nothing
-changed a third of its time. So each value is remembered in ``.snakemake/livingmeta/``
+Reading them needs pandas and the screening tables: a quarter of a second of every run
+for one review, and more than 3 s of a no-op run of 50 reviews (measured with
+``benchmarks/scale.py``). So each value is remembered in ``.snakemake/livingmeta/``
 under a key made of the bytes of every file it was read from, the review's settings and
 livingmeta's own code: a key is found again only when none of them changed, and then the
 value is the one they gave. A memory that cannot be read or written is recomputed, never
