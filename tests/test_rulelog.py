@@ -136,6 +136,9 @@ def crash() -> None:
 
 
 def wait_for_ctrl_c(pid_file: Path) -> None:
+    # Python's own handler, as in a terminal: a test run started in the background by a
+    # shell without job control inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     Path(pid_file).write_text(str(os.getpid()), encoding="utf-8")
     time.sleep(120)
 
