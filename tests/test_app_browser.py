@@ -93,14 +93,20 @@ def screen_by_keys(driver, url: str, steps) -> None:
 
 
 def submit(driver, css: str) -> None:
-    """Click a button that sends a form and wait for the page that answers it."""
-    from selenium.webdriver.support import expected_conditions
+    """Click a button that sends a form and wait for the page that answers it.
+
+    The old page is marked in its window object, which the answering page replaces. Asking
+    whether an element of the old page is stale instead races with the navigation: Chrome
+    may answer with an inspector error rather than "stale element" while the page unloads.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    page = driver.find_element("tag name", "html")
+    driver.execute_script("window.livingmetaOldPage = true;")
     driver.find_element("css selector", css).click()
-    WebDriverWait(driver, WAIT).until(expected_conditions.staleness_of(page))
-    wait_for(driver, "return document.readyState === 'complete'")
+    answered = "return !window.livingmetaOldPage && document.readyState === 'complete';"
+    wait = WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,))
+    wait.until(lambda d: d.execute_script(answered))
 
 
 def fill(driver, values: dict[str, str]) -> None:
