@@ -199,6 +199,10 @@ def test_invalid_data_stops_with_full_report_and_replaces_nothing(workdir):
         )
         assert "row 13, column 'events_treat': 'nine' is not a number" in output
         assert snapshot(results) == before
+        again = snakemake(workdir, "--keep-going")  # the data are still invalid: refused again
+        assert again.returncode != 0 and "Nothing to be done" not in again.stdout + again.stderr
+        assert "'nine' is not a number" in again.stdout + again.stderr
+        assert snapshot(results) == before
     finally:
         table.write_text(original)
 

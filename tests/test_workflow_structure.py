@@ -175,3 +175,36 @@ def test_per_review_rules_of_ids_that_share_a_prefix_and_hold_a_hyphen(tmp_path)
                 f"{rule}_{review}",
                 proc.stdout,
             )
+
+
+def test_every_job_feeds_the_default_target(tmp_path):
+    """Every job of a portfolio with every optional step (risk of bias, characteristics,
+    sequential monitoring, a bubble plot) writes a file the default target asks for: a
+    job that failed then runs again next time, although Snakemake records a failed job as
+    if it had finished and would take the results downstream as up to date."""
+    import subprocess
+    import sys
+
+    from tests.test_workflow_appraisal import EXTRACTION_COLUMNS, SYNTHETIC, write_csv
+    from tests.workflow_copy import copy_workflow
+
+    root = copy_workflow(tmp_path)
+    write_csv(root / SYNTHETIC["folder"] / "extraction.csv", EXTRACTION_COLUMNS, [])
+    config_path = root / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    death = {**SYNTHETIC["outcomes"][0], "analyses": {"covariates": ["year"]}}
+    config["reviews"].append({**SYNTHETIC, "outcomes": [death, *SYNTHETIC["outcomes"][1:]]})
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--dag", "--forceall", "all"],
+        cwd=root, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    labels = dict(re.findall(r'^\s*(\d+)\[label = "([^"\\]+)', proc.stdout, re.M))
+    edges = set(re.findall(r"^\s*(\d+) -> (\d+)$", proc.stdout, re.M))
+    target = next(node for node, label in labels.items() if label == "all")
+    rules = {label for label in labels.values()}
+    assert {"plot_bubble", "plot_sequential", "settle_risk_of_bias"} <= rules, rules
+    assert {"plot_risk_of_bias_synthetic", "tabulate_characteristics"} <= rules, rules
+    unasked = sorted(labels[n] for n in labels if n != target and (n, target) not in edges)
+    assert not unasked, unasked

@@ -154,6 +154,34 @@ def get_final_outputs():
                 for ext in PLOT_FORMATS
             ]
         outputs += appraisal_outputs(review)
+        outputs += intermediate_outputs(review)
+    return outputs
+
+
+def intermediate_outputs(review):
+    """An output of each job that only other jobs read: targets too, so that a job that
+    failed runs again next time. Snakemake deletes a failed job's outputs but records
+    its params and input checksums as if it had finished, and would otherwise take the
+    existing results downstream as up to date ("Nothing to be done" after a failed run).
+    """
+    root = f"results/{review.id}"
+    outputs = [
+        EXTRACTION_CHECKED.format(review=review.id),
+        SCREENING_CHECKED.format(review=review.id),
+        f"{root}/retrieval/candidates.csv",
+        f"{root}/screening/status.json",
+        f"{root}/prisma.json",
+        f"{root}/report/changes.json",
+    ]
+    if has_characteristics(review):
+        outputs.append(f"{root}/descriptive.json")
+    for outcome in review.outcomes:
+        outputs += [
+            f"{root}/.validated/{outcome.name}.csv",
+            f"{root}/{outcome.name}/pooled.json",
+        ]
+    if has_risk_of_bias(review):
+        outputs.append(f"{root}/risk_of_bias/judgements.json")
     return outputs
 
 

@@ -26,9 +26,8 @@ rule validate_outcome:
     input:
         extraction=get_extraction,
     output:
-        # Removed before the job and not restored when it fails (invalid data), so the
-        # next run validates again: Snakemake records a failed update() job's params as
-        # if it had finished, and the fixed table would then never be read.
+        # Deleted when the job fails (invalid data); a target of rule all, so the next
+        # run validates again (common.smk: intermediate_outputs).
         data="results/{review}/.validated/{outcome}.csv",
     log:
         "logs/validate_outcome/{review}/{outcome}.log",
