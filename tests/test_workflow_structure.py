@@ -203,7 +203,7 @@ def test_every_job_feeds_the_default_target(tmp_path):
     labels = dict(re.findall(r'^\s*(\d+)\[label = "([^"\\]+)', proc.stdout, re.M))
     edges = set(re.findall(r"^\s*(\d+) -> (\d+)$", proc.stdout, re.M))
     target = next(node for node, label in labels.items() if label == "all")
-    rules = {label for label in labels.values()}
+    rules = set(labels.values())
     assert {"plot_bubble", "plot_sequential", "settle_risk_of_bias"} <= rules, rules
     assert {"plot_risk_of_bias_synthetic", "tabulate_characteristics"} <= rules, rules
     unasked = sorted(labels[n] for n in labels if n != target and (n, target) not in edges)
