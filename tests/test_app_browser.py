@@ -93,20 +93,26 @@ def screen_by_keys(driver, url: str, steps) -> None:
 
 
 def submit(driver, css: str) -> None:
-    """Click a button that sends a form and wait for the page that answers it.
+    """Click a button that sends a form and wait for the page that answers it."""
+    click_through(driver, driver.find_element("css selector", css))
 
-    The old page is marked in its window object, which the answering page replaces. Asking
+
+def click_through(driver, element) -> None:
+    """Click ``element`` (a button or link that loads a page) and wait for the new page.
+
+    The old page is marked in its window object, which the new page replaces. Asking
     whether an element of the old page is stale instead races with the navigation: Chrome
-    may answer with an inspector error rather than "stale element" while the page unloads.
+    may answer with an inspector error rather than "stale element" while the page unloads
+    (and the old page's ``readyState`` is 'complete' too).
     """
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.execute_script("window.livingmetaOldPage = true;")
-    driver.find_element("css selector", css).click()
-    answered = "return !window.livingmetaOldPage && document.readyState === 'complete';"
+    element.click()
+    loaded = "return !window.livingmetaOldPage && document.readyState === 'complete';"
     wait = WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,))
-    wait.until(lambda d: d.execute_script(answered))
+    wait.until(lambda d: d.execute_script(loaded))
 
 
 def fill(driver, values: dict[str, str]) -> None:
@@ -277,8 +283,7 @@ def test_not_reported_outcome_and_double_extraction_in_the_browser(browser, serv
         "return [...document.querySelectorAll('#compare tr.differ > *')].map(c => c.textContent)"
     )
     assert wait_for(browser, cells) == ["events_treat", "4", "5"]  # only the differing value
-    browser.find_element("link text", "start from this draft").click()  # alice's draft
-    wait_for(browser, "return document.readyState === 'complete'")
+    click_through(browser, browser.find_element("link text", "start from this draft"))  # alice's
     assert browser.find_element("name", "events_treat").get_attribute("value") == "4"
     submit(browser, "#save")
     assert console_errors(browser) == []
