@@ -30,6 +30,7 @@ from livingmeta.schedule.findings import (
     from_changes_json,
     from_retrieval_report,
     read_review_changes,
+    read_source_problems,
 )
 from livingmeta.schedule.snakemake_log import FailedJob, parse_failed_jobs, with_job_logs
 from tests.schedule_data import (
@@ -308,3 +309,22 @@ def test_files_older_than_the_run_are_ignored(tmp_path):
     fresh = write_json(tmp_path / "results/r1/retrieval/report.json", report_json())
     found = read_review_changes(tmp_path, "r1", since=fresh.stat().st_mtime - 1)
     assert found is not None and found.source == "report.json"
+
+
+def test_failed_and_stale_sources_last_until_a_search_succeeds(tmp_path):
+    """A second run the same day searches nothing: what the day's searches missed is
+    still missing, so it is reported again (nothing else of the old report is)."""
+    report = report_json(
+        new_candidates=3, searches=[FAILED_SEARCH], stale=[STALE], changes=[{"kind": "errata"}]
+    )
+    old = write_json(tmp_path / "results/r1/retrieval/report.json", report)
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    assert read_review_changes(tmp_path, "r1", since=time.time() - 60) is None
+    found = read_source_problems(tmp_path, "r1")
+    assert found is not None and found.review == "r1" and not found.has_changes
+    assert found.counts["failed_sources"] == 1 and found.counts["stale_sources"] == 1
+    assert found.counts["new_candidates"] == 0 and found.counts["retractions"] == 0
+    assert decide([found]).code == EXIT_STALE
+    write_json(old, report_json(new_candidates=3))  # the next day's searches succeeded
+    assert read_source_problems(tmp_path, "r1") is None
+    assert read_source_problems(tmp_path, "r2") is None  # no report yet

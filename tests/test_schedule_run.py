@@ -27,6 +27,7 @@ from livingmeta.schedule.exit_codes import (
     EXIT_INVALID,
     EXIT_LOCKED,
     EXIT_OK,
+    EXIT_STALE,
 )
 from livingmeta.schedule.locks import exclusive_lock
 from livingmeta.schedule.run import CRONTAB_LINE, RunOptions, run_scheduled
@@ -50,8 +51,10 @@ FAKE_SNAKEMAKE = textwrap.dedent(
     out = pathlib.Path("results/rescue_stenting/retrieval/report.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     new = int(os.environ.get("FAKE_NEW", "2"))
-    out.write_text(json.dumps({"review": "rescue_stenting", "new_candidates": new,
-                               "searches": [], "changes": [], "stale": []}))
+    stale = json.loads(os.environ.get("FAKE_STALE", "[]"))
+    if new >= 0:  # FAKE_NEW=-1: the searches already ran today (nothing written)
+        out.write_text(json.dumps({"review": "rescue_stenting", "new_candidates": new,
+                                   "searches": [], "changes": [], "stale": stale}))
     time.sleep(float(os.environ.get("FAKE_SLEEP", "0")))
     sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
     """
@@ -120,6 +123,20 @@ def test_quiet_run_is_silent_when_nothing_is_new(workdir, capsys):
     assert run_scheduled(fake_options(workdir, notify=False, quiet=True), env) == EXIT_CHANGES
     out = capsys.readouterr().out
     assert "changes for reviewers (exit code 10)" in out and "fake snakemake" not in out
+
+
+def test_a_second_run_the_same_day_still_reports_a_stale_source(workdir):
+    """The second run searches nothing (once a day) and so writes no retrieval report,
+    but the source the first one missed is still missing: 20 both times."""
+    stale = [{"search_id": "pubmed_rescue_stenting", "since": "2026-12-01", "failing": 3}]
+    env = {**os.environ, "FAKE_NEW": "0", "FAKE_STALE": json.dumps(stale)}
+    assert run_scheduled(fake_options(workdir, notify=False), env) == EXIT_STALE
+    report = workdir / "results/rescue_stenting/retrieval/report.json"
+    os.utime(report, (time.time() - 3600, time.time() - 3600))  # written by the morning's run
+    env["FAKE_NEW"] = "-1"
+    assert run_scheduled(fake_options(workdir, notify=False), env) == EXIT_STALE
+    summaries = sorted((workdir / "logs" / "scheduled").glob("*.json"))
+    assert "1 stale sources" in json.loads(summaries[-1].read_text())["reasons"][0]
 
 
 def test_snakemake_failure_without_a_failed_job_is_1(workdir):

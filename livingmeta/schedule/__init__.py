@@ -11,7 +11,8 @@ code  meaning
 10    changes for reviewers: new candidates, retraction notices, trial status
       changes, changed pooled estimates, newly included studies, conflicts
 20    a source failed or is stale: some searches did not run; results may miss
-      new records (``retrieval.strict`` / ``--strict`` also fails the search job)
+      new records (``retrieval.strict`` / ``--strict`` also fails the search job);
+      every run says so until a search of the source succeeds
 30    invalid review data or config: a ``validate_outcome`` job (or
       ``livingmeta validate``) reported problems; that review's results were
       not updated

@@ -4,7 +4,8 @@ Per review: ``results/<id>/report/changes.json`` (the run report) when it was wr
 this run, otherwise ``results/<id>/retrieval/report.json`` (the retrieval report: new
 candidates, changed watched records, failed and stale searches). Files older than the
 start of the run are ignored, so a second run on the same day does not announce the same
-candidates again.
+candidates again; a source that failed or is stale is a state, not news, and is reported
+by every run until a search succeeds (:func:`read_source_problems`).
 """
 
 from __future__ import annotations
@@ -156,6 +157,26 @@ def read_review_changes(
         changes.review = review_id
         return changes
     return None
+
+
+#: Findings that last until a search succeeds: searches rerun once a day, so a second run
+#: the same day has the same sources missing.
+SOURCE_PROBLEMS = ("failed_sources", "stale_sources")
+
+
+def read_source_problems(workdir: str | os.PathLike[str], review_id: str) -> ReviewChanges | None:
+    """The failed and stale sources of the review's latest retrieval report, however old
+    (nothing else of it), or None when it has none: results built on them may miss
+    records, whether or not this run searched."""
+    path = Path(workdir) / "results" / review_id / "retrieval" / "report.json"
+    if not path.is_file():
+        return None
+    found = from_retrieval_report(json.loads(path.read_text(encoding="utf-8")))
+    if not any(found.counts[kind] for kind in SOURCE_PROBLEMS):
+        return None
+    items = {kind: found.items[kind] for kind in SOURCE_PROBLEMS}
+    counts = {kind: found.counts[kind] for kind in SOURCE_PROBLEMS}
+    return ReviewChanges(review_id, found.source, found.run_id, counts, items, has_changes=False)
 
 
 def collect_for_pr(

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from livingmeta.schedule.decision import Decision, decide, summary_text, update_scope
 from livingmeta.schedule.exit_codes import EXIT_ERROR, EXIT_LOCKED, EXIT_OK
-from livingmeta.schedule.findings import read_review_changes
+from livingmeta.schedule.findings import read_review_changes, read_source_problems
 from livingmeta.schedule.locks import LockedError, exclusive_lock
 from livingmeta.schedule.notifications import NOTIFY_ENV, notify
 from livingmeta.schedule.redaction import SECRET_ENV, Redactor
@@ -226,11 +226,11 @@ def _run_workflow(
         except LockedError as exc:
             log(f"{exc}; nothing was run")
             return Decision(EXIT_LOCKED, [str(exc)])
-    reviews = [
-        changes
+    found = (
+        read_review_changes(workdir, review_id, since) or read_source_problems(workdir, review_id)
         for review_id in review_ids
-        if (changes := read_review_changes(workdir, review_id, since)) is not None
-    ]
+    )
+    reviews = [changes for changes in found if changes is not None]
     return decide(
         reviews,
         snakemake_returncode=returncode,
