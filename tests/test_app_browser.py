@@ -111,6 +111,8 @@ def click_through(driver, element) -> None:
     driver.execute_script("window.livingmetaOldPage = true;")
     element.click()
     loaded = "return !window.livingmetaOldPage && document.readyState === 'complete';"
+    # The inspector's errors while the page unloads have no narrower type; a browser that
+    # really failed still ends the wait, as a timeout.
     wait = WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,))
     wait.until(lambda d: d.execute_script(loaded))
 

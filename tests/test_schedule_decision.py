@@ -328,3 +328,14 @@ def test_failed_and_stale_sources_last_until_a_search_succeeds(tmp_path):
     write_json(old, report_json(new_candidates=3))  # the next day's searches succeeded
     assert read_source_problems(tmp_path, "r1") is None
     assert read_source_problems(tmp_path, "r2") is None  # no report yet
+
+
+@pytest.mark.parametrize("text", ['{"searches": [', "[]", '{"changes": ["oops"]}'])
+def test_an_unreadable_retrieval_report_is_a_failed_source_naming_it(tmp_path, text):
+    path = tmp_path / "results/r1/retrieval/report.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    found = read_source_problems(tmp_path, "r1")
+    assert found is not None and found.counts["failed_sources"] == 1
+    assert found.items["failed_sources"][0]["source"] == str(path)
+    assert decide([found]).code == EXIT_STALE

@@ -65,6 +65,7 @@ from livingmeta.schedule.findings import (
     from_changes_json,
     from_retrieval_report,
     read_review_changes,
+    read_source_problems,
 )
 from livingmeta.schedule.locks import LockedError, exclusive_lock
 from livingmeta.schedule.notifications import NOTIFY_ENV, notify, send_mail, send_webhook
@@ -107,6 +108,7 @@ __all__ = [
     "parse_failed_jobs",
     "pr_body",
     "read_review_changes",
+    "read_source_problems",
     "run_scheduled",
     "send_mail",
     "send_webhook",

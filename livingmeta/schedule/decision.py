@@ -68,7 +68,8 @@ def decide(
     Parameters
     ----------
     reviews
-        Findings per review (:func:`read_review_changes`).
+        Findings per review (:func:`read_review_changes`; for a review with nothing
+        new, its lasting source problems: :func:`read_source_problems`).
     snakemake_returncode
         Snakemake's exit status: non-zero with no failed job explained below is an
         unexpected error (e.g. a crash before any job ran).

@@ -167,11 +167,19 @@ SOURCE_PROBLEMS = ("failed_sources", "stale_sources")
 def read_source_problems(workdir: str | os.PathLike[str], review_id: str) -> ReviewChanges | None:
     """The failed and stale sources of the review's latest retrieval report, however old
     (nothing else of it), or None when it has none: results built on them may miss
-    records, whether or not this run searched."""
+    records, whether or not this run searched. A report that cannot be read is a failed
+    source too (naming the file), not a crash of the run: every run reads it."""
+    from livingmeta.files import read_json
+
     path = Path(workdir) / "results" / review_id / "retrieval" / "report.json"
-    if not path.is_file():
-        return None
-    found = from_retrieval_report(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        data = read_json(path)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        found = from_retrieval_report(data)
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        unreadable = {"search_id": "retrieval report", "source": str(path), "error": str(exc)}
+        found = ReviewChanges(review_id, "report.json", items={"failed_sources": [unreadable]})
     if not any(found.counts[kind] for kind in SOURCE_PROBLEMS):
         return None
     items = {kind: found.items[kind] for kind in SOURCE_PROBLEMS}
