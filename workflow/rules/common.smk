@@ -168,13 +168,10 @@ def intermediate_outputs(review):
     outputs = [
         EXTRACTION_CHECKED.format(review=review.id),
         SCREENING_CHECKED.format(review=review.id),
-        f"{root}/retrieval/candidates.csv",
         f"{root}/screening/status.json",
         f"{root}/prisma.json",
         f"{root}/report/changes.json",
     ]
-    if has_characteristics(review):
-        outputs.append(f"{root}/descriptive.json")
     for outcome in review.outcomes:
         outputs += [
             f"{root}/.validated/{outcome.name}.csv",
